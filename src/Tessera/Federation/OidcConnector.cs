@@ -1,0 +1,411 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Tessera.Federation;
+
+/// <summary>
+/// OpenID Connect upstream: authorization code flow with PKCE (S256), state and nonce. The ID token is verified
+/// against the issuer's published keys only, with the connection's algorithm allow-list, issuer, audience,
+/// lifetime (with the connection's skew) and nonce.
+/// </summary>
+public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClientFactory httpClients, TimeProvider time, ILogger<OidcConnector> logger) : IConnector
+{
+    private const int MaxResponseBytes = 256 * 1024;
+    private static readonly JsonWebTokenHandler TokenHandler = new() { MapInboundClaims = false };
+
+    public string Protocol => "oidc";
+
+    public string CallbackPath(Connection connection) => $"oidc/{Uri.EscapeDataString(connection.Id)}/callback";
+
+    public async Task<UpstreamRedirect> BeginAsync(Connection connection, UpstreamTicket ticket, CancellationToken cancellationToken)
+    {
+        var configuration = await GetMetadataAsync(connection, cancellationToken);
+        if (configuration.Error is not null)
+        {
+            return UpstreamRedirect.Failure(configuration.Error, configuration.Description!);
+        }
+
+        var endpoint = configuration.Value!.AuthorizationEndpoint;
+        if (!IsAcceptableEndpoint(endpoint, out var authorizationEndpoint))
+        {
+            return UpstreamRedirect.Failure("upstream_metadata_invalid", "The identity provider publishes no usable authorization endpoint.");
+        }
+
+        var options = connection.Options;
+        var parameters = new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = options.ClientId,
+            ["redirect_uri"] = ticket.CallbackUri.AbsoluteUri,
+            ["scope"] = string.Join(' ', options.Scopes),
+            ["state"] = ticket.State,
+            ["nonce"] = ticket.Nonce,
+            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(ticket.CodeVerifier))),
+            ["code_challenge_method"] = "S256",
+        };
+        if (!string.IsNullOrEmpty(ticket.LoginHint))
+        {
+            parameters["login_hint"] = ticket.LoginHint;
+        }
+
+        if (ticket.ForceLogin)
+        {
+            parameters["prompt"] = "login";
+        }
+
+        return UpstreamRedirect.To(new Uri(QueryHelpers.AddQueryString(authorizationEndpoint!.AbsoluteUri, parameters)));
+    }
+
+    public async Task<UpstreamResult> CompleteAsync(Connection connection, UpstreamTicket ticket, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
+    {
+        if (response.TryGetValue("error", out var upstreamError))
+        {
+            response.TryGetValue("error_description", out var upstreamDescription);
+            return UpstreamResult.Failure("upstream_error", $"The identity provider refused the sign-in ({Printable(upstreamError)}{(upstreamDescription is null ? "" : ": " + Printable(upstreamDescription))}).");
+        }
+
+        var configuration = await GetMetadataAsync(connection, cancellationToken);
+        if (configuration.Error is not null)
+        {
+            return UpstreamResult.Failure(configuration.Error, configuration.Description!);
+        }
+
+        var metadataDocument = configuration.Value!;
+
+        // RFC 9207: when the IdP names itself in the response, it must be the issuer this connection trusts.
+        if (response.TryGetValue("iss", out var responseIssuer) && !string.Equals(responseIssuer, metadataDocument.Issuer, StringComparison.Ordinal))
+        {
+            return UpstreamResult.Failure("issuer_mismatch", "The response names a different identity provider than the one this sign-in was sent to.");
+        }
+
+        if (!response.TryGetValue("code", out var code) || string.IsNullOrEmpty(code))
+        {
+            return UpstreamResult.Failure("missing_code", "The identity provider returned no authorization code.");
+        }
+
+        var tokens = await RedeemCodeAsync(connection, metadataDocument, ticket, code, cancellationToken);
+        if (tokens.Error is not null)
+        {
+            return UpstreamResult.Failure(tokens.Error, tokens.Description!);
+        }
+
+        if (!tokens.Value!.RootElement.TryGetProperty("id_token", out var idTokenElement) || idTokenElement.ValueKind != JsonValueKind.String)
+        {
+            return UpstreamResult.Failure("missing_id_token", "The identity provider returned no ID token.");
+        }
+
+        var validation = await ValidateIdTokenAsync(connection, metadataDocument, idTokenElement.GetString()!);
+        if (!validation.IsValid)
+        {
+            var reason = Describe(validation.Exception);
+            LogIdTokenRejected(connection.Id, reason);
+            return UpstreamResult.Failure("invalid_id_token", $"The identity provider's ID token was refused: {reason}.");
+        }
+
+        var token = (JsonWebToken)validation.SecurityToken;
+        if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || !FixedTimeEquals(nonce, ticket.Nonce))
+        {
+            return UpstreamResult.Failure("nonce_mismatch", "The ID token does not answer this sign-in (nonce mismatch).");
+        }
+
+        var audiences = token.Audiences.ToList();
+        if (audiences.Count > 1 && (!token.TryGetPayloadValue<string>("azp", out var azp) || azp != connection.Options.ClientId))
+        {
+            return UpstreamResult.Failure("invalid_id_token", "The ID token has several audiences but is not authorized for this client (azp).");
+        }
+
+        var subject = token.Subject;
+        if (string.IsNullOrEmpty(subject) || subject.Length > 255)
+        {
+            return UpstreamResult.Failure("invalid_id_token", "The ID token has no usable subject.");
+        }
+
+        var claims = ReadClaims(token.Claims);
+        if (tokens.Value.RootElement.TryGetProperty("access_token", out var accessToken) && accessToken.ValueKind == JsonValueKind.String
+            && !string.IsNullOrEmpty(metadataDocument.UserInfoEndpoint))
+        {
+            var userInfo = await FetchUserInfoAsync(metadataDocument.UserInfoEndpoint, accessToken.GetString()!, subject, cancellationToken);
+            if (userInfo.Error is not null)
+            {
+                return UpstreamResult.Failure(userInfo.Error, userInfo.Description!);
+            }
+
+            foreach (var (name, values) in userInfo.Value!)
+            {
+                claims.TryAdd(name, values);
+            }
+        }
+
+        return UpstreamResult.Success(new UpstreamIdentity(connection.Organization.Id, connection.Id, subject, claims)
+        {
+            Email = First(claims, "email"),
+            EmailVerified = string.Equals(First(claims, "email_verified"), "true", StringComparison.OrdinalIgnoreCase),
+            Name = First(claims, "name"),
+            GivenName = First(claims, "given_name"),
+            FamilyName = First(claims, "family_name"),
+            SessionExpiresAt = SessionExpiry(connection, claims),
+            AuthenticatedAt = time.GetUtcNow(),
+        });
+    }
+
+    private async Task<TokenValidationResult> ValidateIdTokenAsync(Connection connection, OpenIdConnectConfiguration configuration, string idToken)
+    {
+        var options = connection.Options;
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = configuration.Issuer,
+            ValidAudience = options.ClientId,
+            ValidAlgorithms = options.AllowedAlgorithms,
+            ClockSkew = options.ClockSkew,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            ValidateIssuerSigningKey = false,
+            TryAllIssuerSigningKeys = true,
+            // Keys come only from the issuer's discovery document; an unknown kid triggers one refresh per interval.
+            ConfigurationManager = metadata.For(options.Authority!),
+            LifetimeValidator = (notBefore, expires, _, p) => LifetimeHolds(notBefore, expires, p.ClockSkew),
+        };
+        return await TokenHandler.ValidateTokenAsync(idToken, parameters);
+    }
+
+    private bool LifetimeHolds(DateTime? notBefore, DateTime? expires, TimeSpan skew)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (expires is null)
+        {
+            throw new SecurityTokenNoExpirationException("The token has no expiry.");
+        }
+
+        if (now - skew >= expires.Value)
+        {
+            throw new SecurityTokenExpiredException("The token has expired.");
+        }
+
+        if (notBefore is not null && notBefore.Value > now + skew)
+        {
+            throw new SecurityTokenNotYetValidException("The token is not valid yet.");
+        }
+
+        return true;
+    }
+
+    private async Task<Attempt<JsonDocument>> RedeemCodeAsync(Connection connection, OpenIdConnectConfiguration configuration, UpstreamTicket ticket, string code, CancellationToken cancellationToken)
+    {
+        if (!IsAcceptableEndpoint(configuration.TokenEndpoint, out var tokenEndpoint))
+        {
+            return Attempt<JsonDocument>.Failure("upstream_metadata_invalid", "The identity provider publishes no usable token endpoint.");
+        }
+
+        var options = connection.Options;
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = ticket.CallbackUri.AbsoluteUri,
+            ["code_verifier"] = ticket.CodeVerifier,
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint);
+        if (options.ClientAuthentication == "client_secret_post")
+        {
+            form["client_id"] = options.ClientId!;
+            form["client_secret"] = options.ClientSecret!;
+        }
+        else
+        {
+            // RFC 6749 §2.3.1: both parts are form-encoded before they are joined and base64-encoded.
+            var credentials = Uri.EscapeDataString(options.ClientId!) + ":" + Uri.EscapeDataString(options.ClientSecret!);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        try
+        {
+            using var response = await httpClients.CreateClient(OidcMetadataCache.HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var document = await ReadJsonAsync(response, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = document?.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var e) ? e.ToString() : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Attempt<JsonDocument>.Failure("token_request_failed", $"The identity provider refused to redeem the code ({Printable(error)}).");
+            }
+
+            return document is { RootElement.ValueKind: JsonValueKind.Object }
+                ? Attempt<JsonDocument>.Success(document)
+                : Attempt<JsonDocument>.Failure("token_request_failed", "The identity provider's token response is not JSON.");
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            LogUpstreamUnreachable(exception, connection.Id, "token");
+            return Attempt<JsonDocument>.Failure("upstream_unavailable", "The identity provider could not be reached to finish the sign-in.");
+        }
+    }
+
+    private async Task<Attempt<Dictionary<string, IReadOnlyList<string>>>> FetchUserInfoAsync(string endpoint, string accessToken, string subject, CancellationToken cancellationToken)
+    {
+        if (!IsAcceptableEndpoint(endpoint, out var uri))
+        {
+            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_metadata_invalid", "The identity provider publishes an unusable userinfo endpoint.");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        try
+        {
+            using var response = await httpClients.CreateClient(OidcMetadataCache.HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var document = await ReadJsonAsync(response, cancellationToken);
+            if (!response.IsSuccessStatusCode || document is not { RootElement.ValueKind: JsonValueKind.Object })
+            {
+                return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("userinfo_failed", "The identity provider's userinfo endpoint did not answer with the user's claims.");
+            }
+
+            var claims = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                claims[property.Name] = Values(property.Value);
+            }
+
+            // OpenID Connect Core §5.3.2: userinfo is about the same subject as the ID token, or it is ignored.
+            if (!claims.TryGetValue("sub", out var sub) || sub.Count != 1 || sub[0] != subject)
+            {
+                return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("userinfo_subject_mismatch", "The identity provider's userinfo answer is about a different user.");
+            }
+
+            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Success(claims);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            LogUpstreamUnreachable(exception, uri!.Host, "userinfo");
+            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_unavailable", "The identity provider could not be reached for the user's claims.");
+        }
+    }
+
+    private async Task<Attempt<OpenIdConnectConfiguration>> GetMetadataAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var configuration = await metadata.For(connection.Options.Authority!).GetConfigurationAsync(cancellationToken);
+            // OpenID Connect Discovery §4.3: the issuer in the document is exactly the one that was asked for.
+            if (!string.Equals(configuration.Issuer?.TrimEnd('/'), connection.Options.Authority!.TrimEnd('/'), StringComparison.Ordinal))
+            {
+                return Attempt<OpenIdConnectConfiguration>.Failure("upstream_metadata_invalid", "The identity provider's discovery document names a different issuer.");
+            }
+
+            return Attempt<OpenIdConnectConfiguration>.Success(configuration);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or HttpRequestException or IOException)
+        {
+            LogUpstreamUnreachable(exception, connection.Id, "discovery");
+            return Attempt<OpenIdConnectConfiguration>.Failure("upstream_unavailable", "The identity provider could not be reached.");
+        }
+    }
+
+    private static async Task<JsonDocument?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > MaxResponseBytes)
+        {
+            return null;
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxResponseBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return JsonDocument.Parse(buffer.ToArray());
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsAcceptableEndpoint(string? value, out Uri? uri) =>
+        Uri.TryCreate(value, UriKind.Absolute, out uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+
+    private static Dictionary<string, IReadOnlyList<string>> ReadClaims(IEnumerable<Claim> claims)
+    {
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var group in claims.GroupBy(c => c.Type, StringComparer.Ordinal))
+        {
+            result[group.Key] = group.Select(c => c.Value).ToList();
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyList<string> Values(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Array => element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText()).ToList(),
+        JsonValueKind.String => [element.GetString()!],
+        JsonValueKind.True => ["true"],
+        JsonValueKind.False => ["false"],
+        _ => [element.GetRawText()],
+    };
+
+    private static string? First(IReadOnlyDictionary<string, IReadOnlyList<string>> claims, string name) =>
+        claims.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
+
+    private static DateTimeOffset? SessionExpiry(Connection connection, IReadOnlyDictionary<string, IReadOnlyList<string>> claims) =>
+        connection.Options.SessionExpiryClaim is { } claim && long.TryParse(First(claims, claim), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799))
+            : null;
+
+    private static bool FixedTimeEquals(string? a, string b) =>
+        a is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    /// <summary>Upstream text shown on our pages: printable ASCII, bounded.</summary>
+    private static string Printable(string value)
+    {
+        var cleaned = new string(value.Where(c => c >= 0x20 && c < 0x7F).Take(200).ToArray());
+        return cleaned.Length == 0 ? "unspecified" : cleaned;
+    }
+
+    private static string Describe(Exception? exception) => exception switch
+    {
+        SecurityTokenInvalidAlgorithmException => "its signature algorithm is not allowed for this connection",
+        SecurityTokenSignatureKeyNotFoundException => "it is signed with a key the identity provider does not publish",
+        SecurityTokenInvalidSignatureException => "its signature does not verify",
+        SecurityTokenExpiredException => "it has expired",
+        SecurityTokenNotYetValidException => "it is not valid yet",
+        SecurityTokenInvalidLifetimeException => "its lifetime is not valid",
+        SecurityTokenInvalidAudienceException => "it was issued for another client",
+        SecurityTokenInvalidIssuerException => "it was issued by another issuer",
+        SecurityTokenNoExpirationException => "it has no expiry",
+        SecurityTokenMalformedException => "it is malformed",
+        _ => "it could not be validated",
+    };
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Upstream ID token from connection {ConnectionId} refused: {Reason}")]
+    private partial void LogIdTokenRejected(string connectionId, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Upstream {Source} for {Target} failed")]
+    private partial void LogUpstreamUnreachable(Exception exception, string target, string source);
+}
+
+/// <summary>A value or the reason there is none.</summary>
+internal sealed record Attempt<T>(T? Value, string? Error, string? Description)
+{
+    public static Attempt<T> Success(T value) => new(value, null, null);
+
+    public static Attempt<T> Failure(string error, string description) => new(default, error, description);
+}

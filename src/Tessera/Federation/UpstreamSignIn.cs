@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+using Tessera.Audit;
+using Tessera.Hosting;
+using Tessera.Identity;
+using Tessera.Sessions;
+using Tessera.Storage;
+
+namespace Tessera.Federation;
+
+/// <summary>
+/// The broker's side of an upstream sign-in, the same for every protocol: remember what was sent (state, nonce,
+/// PKCE verifier, the browser that asked), let the connector verify the answer, then resolve the internal user,
+/// apply the mapping rules, open the SSO session and audit the outcome.
+/// </summary>
+public sealed class UpstreamSignIn(
+    TesseraDbContext db,
+    IEnumerable<IConnector> connectors,
+    ConnectionDirectory directory,
+    IdentityResolver identities,
+    SessionStore sessions,
+    RevocationService revocation,
+    BrowserCookies cookies,
+    AuditLog audit,
+    TesseraConfiguration configuration,
+    TimeProvider time)
+{
+    private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
+
+    public async Task<UpstreamRedirect> BeginAsync(HttpContext http, Connection connection, string returnUrl, string? loginHint, bool forceLogin, CancellationToken cancellationToken)
+    {
+        var connector = connectors.FirstOrDefault(c => c.Protocol == connection.Options.Protocol);
+        if (connector is null)
+        {
+            return UpstreamRedirect.Failure("unsupported_connection", "This connection's protocol is not available.");
+        }
+
+        var ticket = new UpstreamTicket(Random(), Random(), Random(), CallbackUri(connector, connection))
+        {
+            LoginHint = loginHint,
+            ForceLogin = forceLogin,
+        };
+        var now = time.GetUtcNow().UtcDateTime;
+        var pending = new PendingLoginRecord
+        {
+            StateHash = SessionStore.Hash(ticket.State),
+            ConnectionId = connection.Id,
+            Nonce = ticket.Nonce,
+            CodeVerifier = ticket.CodeVerifier,
+            BrowserBindingHash = SessionStore.Hash(cookies.GetOrCreateBinding(http)),
+            ReturnUrl = returnUrl,
+            CreatedAt = now,
+            ExpiresAt = now + PendingLifetime,
+        };
+
+        var redirect = await connector.BeginAsync(connection, ticket, cancellationToken);
+        if (redirect.Location is null)
+        {
+            audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with { Reason = $"{redirect.Error}: {redirect.Description}" });
+            return redirect;
+        }
+
+        db.PendingLogins.Add(pending);
+        await db.SaveChangesAsync(cancellationToken);
+        audit.Record(Event(http, AuditEvents.SignInStarted, AuditEvent.Success, connection));
+        return redirect;
+    }
+
+    public async Task<SignInOutcome> CompleteAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
+    {
+        var connection = directory.FindConnection(connectionId);
+        if (connection is null)
+        {
+            return Fail(http, null, null, "unknown_connection", "This sign-in was sent to a connection that does not exist.");
+        }
+
+        if (!response.TryGetValue("state", out var state) || string.IsNullOrEmpty(state) || state.Length > 200)
+        {
+            return Fail(http, connection, null, "state_mismatch", "The answer from the identity provider does not belong to a sign-in started here.");
+        }
+
+        // Single use: whoever deletes the pending record owns it.
+        var stateHash = SessionStore.Hash(state);
+        var pending = await db.PendingLogins.AsNoTracking().FirstOrDefaultAsync(p => p.StateHash == stateHash, cancellationToken);
+        if (pending is null || await db.PendingLogins.Where(p => p.StateHash == stateHash).ExecuteDeleteAsync(cancellationToken) != 1)
+        {
+            return Fail(http, connection, null, "state_mismatch", "The answer from the identity provider does not belong to a sign-in started here, or was already used.");
+        }
+
+        if (pending.ExpiresAt <= time.GetUtcNow().UtcDateTime)
+        {
+            return Fail(http, connection, pending.ReturnUrl, "sign_in_expired", "The sign-in took too long. Please start again.");
+        }
+
+        if (!string.Equals(pending.ConnectionId, connection.Id, StringComparison.Ordinal))
+        {
+            return Fail(http, connection, null, "state_mismatch", "The answer came back to a different connection than the sign-in was sent to.");
+        }
+
+        var binding = cookies.ReadBinding(http);
+        if (binding is null || !CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.ASCII.GetBytes(SessionStore.Hash(binding)), System.Text.Encoding.ASCII.GetBytes(pending.BrowserBindingHash)))
+        {
+            return Fail(http, connection, null, "browser_mismatch", "This sign-in was started in a different browser.");
+        }
+
+        var connector = connectors.First(c => c.Protocol == connection.Options.Protocol);
+        var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connector, connection));
+        var result = await connector.CompleteAsync(connection, ticket, response, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return Fail(http, connection, pending.ReturnUrl, result.Error!, result.Description!);
+        }
+
+        var identity = result.Identity!;
+        var user = await identities.ResolveAsync(identity, cancellationToken);
+        if (user.DisabledAt is not null)
+        {
+            return Fail(http, connection, null, "user_disabled", "This account is disabled.", user.Id);
+        }
+
+        var previous = await sessions.FindByCookieAsync(cookies.ReadSession(http), cancellationToken);
+        if (previous is not null)
+        {
+            await revocation.EndSessionAsync(previous.Id, "replaced by a new sign-in", Event(http, AuditEvents.SessionEnded, AuditEvent.Success, connection), cancellationToken);
+        }
+
+        var grants = MappingRules.Evaluate(connection.Organization.Rules, identity.Claims);
+        var (session, secret) = await sessions.CreateAsync(user, identity, connection.Options, grants, cancellationToken);
+        cookies.WriteSession(http, secret, new DateTimeOffset(session.ExpiresAt, TimeSpan.Zero));
+        audit.Record(Event(http, AuditEvents.SignInSucceeded, AuditEvent.Success, connection) with
+        {
+            UserId = user.Id.ToString(),
+            Detail = new Dictionary<string, string?>
+            {
+                ["sid"] = session.Id,
+                ["granted_scopes"] = string.Join(' ', grants.Scopes),
+                ["session_expires_at"] = session.ExpiresAt.ToString("O"),
+            },
+        });
+        return SignInOutcome.Success(pending.ReturnUrl);
+    }
+
+    private Uri CallbackUri(IConnector connector, Connection connection) =>
+        new(configuration.Current.Issuer + "/" + connector.CallbackPath(connection));
+
+    private SignInOutcome Fail(HttpContext http, Connection? connection, string? retryUrl, string error, string description, Guid? userId = null)
+    {
+        audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with
+        {
+            UserId = userId?.ToString(),
+            Reason = $"{error}: {description}",
+        });
+        return SignInOutcome.Failure(error, description, retryUrl);
+    }
+
+    private static AuditEvent Event(HttpContext http, string name, string outcome, Connection? connection) => new(name, outcome)
+    {
+        OrganizationId = connection?.Organization.Id,
+        ConnectionId = connection?.Id,
+        IpAddress = http.Connection.RemoteIpAddress?.ToString(),
+        UserAgent = http.Request.Headers.UserAgent.ToString(),
+    };
+
+    private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+}
+
+/// <summary>Where to continue after an upstream answer: back to the pending authorization, or an error to show.</summary>
+public sealed record SignInOutcome(string? ReturnUrl, string? Error, string? Description, string? RetryUrl)
+{
+    public bool Succeeded => Error is null;
+
+    public static SignInOutcome Success(string returnUrl) => new(returnUrl, null, null, null);
+
+    public static SignInOutcome Failure(string error, string description, string? retryUrl) => new(null, error, description, retryUrl);
+}

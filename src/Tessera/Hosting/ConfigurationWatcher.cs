@@ -1,0 +1,104 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Primitives;
+using Tessera.Audit;
+using Tessera.Protocol;
+
+namespace Tessera.Hosting;
+
+/// <summary>
+/// Reloads the configuration file when it changes. The new file is validated whole; a refused file changes
+/// nothing and is audited. Settings that need a restart (issuer, storage, key-encryption key) refuse the reload.
+/// </summary>
+public sealed partial class ConfigurationWatcher(
+    TesseraConfiguration configuration,
+    ClientSynchronizer clients,
+    AuditLog audit,
+    ILogger<ConfigurationWatcher> logger) : BackgroundService
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (configuration.File is null)
+        {
+            return;
+        }
+
+        var path = Path.GetFullPath(configuration.File);
+        using var files = new PhysicalFileProvider(Path.GetDirectoryName(path)!) { UsePollingFileWatcher = true, UseActivePolling = true };
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (ChangeToken.OnChange(() => files.Watch(Path.GetFileName(path)), () => changed.TrySetResult()))
+            using (stoppingToken.Register(() => changed.TrySetCanceled()))
+            {
+                try
+                {
+                    await changed.Task;
+                    await Task.Delay(Debounce, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            await ReloadAsync(stoppingToken);
+        }
+    }
+
+    public async Task<ConfigurationLoadResult> ReloadAsync(CancellationToken cancellationToken)
+    {
+        var result = ConfigurationLoader.LoadFile(configuration.File!);
+        var errors = result.Errors.ToList();
+        if (result.Succeeded)
+        {
+            errors.AddRange(RestartOnlyChanges(configuration.Current, result.Options!));
+        }
+
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
+            {
+                LogRefused(error.Format(configuration.File));
+            }
+
+            audit.Record(new AuditEvent(AuditEvents.ConfigurationRefused, AuditEvent.Failure)
+            {
+                Reason = $"{errors.Count} error(s); the running configuration was kept",
+                Detail = errors.Take(20).Select((e, i) => (e, i)).ToDictionary(x => $"error_{x.i + 1}", x => (string?)$"{x.e.Path}: {x.e.Reason}"),
+            });
+            return new ConfigurationLoadResult(null, errors, configuration.File);
+        }
+
+        configuration.Replace(result.Options!);
+        await clients.SynchronizeAsync(result.Options!, cancellationToken);
+        LogApplied(configuration.File!);
+        audit.Record(new AuditEvent(AuditEvents.ConfigurationApplied, AuditEvent.Success) { Detail = new Dictionary<string, string?> { ["file"] = configuration.File } });
+        return result;
+    }
+
+    private static IEnumerable<ConfigurationError> RestartOnlyChanges(TesseraOptions running, TesseraOptions next)
+    {
+        if (running.Issuer != next.Issuer)
+        {
+            yield return new ConfigurationError("$.Tessera.Issuer", "changing the issuer needs a restart");
+        }
+
+        if (running.Storage.Provider != next.Storage.Provider || running.Storage.ConnectionString != next.Storage.ConnectionString)
+        {
+            yield return new ConfigurationError("$.Tessera.Storage", "changing storage needs a restart");
+        }
+
+        if (running.Keys.EncryptionKey != next.Keys.EncryptionKey)
+        {
+            yield return new ConfigurationError("$.Tessera.Keys.EncryptionKey", "changing the key-encryption key needs a restart");
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Configuration reload refused: {Error}")]
+    private partial void LogRefused(string error);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Configuration reloaded from {File}")]
+    private partial void LogApplied(string file);
+}

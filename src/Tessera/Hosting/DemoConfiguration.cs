@@ -1,0 +1,82 @@
+using Tessera.Federation.Development;
+using Tessera.Keys;
+
+namespace Tessera.Hosting;
+
+/// <summary>The configuration <c>tessera demo</c> runs with: one sample organization behind the mock IdP, one sample app.</summary>
+public static class DemoConfiguration
+{
+    public const string DemoClientId = "demo-app";
+
+    public static TesseraOptions Create(string issuer, string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var options = new TesseraOptions
+        {
+            Issuer = issuer.TrimEnd('/'),
+            Storage = new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(dataDirectory, "demo.db")}" },
+            Keys = new KeyOptions { EncryptionKey = LoadOrCreateKey(Path.Combine(dataDirectory, "demo.kek")) },
+            Development = new DevelopmentOptions { Demo = true },
+            Clients =
+            [
+                new ClientOptions
+                {
+                    ClientId = DemoClientId,
+                    DisplayName = "Demo app",
+                    Type = "public",
+                    RedirectUris = [issuer.TrimEnd('/') + "/demo/callback"],
+                    PostLogoutRedirectUris = [issuer.TrimEnd('/') + "/demo"],
+                    GrantTypes = ["authorization_code", "refresh_token"],
+                    Scopes = ["openid", "profile", "email", "offline_access", "read:reports", "doctor_access"],
+                    Audiences = ["https://reports.demo.example"],
+                },
+            ],
+            Organizations =
+            [
+                new OrganizationOptions
+                {
+                    Id = "demo-hospital",
+                    DisplayName = "Demo Hospital",
+                    Domains = ["demo.example"],
+                    Connections =
+                    [
+                        new ConnectionOptions
+                        {
+                            Id = "demo-idp",
+                            DisplayName = "Demo Hospital sign-in (mock IdP)",
+                            Protocol = "oidc",
+                            Authority = issuer.TrimEnd('/') + MockIdentityProvider.BasePath,
+                            ClientId = MockIdentityProvider.ClientId,
+                            ClientSecret = MockIdentityProvider.ClientSecret,
+                        },
+                    ],
+                    Rules =
+                    [
+                        new RuleOptions { When = new() { ["groups"] = "Doctors" }, Grant = new GrantOptions { Scopes = ["doctor_access"] } },
+                        new RuleOptions { When = new() { ["Role"] = "doctor" }, Grant = new GrantOptions { Claims = new() { ["department"] = "medicine" } } },
+                    ],
+                },
+            ],
+        };
+        TesseraOptionsDefaults.Apply(options);
+        return options;
+    }
+
+    /// <summary>The demo keeps its key-encryption key next to its database, so restarts keep their signing keys.</summary>
+    private static string LoadOrCreateKey(string path)
+    {
+        if (File.Exists(path) && KeyEncryptionKey.TryParse(File.ReadAllText(path), out _))
+        {
+            return File.ReadAllText(path).Trim();
+        }
+
+        var key = KeyEncryptionKey.Generate();
+        File.WriteAllText(path, key);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return key;
+    }
+}

@@ -1,0 +1,141 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Features;
+using Tessera.Audit;
+using Tessera.Federation;
+using Tessera.Federation.Development;
+using Tessera.Identity;
+using Tessera.Keys;
+using Tessera.Protocol;
+using Tessera.Sessions;
+using Tessera.Storage;
+
+namespace Tessera.Hosting;
+
+/// <summary>The composition of the server: which capabilities exist and in which order requests meet them.</summary>
+public static class TesseraApp
+{
+    public static WebApplicationBuilder CreateBuilder(TesseraOptions options, string? configFile, string[]? args = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args ?? [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        ConfigureLogging(builder.Logging);
+
+        var services = builder.Services;
+        services.AddSingleton(new TesseraConfiguration(options, configFile));
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddTesseraStorage(options.Storage);
+        services.AddHostedService<StartupTasks>(); // first: everything below expects a migrated database
+
+        services.AddSingleton<AuditLog>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditLog>());
+
+        services.AddSingleton<KeyRing>();
+        services.AddHostedService<KeyRotationService>();
+        services.AddHostedService<ExpiredRecordSweeper>();
+        services.AddSingleton<ConfigurationWatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConfigurationWatcher>());
+
+        services.AddScoped<IdentityResolver>();
+        services.AddScoped<SessionStore>();
+        services.AddScoped<RevocationService>();
+        services.AddSingleton<BrowserCookies>();
+
+        services.AddSingleton<ConnectionDirectory>();
+        services.AddSingleton<HomeRealmDiscovery>();
+        services.AddSingleton<OidcMetadataCache>();
+        services.AddSingleton<IConnector, OidcConnector>();
+        services.AddScoped<UpstreamSignIn>();
+        services.AddScoped<SignInRouter>();
+        services.AddScoped<UserPrincipalFactory>();
+        services.AddHttpClient(OidcMetadataCache.HttpClientName, client =>
+            {
+                client.Timeout = TimeSpan.FromSeconds(10);
+                client.MaxResponseContentBufferSize = 1024 * 1024;
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+        services.AddTesseraProtocol(options);
+
+        var keyEncryptionKey = KeyEncryptionKey.Parse(options.Keys.EncryptionKey);
+        services.AddDataProtection()
+            .SetApplicationName("Tessera")
+            .PersistKeysToDbContext<TesseraDbContext>();
+        services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyEncryptionKeyXmlEncryptor(keyEncryptionKey));
+        services.AddSingleton(keyEncryptionKey);
+
+        services.Configure<FormOptions>(form =>
+        {
+            form.ValueLengthLimit = 64 * 1024;
+            form.KeyLengthLimit = 1024;
+            form.ValueCountLimit = 256;
+            form.MultipartBodyLengthLimit = 64 * 1024;
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+
+        services.AddRazorPages();
+        services.AddSingleton<Pages.Demo.DemoClient>();
+        services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "tessera.antiforgery");
+
+        if (options.Development.Demo)
+        {
+            services.AddSingleton<MockIdentityProvider>();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<TesseraConfiguration>().Current;
+
+        app.UseExceptionHandler("/error");
+        app.Use(SecurityHeaders);
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapRazorPages();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+
+        if (options.Development.Demo)
+        {
+            app.MapMockIdentityProvider();
+        }
+
+        return app;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        // Request URLs and protocol messages can carry codes and tokens; framework chatter stays at warnings.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        logging.AddFilter("OpenIddict", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Extensions.Http", LogLevel.Warning);
+    }
+
+    // The only script Tessera serves is OpenIddict's form_post auto-submit; it is allowed by its hash.
+    private static readonly string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'; script-src 'sha256-"
+        + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("document.form.submit();"u8)) + "'";
+
+    private static Task SecurityHeaders(HttpContext context, Func<Task> next)
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        return next();
+    }
+}

@@ -1,0 +1,141 @@
+namespace Tessera.Hosting;
+
+/// <summary>The <c>Tessera</c> configuration section: the contract documented in docs/configuration.md.</summary>
+public sealed class TesseraOptions
+{
+    public const string SectionName = "Tessera";
+
+    public string Issuer { get; set; } = "";
+    public StorageOptions Storage { get; set; } = new();
+    public KeyOptions Keys { get; set; } = new();
+    public TokenLifetimeOptions Tokens { get; set; } = new();
+    public SessionOptions Sessions { get; set; } = new();
+    public List<ClientOptions> Clients { get; set; } = [];
+    public List<OrganizationOptions> Organizations { get; set; } = [];
+    public DevelopmentOptions Development { get; set; } = new();
+}
+
+public sealed class StorageOptions
+{
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+    public string ConnectionString { get; set; } = "Data Source=data/tessera.db";
+    public bool ApplyMigrations { get; set; } = true;
+}
+
+public enum StorageProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+public sealed class KeyOptions
+{
+    /// <summary>Base64 of 32 random bytes; encrypts signing keys at rest. Usually <c>env:TESSERA_KEY_ENCRYPTION_KEY</c>.</summary>
+    public string EncryptionKey { get; set; } = "";
+
+    /// <summary>How long a signing key signs before its successor takes over.</summary>
+    public TimeSpan RotationPeriod { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long a new key sits in the JWKS before it signs anything, so caches pick it up first.</summary>
+    public TimeSpan PrePublication { get; set; } = TimeSpan.FromDays(2);
+}
+
+public sealed class TokenLifetimeOptions
+{
+    public TimeSpan AccessToken { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan IdentityToken { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan AuthorizationCode { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan RefreshToken { get; set; } = TimeSpan.FromDays(14);
+}
+
+public sealed class SessionOptions
+{
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(8);
+    public TimeSpan AbsoluteLifetime { get; set; } = TimeSpan.FromHours(24);
+    public string CookieName { get; set; } = "tessera.session";
+}
+
+public sealed class ClientOptions
+{
+    public string ClientId { get; set; } = "";
+    public string? DisplayName { get; set; }
+
+    /// <summary><c>public</c> or <c>confidential</c>.</summary>
+    public string Type { get; set; } = "";
+
+    public string? ClientSecret { get; set; }
+    public List<string> RedirectUris { get; set; } = [];
+    public List<string> PostLogoutRedirectUris { get; set; } = [];
+    public List<string> GrantTypes { get; set; } = [];
+    public List<string> Scopes { get; set; } = [];
+    public List<string> Audiences { get; set; } = [];
+    public string? BackchannelLogoutUri { get; set; }
+
+    /// <summary>Inline JSON Web Key Set (public keys) for <c>private_key_jwt</c> client authentication.</summary>
+    public string? Jwks { get; set; }
+
+    /// <summary><c>ES256</c> (default) or <c>RS256</c>: the algorithm of tokens issued to this client.</summary>
+    public string SigningAlgorithm { get; set; } = "ES256";
+
+    public TimeSpan? AccessTokenLifetime { get; set; }
+}
+
+public sealed class OrganizationOptions
+{
+    public string Id { get; set; } = "";
+    public string? DisplayName { get; set; }
+    public List<string> Domains { get; set; } = [];
+    public List<ConnectionOptions> Connections { get; set; } = [];
+    public List<RuleOptions> Rules { get; set; } = [];
+}
+
+public sealed class ConnectionOptions
+{
+    public string Id { get; set; } = "";
+    public string? DisplayName { get; set; }
+
+    /// <summary><c>oidc</c> for now; <c>saml2</c> is reserved for SAML connections.</summary>
+    public string Protocol { get; set; } = "";
+
+    public string? Authority { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary><c>client_secret_basic</c> (default) or <c>client_secret_post</c>, how Tessera authenticates upstream.</summary>
+    public string ClientAuthentication { get; set; } = "client_secret_basic";
+
+    /// <summary>Signature algorithms accepted on the upstream ID token. Asymmetric algorithms only.</summary>
+    public List<string> AllowedAlgorithms { get; set; } = [];
+
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Upstream ID-token claim (NumericDate) that says when the upstream session ends, if the IdP sends one.</summary>
+    public string? SessionExpiryClaim { get; set; }
+
+    /// <summary>Upper bound for sessions made through this connection, below the global session lifetime.</summary>
+    public TimeSpan? MaxSessionLifetime { get; set; }
+}
+
+public sealed class RuleOptions
+{
+    /// <summary>Every condition must hold: claim name to expected value. A multi-valued claim matches when any value does.</summary>
+    public Dictionary<string, string> When { get; set; } = new(StringComparer.Ordinal);
+
+    public GrantOptions Grant { get; set; } = new();
+}
+
+public sealed class GrantOptions
+{
+    public List<string> Scopes { get; set; } = [];
+    public Dictionary<string, string> Claims { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class DevelopmentOptions
+{
+    /// <summary>
+    /// Serve the built-in mock identity provider and the sample application. Development only:
+    /// <c>tessera demo</c> turns it on, and <c>tessera serve</c> refuses a configuration that does.
+    /// </summary>
+    public bool Demo { get; set; }
+}

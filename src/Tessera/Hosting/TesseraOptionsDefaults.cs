@@ -1,0 +1,25 @@
+namespace Tessera.Hosting;
+
+/// <summary>Defaults for lists, applied after binding (the binder appends to list defaults instead of replacing them).</summary>
+public static class TesseraOptionsDefaults
+{
+    public static readonly IReadOnlyList<string> UpstreamScopes = ["openid", "email", "profile"];
+    public static readonly IReadOnlyList<string> UpstreamAlgorithms = ["RS256", "ES256", "PS256"];
+
+    public static void Apply(TesseraOptions options)
+    {
+        options.Issuer = options.Issuer.TrimEnd('/');
+        foreach (var connection in options.Organizations.SelectMany(o => o.Connections))
+        {
+            if (connection.Scopes.Count == 0)
+            {
+                connection.Scopes = [.. UpstreamScopes];
+            }
+
+            if (connection.AllowedAlgorithms.Count == 0)
+            {
+                connection.AllowedAlgorithms = [.. UpstreamAlgorithms];
+            }
+        }
+    }
+}

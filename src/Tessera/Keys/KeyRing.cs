@@ -1,0 +1,213 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+using Tessera.Hosting;
+using Tessera.Storage;
+
+namespace Tessera.Keys;
+
+/// <summary>
+/// The live set of signing and token-encryption keys, loaded from the database and swapped atomically.
+/// New keys are published before they sign (pre-publication) and kept after they stop signing until every
+/// token they could have protected has expired (retirement).
+/// </summary>
+public sealed class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration configuration, TimeProvider time, ILogger<KeyRing> logger)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile IReadOnlyList<ManagedKey>? _keys;
+
+    public IReadOnlyList<ManagedKey> Keys => _keys ?? throw new InvalidOperationException("The key ring has not been loaded yet.");
+
+    public bool IsLoaded => _keys is not null;
+
+    /// <summary>The key that signs now for the given algorithm: the most recently activated active key.</summary>
+    public SigningCredentials SigningCredentials(string algorithm)
+    {
+        var now = time.GetUtcNow();
+        var key = Keys.Where(k => k.Use == ManagedKey.Signing && k.Algorithm == algorithm && k.IsActiveAt(now))
+                      .OrderByDescending(k => k.ActivatesAt).FirstOrDefault()
+                  ?? Keys.Where(k => k.Use == ManagedKey.Signing && k.Algorithm == algorithm && k.ActivatesAt <= now && k.IsUsableAt(now))
+                      .OrderByDescending(k => k.ActivatesAt).FirstOrDefault()
+                  ?? throw new InvalidOperationException($"No usable {algorithm} signing key.");
+        return new SigningCredentials(key.Key, algorithm);
+    }
+
+    public EncryptingCredentials EncryptingCredentials()
+    {
+        var now = time.GetUtcNow();
+        var key = Keys.Where(k => k.Use == ManagedKey.Encryption && k.ActivatesAt <= now && k.IsUsableAt(now))
+                      .OrderByDescending(k => k.ActivatesAt).FirstOrDefault()
+                  ?? throw new InvalidOperationException("No usable token-encryption key.");
+        return new EncryptingCredentials(key.Key, KeyFactory.EncryptionAlgorithm, SecurityAlgorithms.Aes256CbcHmacSha512);
+    }
+
+    /// <summary>Keys that may verify a signature now: everything published and not yet expired.</summary>
+    public IEnumerable<SecurityKey> VerificationKeys()
+    {
+        var now = time.GetUtcNow();
+        return Keys.Where(k => k.Use == ManagedKey.Signing && k.IsUsableAt(now)).Select(k => k.Key);
+    }
+
+    public IEnumerable<SecurityKey> DecryptionKeys()
+    {
+        var now = time.GetUtcNow();
+        return Keys.Where(k => k.Use == ManagedKey.Encryption && k.IsUsableAt(now)).Select(k => k.Key);
+    }
+
+    /// <summary>What the JWKS endpoint publishes: signing keys from creation until expiry.</summary>
+    public IEnumerable<ManagedKey> PublishedSigningKeys()
+    {
+        var now = time.GetUtcNow();
+        return Keys.Where(k => k.Use == ManagedKey.Signing && k.IsUsableAt(now)).OrderBy(k => k.CreatedAt);
+    }
+
+    public void EnsureLoaded()
+    {
+        if (_keys is null)
+        {
+            LoadAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Loads keys, creating the first ones and any successor that is due.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+            await CreateDueKeysAsync(db, RotationMode.IfDue, cancellationToken);
+            _keys = await ReadAsync(db, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts a rotation: a successor for every kind is published now; it signs after the pre-publication window
+    /// (or at once when <paramref name="immediate"/>), and the current key retires at that moment.
+    /// </summary>
+    public async Task<IReadOnlyList<ManagedKey>> RotateAsync(bool immediate, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+            var created = await CreateDueKeysAsync(db, immediate ? RotationMode.Immediate : RotationMode.Planned, cancellationToken);
+            _keys = await ReadAsync(db, cancellationToken);
+            return created;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private enum RotationMode
+    {
+        IfDue,
+        Planned,
+        Immediate,
+    }
+
+    private async Task<IReadOnlyList<ManagedKey>> CreateDueKeysAsync(TesseraDbContext db, RotationMode mode, CancellationToken cancellationToken)
+    {
+        var options = configuration.Current;
+        var kek = KeyEncryptionKey.Parse(options.Keys.EncryptionKey);
+        var now = time.GetUtcNow();
+        var nowUtc = now.UtcDateTime;
+        var retention = RetentionAfterRetirement(options);
+        var created = new List<ManagedKey>();
+
+        foreach (var (use, algorithm) in KeyFactory.Kinds)
+        {
+            var existing = await db.Keys.Where(k => k.Use == use && k.Algorithm == algorithm && k.ExpiresAt > nowUtc)
+                .OrderByDescending(k => k.ActivatesAt).ToListAsync(cancellationToken);
+            var newest = existing.FirstOrDefault();
+
+            DateTime activatesAt;
+            if (newest is null || newest.RetiresAt <= nowUtc)
+            {
+                // Nothing can sign: the first key (or one after a long outage) must work at once.
+                activatesAt = nowUtc;
+            }
+            else if (mode == RotationMode.Immediate)
+            {
+                activatesAt = nowUtc;
+            }
+            else if (mode == RotationMode.Planned)
+            {
+                if (newest.ActivatesAt > nowUtc)
+                {
+                    continue; // a successor is already published and waiting
+                }
+
+                activatesAt = nowUtc + options.Keys.PrePublication;
+            }
+            else if (newest.RetiresAt - options.Keys.PrePublication <= nowUtc)
+            {
+                activatesAt = newest.RetiresAt; // scheduled rotation: the successor is published one window ahead
+            }
+            else
+            {
+                continue;
+            }
+
+            foreach (var current in existing.Where(k => k.RetiresAt > activatesAt && k.ActivatesAt < activatesAt))
+            {
+                current.RetiresAt = activatesAt;
+                current.ExpiresAt = activatesAt + retention;
+            }
+
+            var id = KeyFactory.NewKeyId();
+            var material = KeyFactory.Generate(algorithm);
+            var record = new KeyRecord
+            {
+                Id = id,
+                Use = use,
+                Algorithm = algorithm,
+                ProtectedKey = kek.Protect(material, id),
+                CreatedAt = nowUtc,
+                ActivatesAt = activatesAt,
+                RetiresAt = activatesAt + options.Keys.RotationPeriod,
+                ExpiresAt = activatesAt + options.Keys.RotationPeriod + retention,
+            };
+            db.Keys.Add(record);
+            created.Add(ToManaged(record, material));
+            logger.LogInformation("Created {Use} key {KeyId} ({Algorithm}), signing from {ActivatesAt:O}", use, id, algorithm, activatesAt);
+        }
+
+        if (created.Count > 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return created;
+    }
+
+    /// <summary>A retired key stays until every token it protected has expired: the longest token lifetime plus skew.</summary>
+    public static TimeSpan RetentionAfterRetirement(TesseraOptions options)
+    {
+        var longest = new[] { options.Tokens.AccessToken, options.Tokens.IdentityToken, options.Tokens.RefreshToken, options.Tokens.AuthorizationCode }
+            .Concat(options.Clients.Select(c => c.AccessTokenLifetime ?? TimeSpan.Zero)).Max();
+        return longest + TimeSpan.FromMinutes(5);
+    }
+
+    private async Task<IReadOnlyList<ManagedKey>> ReadAsync(TesseraDbContext db, CancellationToken cancellationToken)
+    {
+        var kek = KeyEncryptionKey.Parse(configuration.Current.Keys.EncryptionKey);
+        var nowUtc = time.GetUtcNow().UtcDateTime;
+        var records = await db.Keys.AsNoTracking().Where(k => k.ExpiresAt > nowUtc).ToListAsync(cancellationToken);
+        return records.Select(r => ToManaged(r, kek.Unprotect(r.ProtectedKey, r.Id))).ToList();
+    }
+
+    private static ManagedKey ToManaged(KeyRecord record, byte[] material) => new(
+        record.Id, record.Use, record.Algorithm, KeyFactory.Load(record.Id, record.Algorithm, material),
+        Utc(record.CreatedAt), Utc(record.ActivatesAt), Utc(record.RetiresAt), Utc(record.ExpiresAt));
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

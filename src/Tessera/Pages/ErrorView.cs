@@ -1,0 +1,4 @@
+namespace Tessera.Pages;
+
+/// <summary>What an error page shows: a protocol error code, a description safe to display, and maybe a way back.</summary>
+public sealed record ErrorView(string Title, string Error, string? Description, string? RetryUrl = null);

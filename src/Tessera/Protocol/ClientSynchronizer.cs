@@ -1,0 +1,80 @@
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+using Tessera.Hosting;
+
+namespace Tessera.Protocol;
+
+/// <summary>
+/// Makes the registered applications match the configuration: adds, updates, and removes (with their tokens)
+/// clients that are no longer configured. Runs at start and after every accepted configuration reload.
+/// </summary>
+public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, ApplicationCache cache, VerifiedSecretCache secrets, ILogger<ClientSynchronizer> logger)
+{
+    public async Task SynchronizeAsync(TesseraOptions options, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await SynchronizeOnceAsync(options, cancellationToken);
+                return;
+            }
+            catch (DbUpdateException exception) when (attempt < 3)
+            {
+                // Another node synchronized at the same moment; read again and retry.
+                LogRetry(exception, attempt);
+            }
+            finally
+            {
+                cache.Clear();
+                secrets.Clear();
+            }
+        }
+    }
+
+    private async Task SynchronizeOnceAsync(TesseraOptions options, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var existing = new Dictionary<string, OpenIddictEntityFrameworkCoreApplication>(StringComparer.Ordinal);
+        await foreach (var application in manager.ListAsync(count: null, offset: null, cancellationToken))
+        {
+            var typed = (OpenIddictEntityFrameworkCoreApplication)application;
+            existing[typed.ClientId ?? ""] = typed;
+        }
+
+        foreach (var client in options.Clients)
+        {
+            var descriptor = ClientDescriptorFactory.Create(client);
+            if (existing.Remove(client.ClientId, out var application))
+            {
+                if (descriptor.ClientSecret is not null && await manager.ValidateClientSecretAsync(application, descriptor.ClientSecret, cancellationToken))
+                {
+                    descriptor.ClientSecret = application.ClientSecret; // unchanged: keep the stored hash
+                }
+
+                await manager.UpdateAsync(application, descriptor, cancellationToken);
+                continue;
+            }
+
+            await manager.CreateAsync(descriptor, cancellationToken);
+            LogAdded(client.ClientId);
+        }
+
+        foreach (var (clientId, stale) in existing)
+        {
+            await manager.DeleteAsync(stale, cancellationToken);
+            LogRemoved(clientId);
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Registered client {ClientId}")]
+    private partial void LogAdded(string clientId);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Removed client {ClientId}, which is no longer configured, with its tokens")]
+    private partial void LogRemoved(string clientId);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Client synchronization collided with another writer (attempt {Attempt}); retrying")]
+    private partial void LogRetry(Exception exception, int attempt);
+}

@@ -1,0 +1,90 @@
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using Microsoft.AspNetCore;
+using OpenIddict.Server.AspNetCore;
+using Tessera.Audit;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Tessera.Protocol.Handlers;
+
+/// <summary>
+/// Every token endpoint answer and every refused authorization request becomes an audit row. Only names,
+/// grant types, scopes and error codes are recorded, never a token or a secret.
+/// </summary>
+public sealed class AuditProtocolResponses(AuditLog audit) :
+    IOpenIddictServerHandler<ApplyTokenResponseContext>,
+    IOpenIddictServerHandler<ApplyAuthorizationResponseContext>,
+    IOpenIddictServerHandler<ApplyIntrospectionResponseContext>
+{
+    public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
+        .UseSingletonHandler<AuditProtocolResponses>().SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
+
+    public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+        .UseSingletonHandler<AuditProtocolResponses>().SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
+
+    public static OpenIddictServerHandlerDescriptor IntrospectionDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyIntrospectionResponseContext>()
+        .UseSingletonHandler<AuditProtocolResponses>().SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
+
+    public ValueTask HandleAsync(ApplyTokenResponseContext context)
+    {
+        var request = context.Request;
+        var grant = request?.GrantType;
+        var failed = !string.IsNullOrEmpty(context.Response.Error);
+        var name = failed ? AuditEvents.TokenRequestRefused : grant == GrantTypes.RefreshToken ? AuditEvents.TokenRefreshed : AuditEvents.TokenIssued;
+        audit.Record(Describe(context, name, failed, request?.ClientId) with
+        {
+            Detail = new Dictionary<string, string?>
+            {
+                ["grant_type"] = Bounded(grant),
+                ["scope"] = failed ? Bounded(request?.Scope) : Bounded((string?)context.Response[Parameters.Scope]),
+                ["issued"] = failed ? null : string.Join(' ', new[]
+                {
+                    context.Response.AccessToken is null ? null : "access_token",
+                    context.Response.IdToken is null ? null : "id_token",
+                    context.Response.RefreshToken is null ? null : "refresh_token",
+                }.Where(t => t is not null)),
+            },
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+    {
+        // Successful authorizations are audited where the code is issued, with the user and session.
+        if (!string.IsNullOrEmpty(context.Response.Error))
+        {
+            audit.Record(Describe(context, AuditEvents.AuthorizationRefused, true, context.Request?.ClientId) with
+            {
+                Detail = new Dictionary<string, string?> { ["redirected"] = (context.RedirectUri is not null).ToString() },
+            });
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(ApplyIntrospectionResponseContext context)
+    {
+        if (!string.IsNullOrEmpty(context.Response.Error) || context.Response[Parameters.Active] is { } active && !(bool)active)
+        {
+            audit.Record(Describe(context, AuditEvents.IntrospectionRefused, true, context.Request?.ClientId));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static AuditEvent Describe(BaseRequestContext context, string name, bool failed, string? clientId)
+    {
+        var http = context.Transaction.GetHttpRequest();
+        var response = context.Transaction.Response;
+        return new AuditEvent(name, failed ? AuditEvent.Failure : AuditEvent.Success)
+        {
+            ClientId = Bounded(clientId),
+            IpAddress = http?.HttpContext.Connection.RemoteIpAddress?.ToString(),
+            UserAgent = http?.Headers.UserAgent.ToString(),
+            Reason = failed ? Bounded($"{response?.Error}: {response?.ErrorDescription}") : null,
+        };
+    }
+
+    private static string? Bounded(string? value) => value is { Length: > 200 } ? value[..200] : value;
+}

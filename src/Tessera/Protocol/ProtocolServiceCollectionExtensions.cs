@@ -1,0 +1,112 @@
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.EntityFrameworkCore.Models;
+using OpenIddict.Server;
+using Tessera.Hosting;
+using Tessera.Keys;
+using Tessera.Protocol.Handlers;
+using Tessera.Storage;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerHandlers;
+
+namespace Tessera.Protocol;
+
+public static class ProtocolServiceCollectionExtensions
+{
+    /// <summary>OpenIddict's server with Tessera's endpoints, grants, key ring and the handlers in Protocol/Handlers.</summary>
+    public static IServiceCollection AddTesseraProtocol(this IServiceCollection services, TesseraOptions options)
+    {
+        services.AddSingleton<ApplicationCache>();
+        services.AddSingleton<VerifiedSecretCache>();
+        services.AddSingleton<ClientRegistry>();
+        services.AddSingleton<ClientSynchronizer>();
+        services.AddSingleton<AudienceSelector>();
+
+        var issuer = new Uri(options.Issuer + "/", UriKind.Absolute);
+        services.AddOpenIddict()
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<TesseraDbContext>();
+                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, TesseraApplicationManager>();
+            })
+            .AddServer(server =>
+            {
+                server.SetIssuer(issuer)
+                    .SetAuthorizationEndpointUris("authorize")
+                    .SetTokenEndpointUris("token")
+                    .SetUserInfoEndpointUris("userinfo")
+                    .SetIntrospectionEndpointUris("introspect")
+                    .SetRevocationEndpointUris("revoke")
+                    .SetEndSessionEndpointUris("logout")
+                    .SetJsonWebKeySetEndpointUris(".well-known/jwks.json");
+
+                server.AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow();
+
+                server.SetAccessTokenLifetime(options.Tokens.AccessToken)
+                    .SetIdentityTokenLifetime(options.Tokens.IdentityToken)
+                    .SetAuthorizationCodeLifetime(options.Tokens.AuthorizationCode)
+                    .SetRefreshTokenLifetime(options.Tokens.RefreshToken)
+                    // RFC 9700 §4.14.2: any reuse of a rotated refresh token revokes its family, with no grace period.
+                    .SetRefreshTokenReuseLeeway(null);
+
+                // RFC 9068: access tokens are signed JWTs that resource servers read themselves.
+                server.DisableAccessTokenEncryption();
+
+                // Scopes and resources are checked per client (its permissions), against the live configuration.
+                server.DisableScopeValidation();
+                server.DisableResourceValidation();
+                server.RegisterClaims(Claims.Subject, Claims.Email, Claims.EmailVerified, Claims.Name, Claims.GivenName,
+                    Claims.FamilyName, TesseraClaims.Organization, TesseraClaims.SessionId, Claims.AuthenticationTime);
+
+                server.Configure(o =>
+                {
+                    // RFC 7636 §4.2: only S256; "plain" is refused.
+                    o.CodeChallengeMethods.Clear();
+                    o.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
+                });
+
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableErrorPassthrough();
+                if (issuer.Scheme == Uri.UriSchemeHttp)
+                {
+                    aspNetCore.DisableTransportSecurityRequirement(); // validation refuses http except on loopback
+                }
+
+                server.AddEventHandler(LimitParameterSizes.Descriptor);
+                server.AddEventHandler(SignWithKeyRing.Descriptor);
+                server.AddEventHandler(ValidateWithKeyRing.Descriptor);
+                server.AddEventHandler(PublishKeyRing.Descriptor);
+                server.AddEventHandler(SkipStorageForClientCredentials.Descriptor);
+                server.AddEventHandler(IssueClientCredentialsTokens.Descriptor);
+                server.AddEventHandler(RequireLiveSession.Descriptor);
+                server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
+                server.AddEventHandler(RestrictResourcesToClientAudiences.AuthorizationDescriptor);
+                server.AddEventHandler(RestrictResourcesToClientAudiences.TokenDescriptor);
+                server.AddEventHandler(RejectRevokedAccessTokens.Descriptor);
+                server.AddEventHandler(AttachUserInfoClaims.Descriptor);
+                server.AddEventHandler(AdvertiseConfiguredScopes.Descriptor);
+                server.AddEventHandler(AuditProtocolResponses.TokenDescriptor);
+                server.AddEventHandler(AuditProtocolResponses.AuthorizationDescriptor);
+                server.AddEventHandler(AuditProtocolResponses.IntrospectionDescriptor);
+
+                server.RemoveEventHandler(Introspection.ValidateAuthorizedParty.Descriptor);
+                server.AddEventHandler(AuthorizeIntrospectionByAudience.Descriptor);
+                server.RemoveEventHandler(Revocation.RevokeToken.Descriptor);
+                server.AddEventHandler(RevokeTokenOrFamily.Descriptor);
+            });
+
+        // OpenIddict wants credentials at start; the key ring supplies them, and the handlers above keep them current.
+        services.AddOptions<OpenIddictServerOptions>().Configure<KeyRing>((server, keys) =>
+        {
+            keys.EnsureLoaded();
+            server.SigningCredentials.Add(keys.SigningCredentials(SecurityAlgorithms.EcdsaSha256));
+            server.SigningCredentials.Add(keys.SigningCredentials(SecurityAlgorithms.RsaSha256));
+            server.EncryptionCredentials.Add(keys.EncryptingCredentials());
+        });
+
+        return services;
+    }
+}

@@ -1,0 +1,52 @@
+using Tessera.Hosting;
+
+namespace Tessera.Sessions;
+
+/// <summary>
+/// The cookies Tessera sets: the SSO session and the browser binding of upstream sign-ins in flight.
+/// HttpOnly, SameSite=Lax, and Secure except when Tessera itself runs on a loopback http address.
+/// </summary>
+public sealed class BrowserCookies(TesseraConfiguration configuration)
+{
+    public const string BindingCookie = "tessera.signin";
+
+    public string SessionCookieName => configuration.Current.Sessions.CookieName;
+
+    public string? ReadSession(HttpContext context) => context.Request.Cookies[SessionCookieName];
+
+    public void WriteSession(HttpContext context, string value, DateTimeOffset expires) =>
+        context.Response.Cookies.Append(SessionCookieName, value, Options(expires));
+
+    public void DeleteSession(HttpContext context) =>
+        context.Response.Cookies.Delete(SessionCookieName, Options(null));
+
+    /// <summary>One random value per browser ties every pending upstream sign-in to the browser that started it.</summary>
+    public string GetOrCreateBinding(HttpContext context)
+    {
+        var existing = context.Request.Cookies[BindingCookie];
+        if (existing is { Length: >= 32 and <= 100 })
+        {
+            return existing;
+        }
+
+        var value = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        context.Response.Cookies.Append(BindingCookie, value, Options(null));
+        return value;
+    }
+
+    public string? ReadBinding(HttpContext context) => context.Request.Cookies[BindingCookie];
+
+    private CookieOptions Options(DateTimeOffset? expires)
+    {
+        var issuer = new Uri(configuration.Current.Issuer);
+        return new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = !(issuer.Scheme == Uri.UriSchemeHttp && issuer.IsLoopback),
+            SameSite = SameSiteMode.Lax,
+            Path = string.IsNullOrEmpty(issuer.AbsolutePath) ? "/" : issuer.AbsolutePath,
+            Expires = expires,
+            IsEssential = true,
+        };
+    }
+}

@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+using Tessera.Federation;
+using Tessera.Hosting;
+using Tessera.Storage;
+
+namespace Tessera.Sessions;
+
+/// <summary>
+/// Server-side SSO sessions. A session lives until the first of: its absolute lifetime, the idle timeout,
+/// the upstream session's end, or an explicit end (sign-out, revocation).
+/// </summary>
+public sealed class SessionStore(TesseraDbContext db, TesseraConfiguration configuration, TimeProvider time)
+{
+    private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
+
+    public async Task<(SessionRecord Session, string CookieValue)> CreateAsync(
+        UserRecord user, UpstreamIdentity identity, ConnectionOptions connection, SessionGrants grants, CancellationToken cancellationToken)
+    {
+        var options = configuration.Current.Sessions;
+        var now = time.GetUtcNow();
+        var expires = now + options.AbsoluteLifetime;
+        if (connection.MaxSessionLifetime is { } max && now + max < expires)
+        {
+            expires = now + max;
+        }
+
+        if (identity.SessionExpiresAt is { } upstreamEnd && upstreamEnd < expires)
+        {
+            expires = upstreamEnd;
+        }
+
+        var secret = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var session = new SessionRecord
+        {
+            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            SecretHash = Hash(secret),
+            UserId = user.Id,
+            OrganizationId = identity.OrganizationId,
+            ConnectionId = identity.ConnectionId,
+            Grants = grants.ToJson(),
+            AuthenticatedAt = now.UtcDateTime,
+            LastSeenAt = now.UtcDateTime,
+            ExpiresAt = expires.UtcDateTime,
+        };
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        return (session, secret);
+    }
+
+    /// <summary>The live session the cookie names, refreshing its idle timer; null when there is none.</summary>
+    public async Task<SessionRecord?> FindByCookieAsync(string? cookieValue, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(cookieValue) || cookieValue.Length > 100)
+        {
+            return null;
+        }
+
+        var hash = Hash(cookieValue);
+        var session = await db.Sessions.FirstOrDefaultAsync(s => s.SecretHash == hash, cancellationToken);
+        return await TouchIfActiveAsync(session, cancellationToken);
+    }
+
+    public async Task<SessionRecord?> FindActiveByIdAsync(string? sessionId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(sessionId))
+        {
+            return null;
+        }
+
+        var session = await db.Sessions.FirstOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        return await TouchIfActiveAsync(session, cancellationToken);
+    }
+
+    public bool IsActive(SessionRecord session)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return session.EndedAt is null && now < session.ExpiresAt && now < session.LastSeenAt + configuration.Current.Sessions.IdleTimeout;
+    }
+
+    private async Task<SessionRecord?> TouchIfActiveAsync(SessionRecord? session, CancellationToken cancellationToken)
+    {
+        if (session is null || !IsActive(session))
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        if (now - session.LastSeenAt >= TouchInterval)
+        {
+            session.LastSeenAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return session;
+    }
+
+    public static string Hash(string value) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+}

@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+
+namespace Tessera.Storage;
+
+/// <summary>Deletes what can no longer matter: expired pending sign-ins, deny-list entries, old tokens and authorizations.</summary>
+public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, TimeProvider time, ILogger<ExpiredRecordSweeper> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogSweepFailed(exception);
+            }
+        }
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+        var now = time.GetUtcNow();
+        var nowUtc = now.UtcDateTime;
+        await db.PendingLogins.Where(p => p.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
+        await db.RevokedTokens.Where(r => r.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
+
+        // OpenIddict removes tokens and authorizations that are invalid and older than the threshold.
+        var threshold = now - TimeSpan.FromDays(1);
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Sweeping expired records failed")]
+    private partial void LogSweepFailed(Exception exception);
+}

@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Tessera.Hosting;
+
+namespace Tessera.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>Registers the provider's context (pooled) and exposes it as <see cref="TesseraDbContext"/>.</summary>
+    public static IServiceCollection AddTesseraStorage(this IServiceCollection services, StorageOptions storage)
+    {
+        switch (storage.Provider)
+        {
+            case StorageProvider.Sqlite:
+                services.AddDbContextPool<SqliteTesseraDbContext>(options => options.UseSqlite(SqliteConnectionString(storage.ConnectionString)));
+                services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<SqliteTesseraDbContext>());
+                break;
+            case StorageProvider.Postgres:
+                services.AddDbContextPool<PostgresTesseraDbContext>(options => options.UseNpgsql(storage.ConnectionString));
+                services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<PostgresTesseraDbContext>());
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "Unknown storage provider.");
+        }
+
+        services.AddSingleton<StorageInitializer>();
+        return services;
+    }
+
+    /// <summary>Relative SQLite paths are taken from the working directory, and their folder is created.</summary>
+    public static string SqliteConnectionString(string connectionString)
+    {
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
+        if (!string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:" && builder.Mode != Microsoft.Data.Sqlite.SqliteOpenMode.Memory)
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+        }
+
+        if (builder.DefaultTimeout < 30)
+        {
+            builder.DefaultTimeout = 30; // writers wait for each other instead of failing with "database is locked"
+        }
+
+        return builder.ToString();
+    }
+}
