@@ -20,6 +20,8 @@ public static class TesseraApp
         {
             Args = args ?? [],
             ContentRootPath = AppContext.BaseDirectory,
+            // Pages live in this assembly; name it so they are found even when another assembly is the entry point (tests).
+            ApplicationName = typeof(TesseraApp).Assembly.GetName().Name,
         });
         ConfigureLogging(builder.Logging);
 

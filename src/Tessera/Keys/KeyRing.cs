@@ -178,7 +178,7 @@ public sealed class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration co
             };
             db.Keys.Add(record);
             created.Add(ToManaged(record, material));
-            logger.LogInformation("Created {Use} key {KeyId} ({Algorithm}), signing from {ActivatesAt:O}", use, id, algorithm, activatesAt);
+            logger.LogInformation("Created {Use} key {KeyId} ({Algorithm}), in use from {ActivatesAt:O}", use, id, algorithm, activatesAt);
         }
 
         if (created.Count > 0)

@@ -32,6 +32,7 @@ public sealed class AuthorizeModel(
     IOpenIddictAuthorizationManager authorizations,
     TesseraDbContext db,
     AuditLog audit,
+    Hosting.TesseraConfiguration configuration,
     TimeProvider time) : PageModel
 {
     public const string OrganizationParameter = "organization";
@@ -48,9 +49,12 @@ public sealed class AuthorizeModel(
         var refused = HttpContext.GetOpenIddictServerResponse();
         if (refused?.Error is not null)
         {
-            // The request cannot be answered at the client's redirect URI: show it here, never redirect.
-            Audit(AuditEvents.AuthorizationRefused, AuditEvent.Failure, HttpContext.GetOpenIddictServerRequest()?.ClientId, $"{refused.Error}: {refused.ErrorDescription}");
-            return ShowError(refused.Error, refused.ErrorDescription);
+            var invalid = HttpContext.GetOpenIddictServerRequest();
+            var redirectUri = AuthorizationErrorResponse.SafeRedirectUri(invalid, clients.Find(invalid?.ClientId));
+            Audit(AuditEvents.AuthorizationRefused, AuditEvent.Failure, invalid?.ClientId, $"{refused.Error}: {refused.ErrorDescription}", redirectUri is not null);
+            return redirectUri is not null
+                ? AuthorizationErrorResponse.Redirect(redirectUri, invalid!, configuration.Current.Issuer + "/", refused.Error, refused.ErrorDescription)
+                : ShowError(refused.Error, refused.ErrorDescription); // the client or redirect URI is what is wrong: never redirect
         }
 
         var request = HttpContext.GetOpenIddictServerRequest();
@@ -185,12 +189,13 @@ public sealed class AuthorizeModel(
         return Page();
     }
 
-    private void Audit(string name, string outcome, string? clientId, string reason) =>
+    private void Audit(string name, string outcome, string? clientId, string reason, bool redirected) =>
         audit.Record(new AuditEvent(name, outcome)
         {
             ClientId = clientId is { Length: > 100 } ? clientId[..100] : clientId,
             IpAddress = HttpContext.Connection.RemoteIpAddress?.ToString(),
             UserAgent = Request.Headers.UserAgent.ToString(),
             Reason = reason,
+            Detail = new Dictionary<string, string?> { ["redirected"] = redirected ? "true" : "false" },
         });
 }

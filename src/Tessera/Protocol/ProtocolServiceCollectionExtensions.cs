@@ -83,6 +83,8 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(IssueClientCredentialsTokens.Descriptor);
                 server.AddEventHandler(RequireLiveSession.Descriptor);
                 server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
+                server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);
+                server.AddEventHandler(RequireRegisteredScopes.TokenDescriptor);
                 server.AddEventHandler(RestrictResourcesToClientAudiences.AuthorizationDescriptor);
                 server.AddEventHandler(RestrictResourcesToClientAudiences.TokenDescriptor);
                 server.AddEventHandler(RejectRevokedAccessTokens.Descriptor);
@@ -97,6 +99,8 @@ public static class ProtocolServiceCollectionExtensions
                 server.RemoveEventHandler(Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrFamily.Descriptor);
             });
+
+        services.AddOptions<OpenIddictServerOptions>().Configure<TimeProvider>((server, time) => server.TimeProvider = time);
 
         // OpenIddict wants credentials at start; the key ring supplies them, and the handlers above keep them current.
         services.AddOptions<OpenIddictServerOptions>().Configure<KeyRing>((server, keys) =>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
@@ -31,7 +30,7 @@ public sealed class UserPrincipalFactory(ConnectionDirectory directory, Audience
         identity.SetClaim(Claims.Subject, user.Id.ToString());
         identity.SetClaim(TesseraClaims.SessionId, session.Id);
         identity.SetClaim(TesseraClaims.Organization, user.OrganizationId);
-        identity.SetClaim(Claims.AuthenticationTime, new DateTimeOffset(session.AuthenticatedAt, TimeSpan.Zero).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        identity.SetClaim(Claims.AuthenticationTime, new DateTimeOffset(session.AuthenticatedAt, TimeSpan.Zero).ToUnixTimeSeconds());
 
         if (scopes.Contains(Scopes.Email) && user.Email is not null)
         {

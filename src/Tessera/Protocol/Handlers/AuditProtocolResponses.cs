@@ -51,8 +51,11 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
 
     public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
     {
-        // Successful authorizations are audited where the code is issued, with the user and session.
-        if (!string.IsNullOrEmpty(context.Response.Error))
+        // Successful authorizations are audited where the code is issued, with the user and session; invalid
+        // requests where the authorization page decides whether to redirect them. This records the refusals
+        // Tessera itself sends to the client (login_required, access_denied, ...).
+        var validation = context.Transaction.GetProperty<ValidateAuthorizationRequestContext>(typeof(ValidateAuthorizationRequestContext).FullName!);
+        if (!string.IsNullOrEmpty(context.Response.Error) && validation?.IsRejected != true)
         {
             audit.Record(Describe(context, AuditEvents.AuthorizationRefused, true, context.Request?.ClientId) with
             {

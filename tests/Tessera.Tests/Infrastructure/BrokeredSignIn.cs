@@ -1,0 +1,52 @@
+namespace Tessera.Tests.Infrastructure;
+
+/// <summary>A test host with St Mary's behind a fake upstream IdP: the common arrangement of sign-in tests.</summary>
+public sealed class BrokeredSignIn : IAsyncDisposable
+{
+    private BrokeredSignIn(TesseraTestServer server, FakeUpstreamIdp idp)
+    {
+        Server = server;
+        Idp = idp;
+        Http = server.CreateClient();
+    }
+
+    public TesseraTestServer Server { get; }
+
+    public FakeUpstreamIdp Idp { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<BrokeredSignIn> StartAsync(Action<Hosting.TesseraOptions>? configure = null, TimeProvider? time = null)
+    {
+        var idp = await FakeUpstreamIdp.StartAsync();
+        if (time is not null)
+        {
+            idp.Clock = time;
+        }
+
+        var server = await TesseraTestServer.StartAsync(options =>
+        {
+            TestConfiguration.AddStMarys(options, idp);
+            configure?.Invoke(options);
+        }, time);
+        return new BrokeredSignIn(server, idp);
+    }
+
+    /// <summary>Signs in through the upstream with the public client and returns the redeemed tokens.</summary>
+    public async Task<(AuthorizationOutcome Outcome, OauthResponse Tokens)> SignInAsync(Browser browser, string scope = "openid profile email offline_access read:reports doctor_access", IDictionary<string, string?>? extra = null)
+    {
+        var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, scope,
+            extra ?? new Dictionary<string, string?> { ["login_hint"] = Idp.Person.Email });
+        Assert.True(outcome.Code is not null, $"expected a code, got {outcome.Redirect} / {(int)outcome.Response.StatusCode} {await outcome.Response.Content.ReadAsStringAsync()}\n{string.Join("\n", Server.Logs.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Warning", StringComparison.Ordinal)))}");
+        var tokens = await Oauth.RedeemAsync(Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome);
+        Assert.True(tokens.Status == 200, tokens.Json.ToString());
+        return (outcome, tokens);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Server.DisposeAsync();
+        await Idp.DisposeAsync();
+    }
+}

@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Tessera.Tests.Infrastructure;
+
+/// <summary>A person as the upstream IdP knows them.</summary>
+public sealed record UpstreamPerson(string Subject, string Email, string Name, string[] Groups)
+{
+    public Dictionary<string, object> ExtraClaims { get; init; } = [];
+}
+
+/// <summary>What the fake IdP is about to put in an ID token, for tests that tamper with it.</summary>
+public sealed class IdTokenPlan
+{
+    public required Dictionary<string, object> Header { get; init; }
+    public required Dictionary<string, object> Payload { get; init; }
+    public required RsaSecurityKey Key { get; init; }
+}
+
+/// <summary>
+/// An OpenID Connect provider on a real loopback port inside the test process: discovery, JWKS, authorize
+/// (approves at once as <see cref="Person"/>), token (with PKCE and client authentication), userinfo.
+/// Tests steer it to misbehave: wrong claims, forged signatures, errors.
+/// </summary>
+public sealed class FakeUpstreamIdp : IAsyncDisposable
+{
+    public const string ClientId = "tessera";
+    public const string ClientSecret = "upstream-client-secret-0123456789";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, IssuedCode> _codes = new();
+    private readonly List<RsaSecurityKey> _published = [];
+    private int _keyCounter;
+
+    private FakeUpstreamIdp(WebApplication app)
+    {
+        _app = app;
+        SigningKey = NewKey();
+        _published.Add(SigningKey);
+    }
+
+    public string Issuer { get; private set; } = "";
+
+    public RsaSecurityKey SigningKey { get; private set; }
+
+    public UpstreamPerson Person { get; set; } = new("u-1001", "alice@stmarys.example", "Alice Adams", ["Doctors"]);
+
+    /// <summary>Last say over the ID token: receives the plan, returns the compact JWT (or anything).</summary>
+    public Func<IdTokenPlan, string>? IdTokenWriter { get; set; }
+
+    public Action<Dictionary<string, object>>? ClaimsEditor { get; set; }
+
+    /// <summary>When set, /authorize answers with this OAuth error instead of a code.</summary>
+    public string? AuthorizeError { get; set; }
+
+    /// <summary>When set, /authorize sends back this state instead of the one it received.</summary>
+    public string? StateOverride { get; set; }
+
+    public bool ServeUserInfo { get; set; } = true;
+
+    /// <summary>The clock the IdP stamps tokens with; share the test host's fake clock to travel in time together.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    public int AuthorizeRequests;
+    public int TokenRequests;
+    public int JwksRequests;
+
+    public IReadOnlyDictionary<string, string> LastAuthorizeRequest { get; private set; } = new Dictionary<string, string>();
+
+    public static async Task<FakeUpstreamIdp> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var idp = new FakeUpstreamIdp(app);
+        app.MapGet("/.well-known/openid-configuration", idp.Discovery);
+        app.MapGet("/jwks", idp.Jwks);
+        app.MapGet("/authorize", idp.Authorize);
+        app.MapPost("/token", idp.Token);
+        app.MapGet("/userinfo", idp.UserInfo);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        idp.Issuer = address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+        return idp;
+    }
+
+    /// <summary>Signs with a new key from now on and publishes it; the old one stays published unless <paramref name="dropOld"/>.</summary>
+    public RsaSecurityKey RotateKey(bool dropOld = true)
+    {
+        if (dropOld)
+        {
+            _published.Clear();
+        }
+
+        SigningKey = NewKey();
+        _published.Add(SigningKey);
+        return SigningKey;
+    }
+
+    public string Sign(Dictionary<string, object> header, Dictionary<string, object> payload, Func<byte[], byte[]> signer)
+    {
+        var head = Base64UrlEncoder.Encode(JsonSerializer.SerializeToUtf8Bytes(header));
+        var body = Base64UrlEncoder.Encode(JsonSerializer.SerializeToUtf8Bytes(payload));
+        var signature = signer(Encoding.ASCII.GetBytes(head + "." + body));
+        return $"{head}.{body}.{Base64UrlEncoder.Encode(signature)}";
+    }
+
+    public static byte[] SignRs256(RsaSecurityKey key, byte[] data) =>
+        key.Rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+
+    private RsaSecurityKey NewKey() => new(RSA.Create(2048)) { KeyId = "key-" + Interlocked.Increment(ref _keyCounter) };
+
+    private IResult Discovery() => Results.Json(new Dictionary<string, object>
+    {
+        ["issuer"] = Issuer,
+        ["authorization_endpoint"] = Issuer + "/authorize",
+        ["token_endpoint"] = Issuer + "/token",
+        ["userinfo_endpoint"] = Issuer + "/userinfo",
+        ["jwks_uri"] = Issuer + "/jwks",
+        ["response_types_supported"] = new[] { "code" },
+        ["subject_types_supported"] = new[] { "public" },
+        ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
+    });
+
+    private IResult Jwks()
+    {
+        Interlocked.Increment(ref JwksRequests);
+        var keys = _published.Select(k =>
+        {
+            var p = k.Rsa.ExportParameters(false);
+            return new Dictionary<string, string>
+            {
+                ["kty"] = "RSA", ["use"] = "sig", ["alg"] = "RS256", ["kid"] = k.KeyId,
+                ["n"] = Base64UrlEncoder.Encode(p.Modulus), ["e"] = Base64UrlEncoder.Encode(p.Exponent),
+            };
+        }).ToList();
+        return Results.Json(new { keys });
+    }
+
+    private IResult Authorize(HttpRequest request)
+    {
+        Interlocked.Increment(ref AuthorizeRequests);
+        var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString());
+        LastAuthorizeRequest = query;
+        var redirect = query.GetValueOrDefault("redirect_uri") ?? "";
+        var state = StateOverride ?? query.GetValueOrDefault("state");
+        if (AuthorizeError is not null)
+        {
+            return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["error"] = AuthorizeError, ["state"] = state }));
+        }
+
+        if (query.GetValueOrDefault("client_id") != ClientId || query.GetValueOrDefault("code_challenge_method") != "S256")
+        {
+            return Results.BadRequest("bad authorization request");
+        }
+
+        var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
+        _codes[code] = new IssuedCode(Person, redirect, query.GetValueOrDefault("nonce"), query.GetValueOrDefault("code_challenge")!);
+        return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["code"] = code, ["state"] = state }));
+    }
+
+    private async Task<IResult> Token(HttpRequest request)
+    {
+        Interlocked.Increment(ref TokenRequests);
+        var form = await request.ReadFormAsync();
+        var header = request.Headers.Authorization.ToString();
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}"));
+        if (header != expected)
+        {
+            return Results.Json(new { error = "invalid_client" }, statusCode: 401);
+        }
+
+        if (!_codes.TryRemove(form["code"].ToString(), out var issued) || issued.RedirectUri != form["redirect_uri"]
+            || Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(form["code_verifier"].ToString()))) != issued.CodeChallenge)
+        {
+            return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
+        }
+
+        var now = Clock.GetUtcNow().ToUnixTimeSeconds();
+        var payload = new Dictionary<string, object>
+        {
+            ["iss"] = Issuer, ["sub"] = issued.Person.Subject, ["aud"] = ClientId, ["iat"] = now, ["nbf"] = now, ["exp"] = now + 300,
+            ["email"] = issued.Person.Email, ["email_verified"] = true, ["name"] = issued.Person.Name, ["groups"] = issued.Person.Groups,
+        };
+        if (issued.Nonce is not null)
+        {
+            payload["nonce"] = issued.Nonce;
+        }
+
+        foreach (var (name, value) in issued.Person.ExtraClaims)
+        {
+            payload[name] = value;
+        }
+
+        ClaimsEditor?.Invoke(payload);
+        var plan = new IdTokenPlan
+        {
+            Header = new Dictionary<string, object> { ["alg"] = "RS256", ["typ"] = "JWT", ["kid"] = SigningKey.KeyId },
+            Payload = payload,
+            Key = SigningKey,
+        };
+        var idToken = IdTokenWriter?.Invoke(plan) ?? Sign(plan.Header, plan.Payload, data => SignRs256(plan.Key, data));
+        return Results.Json(new { access_token = "upstream-at-" + issued.Person.Subject, token_type = "Bearer", expires_in = 300, id_token = idToken });
+    }
+
+    private IResult UserInfo(HttpRequest request)
+    {
+        if (!ServeUserInfo)
+        {
+            return Results.StatusCode(500);
+        }
+
+        var token = request.Headers.Authorization.ToString();
+        var subject = token.StartsWith("Bearer upstream-at-", StringComparison.Ordinal) ? token["Bearer upstream-at-".Length..] : null;
+        if (subject is null || subject != Person.Subject)
+        {
+            return Results.Json(new { error = "invalid_token" }, statusCode: 401);
+        }
+
+        return Results.Json(new Dictionary<string, object> { ["sub"] = Person.Subject, ["email"] = Person.Email, ["groups"] = Person.Groups });
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private sealed record IssuedCode(UpstreamPerson Person, string RedirectUri, string? Nonce, string CodeChallenge);
+}

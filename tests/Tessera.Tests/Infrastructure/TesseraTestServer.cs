@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Tessera.Audit;
+using Tessera.Hosting;
+using Tessera.Keys;
+using Tessera.Storage;
+
+namespace Tessera.Tests.Infrastructure;
+
+/// <summary>
+/// Tessera composed exactly as <c>tessera serve</c> composes it, on an in-process test server with a fresh
+/// database (SQLite, or PostgreSQL when TESSERA_TEST_POSTGRES is set).
+/// </summary>
+public sealed class TesseraTestServer : IAsyncDisposable
+{
+    public const string Issuer = "http://localhost";
+
+    private readonly WebApplication _app;
+    private readonly TestDatabase _database;
+
+    private TesseraTestServer(WebApplication app, TestDatabase database, TesseraOptions options, CapturedLogs logs)
+    {
+        _app = app;
+        _database = database;
+        Options = options;
+        Logs = logs;
+    }
+
+    public TesseraOptions Options { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public TestServer Server => _app.GetTestServer();
+
+    public bool IsPostgres => _database.IsPostgres;
+
+    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null)
+    {
+        database ??= await TestDatabase.CreateAsync();
+        var options = TestConfiguration.Create(database.Storage);
+        configure?.Invoke(options);
+        TesseraOptionsDefaults.Apply(options);
+        var errors = TesseraOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Test configuration is invalid: " + string.Join("; ", errors.Select(e => e.Format(null))));
+        }
+
+        var builder = TesseraApp.CreateBuilder(options, configFile);
+        builder.WebHost.UseTestServer();
+        var logs = new CapturedLogs();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        if (time is not null)
+        {
+            builder.Services.Replace(ServiceDescriptor.Singleton(time));
+        }
+
+        var app = TesseraApp.Build(builder);
+        await app.StartAsync();
+        return new TesseraTestServer(app, database, options, logs);
+    }
+
+    public HttpClient CreateClient()
+    {
+        var client = Server.CreateClient();
+        client.BaseAddress = new Uri(Issuer + "/");
+        return client;
+    }
+
+    public Browser CreateBrowser() => new(Server, new Uri(Issuer + "/"));
+
+    public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
+    public async Task<TResult> WithDbAsync<TResult>(Func<TesseraDbContext, Task<TResult>> action)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<TesseraDbContext>());
+    }
+
+    public async Task<List<AuditRecord>> AuditAsync()
+    {
+        await Service<AuditLog>().FlushAsync();
+        return await WithDbAsync(db => db.AuditEvents.AsNoTracking().OrderBy(a => a.Id).ToListAsync());
+    }
+
+    public KeyRing Keys => Service<KeyRing>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
+
+/// <summary>Everything the server logged at the levels its configuration lets through.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+    }
+}
