@@ -4,13 +4,14 @@ namespace Tessera.Keys;
 /// Re-reads the key ring periodically: picks up keys other nodes or the CLI created, and publishes a successor
 /// one pre-publication window before the current key retires.
 /// </summary>
-public sealed partial class KeyRotationService(KeyRing keys, TimeProvider time, ILogger<KeyRotationService> logger) : BackgroundService
+public sealed partial class KeyRotationService(KeyRing keys, ILogger<KeyRotationService> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        // Polling runs on the wall clock; the injected clock decides what is due.
+        using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

@@ -96,6 +96,8 @@ public static class ProtocolServiceCollectionExtensions
 
                 server.RemoveEventHandler(Introspection.ValidateAuthorizedParty.Descriptor);
                 server.AddEventHandler(AuthorizeIntrospectionByAudience.Descriptor);
+                server.RemoveEventHandler(Introspection.AttachApplicationClaims.Descriptor);
+                server.AddEventHandler(AttachIntrospectionClaims.Descriptor);
                 server.RemoveEventHandler(Revocation.RevokeToken.Descriptor);
                 server.AddEventHandler(RevokeTokenOrFamily.Descriptor);
             });

@@ -10,7 +10,8 @@ public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, Ti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        // Polling runs on the wall clock; the injected clock decides what is due.
+        using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

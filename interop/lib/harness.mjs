@@ -1,0 +1,289 @@
+// The live environment of the interop suite: Tessera (`tessera serve`, built once per run unless TESSERA_DLL
+// names a built tessera.dll) brokering sign-in to a real oidc-provider, on free loopback ports, with a
+// generated configuration and secrets in a temporary directory. Everything is stopped and removed in stop().
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as client from 'openid-client';
+import { Browser } from './browser.mjs';
+import { startUpstream } from './upstream.mjs';
+
+const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
+const BUILD_ATTEMPTS = 3; // another build in the same tree can hold a file lock for a moment
+const STARTUP_TIMEOUT_MS = 90_000;
+
+export const ORGANIZATION = 'st-marys';
+export const CONNECTION = 'stmarys-oidc';
+export const REPORTS_AUDIENCE = 'https://reports.example';
+export const ORDERS_AUDIENCE = 'https://orders.internal';
+/** Everything the two applications may ask for (doctor_access only reaches users the St Mary's rule grants it). */
+export const USER_SCOPE = 'openid profile email offline_access read:reports doctor_access';
+/** Each area finishes well within this on a 2-core machine; a hung request fails the area instead of the run. */
+export const AREA_TIMEOUT_MS = 60_000;
+
+/** The one environment of this process; start() is idempotent. */
+let current;
+
+export async function start() {
+  current ??= await launch();
+  return current;
+}
+
+/** The running environment, for tests inside the suite whose before() hook called start(). */
+export function environment() {
+  if (!current) throw new Error('the interop environment is not started (run the suite through test/interop.test.mjs)');
+  return current;
+}
+
+export async function stop() {
+  const env = current;
+  current = undefined;
+  await env?.stop();
+}
+
+async function launch() {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-interop-'));
+  const cleanups = [];
+  const stopAll = async ({ keep = false } = {}) => {
+    for (const cleanup of cleanups.reverse()) {
+      try { await cleanup(); } catch (error) { console.error(`cleanup failed: ${error.message}`); }
+    }
+
+    if (!keep && !process.env.TESSERA_INTEROP_KEEP) await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const dll = process.env.TESSERA_DLL ?? await build(join(dir, 'build'));
+    const [tesseraPort, upstreamPort] = await freePorts(2);
+    const tesseraUrl = `http://127.0.0.1:${tesseraPort}`;
+    const upstreamSecret = generatedSecret();
+
+    const upstream = await startUpstream({
+      port: upstreamPort,
+      clientSecret: upstreamSecret,
+      redirectUri: `${tesseraUrl}/oidc/${CONNECTION}/callback`,
+    });
+    cleanups.push(() => upstream.close());
+
+    const app = {
+      one: { id: 'app-one', redirectUri: `http://127.0.0.1:${await appPort()}/cb` },
+      two: { id: 'app-two', redirectUri: `http://127.0.0.1:${await appPort()}/cb`, secret: generatedSecret() },
+    };
+    app.one.postLogoutRedirectUri = new URL('/bye', app.one.redirectUri).href;
+    app.two.postLogoutRedirectUri = new URL('/bye', app.two.redirectUri).href;
+    const services = {
+      orders: { id: 'orders-service', secret: generatedSecret() },
+      reports: { id: 'reports-api', secret: generatedSecret() },
+    };
+
+    const configFile = join(dir, 'tessera.json');
+    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, dir, app, services }), null, 2));
+    const secretsEnv = {
+      TESSERA_KEK: randomBytes(32).toString('base64'),
+      APP_TWO_SECRET: app.two.secret,
+      ORDERS_SECRET: services.orders.secret,
+      REPORTS_API_SECRET: services.reports.secret,
+      UPSTREAM_SECRET: upstreamSecret,
+    };
+
+    const tessera = await serve({ dll, configFile, url: tesseraUrl, env: secretsEnv, log: join(dir, 'tessera.log') });
+    cleanups.push(() => tessera.kill());
+
+    const issued = { accessTokens: [] };
+    return {
+      dir,
+      tesseraUrl,
+      upstream,
+      app,
+      services,
+      issued,
+      log: () => readFile(join(dir, 'tessera.log'), 'utf8'),
+      /** A fresh browser with an empty cookie jar that stops at the applications' URIs. */
+      browser: () => new Browser({
+        stopAt: [app.one.redirectUri, app.one.postLogoutRedirectUri, app.two.redirectUri, app.two.postLogoutRedirectUri],
+      }),
+      stop: () => stopAll(),
+      /** An openid-client Configuration for one of the configured clients, from Tessera's discovery document. */
+      async client(id) {
+        const config = await client.discovery(new URL(tesseraUrl), id, undefined, clientAuthentication(id, app, services), {
+          execute: [client.allowInsecureRequests], // http on loopback only: this suite never leaves 127.0.0.1
+        });
+        config[client.customFetch] = recordingFetch(config, issued);
+        return config;
+      },
+    };
+  } catch (error) {
+    await stopAll({ keep: true });
+    error.message += ` (files kept in ${dir})`;
+    throw error;
+  }
+}
+
+/** app-one is public (PKCE, client_id only); the others authenticate with client_secret_basic. */
+function clientAuthentication(id, app, services) {
+  if (id === app.one.id) return client.None();
+  const secrets = { [app.two.id]: app.two.secret, [services.orders.id]: services.orders.secret, [services.reports.id]: services.reports.secret };
+  if (!secrets[id]) throw new Error(`no client ${id} is configured`);
+  return client.ClientSecretBasic(secrets[id]);
+}
+
+/** Keeps every access token that Tessera's token endpoint hands out, whoever asked for it. */
+function recordingFetch(config, issued) {
+  const tokenEndpoint = config.serverMetadata().token_endpoint;
+  return async (url, options) => {
+    const response = await fetch(url, options);
+    if (String(url) === tokenEndpoint && response.ok) {
+      const body = await response.clone().json().catch(() => ({}));
+      if (typeof body.access_token === 'string') issued.accessTokens.push(body.access_token);
+    }
+
+    return response;
+  };
+}
+
+function configuration({ tesseraUrl, upstream, dir, app, services }) {
+  const userScopes = USER_SCOPE.split(' ');
+  return {
+    Tessera: {
+      Issuer: tesseraUrl,
+      Storage: { Provider: 'Sqlite', ConnectionString: `Data Source=${join(dir, 'tessera.db')}` },
+      Keys: { EncryptionKey: 'env:TESSERA_KEK' },
+      Clients: [
+        {
+          ClientId: app.one.id, Type: 'public',
+          RedirectUris: [app.one.redirectUri], PostLogoutRedirectUris: [app.one.postLogoutRedirectUri],
+          GrantTypes: ['authorization_code', 'refresh_token'], Scopes: userScopes, Audiences: [REPORTS_AUDIENCE],
+        },
+        {
+          ClientId: app.two.id, Type: 'confidential', ClientSecret: 'env:APP_TWO_SECRET',
+          RedirectUris: [app.two.redirectUri], PostLogoutRedirectUris: [app.two.postLogoutRedirectUri],
+          GrantTypes: ['authorization_code', 'refresh_token'], Scopes: userScopes, Audiences: [REPORTS_AUDIENCE],
+        },
+        {
+          ClientId: services.orders.id, Type: 'confidential', ClientSecret: 'env:ORDERS_SECRET',
+          GrantTypes: ['client_credentials'], Scopes: ['write:orders'], Audiences: [ORDERS_AUDIENCE],
+        },
+        {
+          ClientId: services.reports.id, Type: 'confidential', ClientSecret: 'env:REPORTS_API_SECRET',
+          GrantTypes: ['client_credentials'], Scopes: ['read:reports'], Audiences: [REPORTS_AUDIENCE],
+        },
+      ],
+      Organizations: [{
+        Id: ORGANIZATION, DisplayName: "St Mary's", Domains: ['stmarys.example'],
+        Connections: [{
+          Id: CONNECTION, Protocol: 'oidc', Authority: upstream.issuer,
+          ClientId: 'tessera', ClientSecret: 'env:UPSTREAM_SECRET', Scopes: ['openid', 'email', 'profile'],
+        }],
+        Rules: [{ When: { groups: 'Doctors' }, Grant: { Scopes: ['doctor_access'] } }],
+      }],
+    },
+  };
+}
+
+/** The "generated" client secret format: tsec_ + 32 random bytes, base64url (43 characters). */
+function generatedSecret() {
+  return `tsec_${randomBytes(32).toString('base64url')}`;
+}
+
+async function build(output) {
+  let lastLog = '';
+  for (let attempt = 1; attempt <= BUILD_ATTEMPTS; attempt += 1) {
+    const child = spawn('dotnet', ['build', join(REPOSITORY, 'src', 'Tessera'), '-c', 'Release', '-o', output, '-nologo', '-v', 'q'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+    });
+    let log = '';
+    child.stdout.on('data', (chunk) => { log += chunk; });
+    child.stderr.on('data', (chunk) => { log += chunk; });
+    const [code] = await once(child, 'close');
+    if (code === 0) return join(output, 'tessera.dll');
+    lastLog = log;
+    await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+  }
+
+  throw new Error(`dotnet build of src/Tessera failed ${BUILD_ATTEMPTS} times:\n${lastLog.slice(-4000)}`);
+}
+
+async function serve({ dll, configFile, url, env, log }) {
+  const output = createWriteStream(log);
+  const child = spawn('dotnet', [dll, 'serve', '--config', configFile, '--urls', url], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+  });
+  child.stdout.pipe(output);
+  child.stderr.pipe(output);
+  let exited = null;
+  // Never leave a server behind, however this process ends.
+  const killNow = () => { if (!exited) child.kill('SIGKILL'); };
+  const onSignal = (signal) => { killNow(); process.exit(signal === 'SIGINT' ? 130 : 143); };
+  process.once('exit', killNow);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+    process.off('exit', killNow);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    if (exited) {
+      throw new Error(`tessera serve exited (${JSON.stringify(exited)}) before it was healthy:\n${await tail(log)}`);
+    }
+
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) break;
+    } catch { /* not listening yet */ }
+
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`tessera serve was not healthy within ${STARTUP_TIMEOUT_MS} ms:\n${await tail(log)}`);
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  return {
+    async kill() {
+      if (exited) return;
+      const gone = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+      output.end();
+    },
+  };
+}
+
+async function tail(file) {
+  return (await readFile(file, 'utf8').catch(() => '')).slice(-4000);
+}
+
+async function freePorts(count) {
+  const servers = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const server = createServer();
+      await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
+      servers.push(server);
+    }
+
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+/** The applications have no server; their redirect URIs only need ports that nothing else uses now. */
+async function appPort() {
+  return (await freePorts(1))[0];
+}

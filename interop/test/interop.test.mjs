@@ -1,0 +1,29 @@
+// The interop suite: one live `tessera serve` (and one oidc-provider upstream) for all areas, so that
+// area 9 can verify every access token the others obtained. Each area is one file in ../areas/.
+import { after, before, describe } from 'node:test';
+import discovery from '../areas/01-discovery.mjs';
+import clientCredentials from '../areas/02-client-credentials.mjs';
+import authorizationCode from '../areas/03-authorization-code.mjs';
+import singleSignOn from '../areas/04-single-sign-on.mjs';
+import refreshRotation from '../areas/05-refresh-rotation.mjs';
+import introspection from '../areas/06-introspection.mjs';
+import revocation from '../areas/07-revocation.mjs';
+import endSession from '../areas/08-end-session.mjs';
+import accessTokens from '../areas/09-access-tokens.mjs';
+import { start, stop } from '../lib/harness.mjs';
+
+describe('Tessera interop (live tessera serve, openid-client, oidc-provider, jose)', () => {
+  // Builds Tessera unless TESSERA_DLL is set (a cold build with a NuGet restore can take minutes), then starts both servers.
+  before(start, { timeout: 600_000 });
+  after(stop);
+
+  discovery();
+  clientCredentials();
+  authorizationCode();
+  singleSignOn();
+  refreshRotation();
+  introspection();
+  revocation();
+  endSession();
+  accessTokens();
+});

@@ -1,0 +1,194 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Tessera.Tests.Infrastructure;
+
+namespace Tessera.Tests.Protocol;
+
+/// <summary>Refresh rotation, replay of spent grants, revocation and sign-out, seen through introspection.</summary>
+public sealed class TokenLifecycleTests
+{
+    private static Task<OauthResponse> IntrospectAsync(BrokeredSignIn env, string token) =>
+        Oauth.IntrospectAsync(env.Http, TestConfiguration.ResourceServer, TestConfiguration.ResourceServerSecret, token);
+
+    private static bool Active(OauthResponse introspection) => introspection.Json.GetProperty("active").GetBoolean();
+
+    [Fact]
+    public async Task Refresh_rotates_the_refresh_token_and_keeps_the_subject_and_session()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+
+        var refreshed = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+
+        Assert.Equal(200, refreshed.Status);
+        Assert.NotEqual(tokens["refresh_token"], refreshed["refresh_token"]);
+        Assert.Equal(tokens.AccessToken.Subject, refreshed.AccessToken.Subject);
+        Assert.Equal(tokens.AccessToken.GetPayloadValue<string>("sid"), refreshed.AccessToken.GetPayloadValue<string>("sid"));
+        Assert.Contains(await env.Server.AuditAsync(), a => a.Event == "token.refreshed" && a.ClientId == TestConfiguration.PublicClient);
+    }
+
+    [Fact]
+    public async Task Reusing_a_spent_refresh_token_revokes_the_whole_family()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+        var rotated = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+        Assert.True(Active(await IntrospectAsync(env, rotated["access_token"]!)));
+
+        var replay = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+
+        Assert.Equal("invalid_grant", replay.Error);
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, rotated["refresh_token"]!)).Error);
+        Assert.False(Active(await IntrospectAsync(env, rotated["access_token"]!)));
+        Assert.False(Active(await IntrospectAsync(env, tokens["access_token"]!)));
+        Assert.Contains(await env.Server.AuditAsync(), a => a.Event == "token.refresh_reuse_detected" && a.UserId == tokens.AccessToken.Subject);
+    }
+
+    [Fact]
+    public async Task Redeeming_a_code_twice_fails_and_revokes_what_the_first_redemption_issued()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (outcome, tokens) = await env.SignInAsync(browser);
+
+        var replay = await Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome);
+
+        Assert.Equal("invalid_grant", replay.Error);
+        Assert.False(Active(await IntrospectAsync(env, tokens["access_token"]!)));
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!)).Error);
+        Assert.Contains(await env.Server.AuditAsync(), a => a.Event == "token.code_replay_detected");
+    }
+
+    [Fact]
+    public async Task Revoking_a_refresh_token_revokes_its_family_and_nothing_else()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, first) = await env.SignInAsync(browser);
+        var (_, second) = await env.SignInAsync(browser);
+
+        var revoked = await Oauth.RevokeAsync(env.Http, TestConfiguration.PublicClient, null, first["refresh_token"]!);
+
+        Assert.Equal(200, revoked.Status);
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, first["refresh_token"]!)).Error);
+        Assert.False(Active(await IntrospectAsync(env, first["access_token"]!)));
+        Assert.True(Active(await IntrospectAsync(env, second["access_token"]!)));
+        Assert.Equal(200, (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, second["refresh_token"]!)).Status);
+        Assert.Contains(await env.Server.AuditAsync(), a => a.Event == "token.revoked");
+    }
+
+    [Fact]
+    public async Task Revoking_an_access_token_deactivates_only_that_token()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+
+        Assert.Equal(200, (await Oauth.RevokeAsync(env.Http, TestConfiguration.PublicClient, null, tokens["access_token"]!)).Status);
+
+        Assert.False(Active(await IntrospectAsync(env, tokens["access_token"]!)));
+        Assert.Equal(200, (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!)).Status);
+    }
+
+    [Fact]
+    public async Task A_revoked_client_credentials_token_is_inactive_though_it_was_never_stored()
+    {
+        await using var server = await TesseraTestServer.StartAsync(options =>
+            options.Clients.Single(c => c.ClientId == TestConfiguration.ResourceServer).Audiences.Add(TestConfiguration.OrdersAudience));
+        using var http = server.CreateClient();
+        var token = (await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret))["access_token"]!;
+        Assert.True(Active(await Oauth.IntrospectAsync(http, TestConfiguration.ResourceServer, TestConfiguration.ResourceServerSecret, token)));
+
+        Assert.Equal(200, (await Oauth.RevokeAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, token)).Status);
+
+        Assert.False(Active(await Oauth.IntrospectAsync(http, TestConfiguration.ResourceServer, TestConfiguration.ResourceServerSecret, token)));
+        Assert.Equal(1, await server.WithDbAsync(db => db.RevokedTokens.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Signing_out_ends_the_session_and_every_token_issued_under_it()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+        var other = await Oauth.AuthorizeAsync(browser, TestConfiguration.WebClient, TestConfiguration.WebRedirect, "openid offline_access");
+        var otherTokens = await Oauth.RedeemAsync(env.Http, TestConfiguration.WebClient, TestConfiguration.WebSecret, TestConfiguration.WebRedirect, other);
+
+        var logout = await browser.GetAsync($"logout?id_token_hint={tokens["id_token"]}&post_logout_redirect_uri={Uri.EscapeDataString("http://127.0.0.1:3000/signed-out")}&state=bye");
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.StartsWith("http://127.0.0.1:3000/signed-out", logout.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
+        Assert.Contains("state=bye", logout.Headers.Location!.Query, StringComparison.Ordinal);
+        Assert.False(Active(await IntrospectAsync(env, tokens["access_token"]!)));
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!)).Error);
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.WebClient, TestConfiguration.WebSecret, otherTokens["refresh_token"]!)).Error);
+        var again = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid",
+            new Dictionary<string, string?> { ["prompt"] = "none" });
+        Assert.Equal("login_required", again.Error);
+        var ended = Assert.Single(await env.Server.AuditAsync(), a => a.Event == "session.ended");
+        Assert.Equal("signed out", ended.Reason);
+    }
+
+    [Fact]
+    public async Task Sign_out_with_an_unregistered_post_logout_uri_is_refused_on_a_page()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+
+        var logout = await browser.GetAsync($"logout?id_token_hint={tokens["id_token"]}&post_logout_redirect_uri={Uri.EscapeDataString("https://evil.example/")}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
+        Assert.Null(logout.Headers.Location);
+        Assert.True(Active(await IntrospectAsync(env, tokens["access_token"]!)));
+    }
+
+    [Fact]
+    public async Task Introspection_is_answered_for_the_token_owner_and_the_audience_API_only()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+        var accessToken = tokens["access_token"]!;
+
+        var byApi = await IntrospectAsync(env, accessToken);
+        var byStranger = await Oauth.IntrospectAsync(env.Http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, accessToken);
+        var byWrongSecret = await Oauth.IntrospectAsync(env.Http, TestConfiguration.ResourceServer, "not-the-secret-at-all", accessToken);
+
+        Assert.True(Active(byApi));
+        Assert.Equal(tokens.AccessToken.Subject, byApi["sub"]);
+        Assert.Equal(TestConfiguration.PublicClient, byApi["client_id"]);
+        Assert.Contains("doctor_access", byApi["scope"]!.Split(' '));
+        Assert.Equal("st-marys", byApi["org"]);
+        Assert.False(Active(byStranger));
+        Assert.Single(byStranger.Json.EnumerateObject()); // nothing but active:false
+        Assert.Equal("invalid_client", byWrongSecret.Error);
+    }
+
+    [Fact]
+    public async Task A_public_client_cannot_introspect()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+
+        var response = await Oauth.PostAsync(env.Http, "introspect", new Dictionary<string, string> { ["token"] = tokens["access_token"]!, ["client_id"] = TestConfiguration.PublicClient });
+
+        Assert.Equal("unauthorized_client", response.Error); // public clients hold no introspection permission
+        Assert.Equal(400, response.Status);
+    }
+
+    [Fact]
+    public async Task A_disabled_user_can_no_longer_refresh()
+    {
+        await using var env = await BrokeredSignIn.StartAsync();
+        using var browser = env.Server.CreateBrowser();
+        var (_, tokens) = await env.SignInAsync(browser);
+        var userId = Guid.Parse(tokens.AccessToken.Subject);
+        await env.Server.WithDbAsync(db => db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, DateTime.UtcNow)));
+
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!)).Error);
+    }
+}
