@@ -101,11 +101,18 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             return UpstreamResult.Failure("missing_id_token", "The identity provider returned no ID token.");
         }
 
-        var validation = await ValidateIdTokenAsync(connection, metadataDocument, idTokenElement.GetString()!);
+        var idToken = idTokenElement.GetString()!;
+        if (AlgorithmOf(idToken) is not { } algorithm || !connection.Options.AllowedAlgorithms.Contains(algorithm, StringComparer.Ordinal))
+        {
+            // Checked before any key is touched: 'none', HMAC and anything else off the allow-list never get near verification.
+            return UpstreamResult.Failure("invalid_id_token", $"The identity provider's ID token was refused: its signature algorithm is not allowed for this connection ({Printable(AlgorithmOf(idToken) ?? "missing")}).");
+        }
+
+        var validation = await ValidateIdTokenAsync(connection, metadataDocument, idToken, cancellationToken);
         if (!validation.IsValid)
         {
             var reason = Describe(validation.Exception);
-            LogIdTokenRejected(connection.Id, reason);
+            LogIdTokenRejected(validation.Exception, connection.Id, reason);
             return UpstreamResult.Failure("invalid_id_token", $"The identity provider's ID token was refused: {reason}.");
         }
 
@@ -155,25 +162,48 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         });
     }
 
-    private async Task<TokenValidationResult> ValidateIdTokenAsync(Connection connection, OpenIdConnectConfiguration configuration, string idToken)
+    /// <summary>
+    /// Verifies against the issuer's published keys. A <c>kid</c> the cached key set does not know asks the
+    /// metadata cache for a refresh (at most one per refresh interval, shared by concurrent requests) and tries once more.
+    /// </summary>
+    private async Task<TokenValidationResult> ValidateIdTokenAsync(Connection connection, OpenIdConnectConfiguration configuration, string idToken, CancellationToken cancellationToken)
     {
-        var options = connection.Options;
-        var parameters = new TokenValidationParameters
+        var result = await TokenHandler.ValidateTokenAsync(idToken, Parameters(connection, configuration));
+        if (result.IsValid || result.Exception is not SecurityTokenSignatureKeyNotFoundException)
         {
-            ValidIssuer = configuration.Issuer,
-            ValidAudience = options.ClientId,
-            ValidAlgorithms = options.AllowedAlgorithms,
-            ClockSkew = options.ClockSkew,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidateLifetime = true,
-            ValidateIssuerSigningKey = false,
-            TryAllIssuerSigningKeys = true,
-            // Keys come only from the issuer's discovery document; an unknown kid triggers one refresh per interval.
-            ConfigurationManager = metadata.For(options.Authority!),
-            LifetimeValidator = (notBefore, expires, _, p) => LifetimeHolds(notBefore, expires, p.ClockSkew),
-        };
-        return await TokenHandler.ValidateTokenAsync(idToken, parameters);
+            return result;
+        }
+
+        var manager = metadata.For(connection.Options.Authority!);
+        manager.RequestRefresh();
+        var refreshed = await manager.GetConfigurationAsync(cancellationToken);
+        return ReferenceEquals(refreshed, configuration) ? result : await TokenHandler.ValidateTokenAsync(idToken, Parameters(connection, refreshed));
+    }
+
+    private TokenValidationParameters Parameters(Connection connection, OpenIdConnectConfiguration configuration) => new()
+    {
+        ValidIssuer = configuration.Issuer,
+        ValidAudience = connection.Options.ClientId,
+        ValidAlgorithms = connection.Options.AllowedAlgorithms,
+        IssuerSigningKeys = configuration.SigningKeys,
+        ClockSkew = connection.Options.ClockSkew,
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = true,
+        TryAllIssuerSigningKeys = true,
+        LifetimeValidator = (notBefore, expires, _, p) => LifetimeHolds(notBefore, expires, p.ClockSkew),
+    };
+
+    private static string? AlgorithmOf(string token)
+    {
+        try
+        {
+            return new JsonWebToken(token).Alg;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     private bool LifetimeHolds(DateTime? notBefore, DateTime? expires, TimeSpan skew)
@@ -396,7 +426,7 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
     };
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Upstream ID token from connection {ConnectionId} refused: {Reason}")]
-    private partial void LogIdTokenRejected(string connectionId, string reason);
+    private partial void LogIdTokenRejected(Exception? exception, string connectionId, string reason);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Upstream {Source} for {Target} failed")]
     private partial void LogUpstreamUnreachable(Exception exception, string target, string source);

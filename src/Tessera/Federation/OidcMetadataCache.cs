@@ -17,6 +17,13 @@ public sealed class OidcMetadataCache(IHttpClientFactory httpClients)
 
     private readonly ConcurrentDictionary<string, ConfigurationManager<OpenIdConnectConfiguration>> _managers = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A refresh requested for an unknown kid is awaited by the request that needs it (concurrent requests share
+    /// it), instead of running in the background while that request fails with the stale keys. IdentityModel reads
+    /// the switch once per process, so this runs before anything else is composed.
+    /// </summary>
+    public static void UseBlockingRefresh() => AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
+
     public ConfigurationManager<OpenIdConnectConfiguration> For(string authority)
     {
         var normalized = authority.TrimEnd('/');

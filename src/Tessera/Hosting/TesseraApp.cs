@@ -16,6 +16,7 @@ public static class TesseraApp
 {
     public static WebApplicationBuilder CreateBuilder(TesseraOptions options, string? configFile, string[]? args = null)
     {
+        OidcMetadataCache.UseBlockingRefresh();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args ?? [],

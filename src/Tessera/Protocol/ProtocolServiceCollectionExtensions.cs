@@ -81,6 +81,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(PublishKeyRing.Descriptor);
                 server.AddEventHandler(SkipStorageForClientCredentials.Descriptor);
                 server.AddEventHandler(IssueClientCredentialsTokens.Descriptor);
+                server.AddEventHandler(ClientCredentialsNeedAuthentication.Descriptor);
                 server.AddEventHandler(RequireLiveSession.Descriptor);
                 server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
                 server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);

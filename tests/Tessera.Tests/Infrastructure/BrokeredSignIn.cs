@@ -16,7 +16,7 @@ public sealed class BrokeredSignIn : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<BrokeredSignIn> StartAsync(Action<Hosting.TesseraOptions>? configure = null, TimeProvider? time = null)
+    public static async Task<BrokeredSignIn> StartAsync(Action<Tessera.Hosting.TesseraOptions>? configure = null, TimeProvider? time = null)
     {
         var idp = await FakeUpstreamIdp.StartAsync();
         if (time is not null)

@@ -82,3 +82,22 @@ public static class TestConfiguration
         });
     }
 }
+
+/// <summary>Writes options as a configuration file, the way an operator would.</summary>
+public static class ConfigurationFile
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string Write(TesseraOptions options, string? path = null)
+    {
+        path ??= Path.Combine(Path.GetTempPath(), "tessera-tests", Guid.NewGuid().ToString("N") + ".json");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["Tessera"] = options }, Json));
+        return path;
+    }
+}

@@ -28,16 +28,25 @@ public sealed class LimitParameterSizes : IOpenIddictServerHandler<ProcessReques
 
     public ValueTask HandleAsync(ProcessRequestContext context)
     {
-        var request = context.Transaction.Request;
+        if (Violation(context.Transaction.Request) is { } problem)
+        {
+            context.Reject(Errors.InvalidRequest, problem);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>What is too large about the request, or null. Oversized requests are never echoed to a redirect URI.</summary>
+    public static string? Violation(OpenIddict.Abstractions.OpenIddictRequest? request)
+    {
         if (request is null)
         {
-            return ValueTask.CompletedTask;
+            return null;
         }
 
         if (request.Count > MaxParameters)
         {
-            context.Reject(Errors.InvalidRequest, "The request carries too many parameters.");
-            return ValueTask.CompletedTask;
+            return "The request carries too many parameters.";
         }
 
         foreach (var (name, value) in request.GetParameters())
@@ -45,11 +54,10 @@ public sealed class LimitParameterSizes : IOpenIddictServerHandler<ProcessReques
             var limit = TokenParameters.Contains(name) ? MaxTokenLength : MaxValueLength;
             if (name.Length > 100 || (value.ToString()?.Length ?? 0) > limit)
             {
-                context.Reject(Errors.InvalidRequest, $"The '{(name.Length > 100 ? name[..100] : name)}' parameter is too long.");
-                return ValueTask.CompletedTask;
+                return $"The '{(name.Length > 100 ? name[..100] : name)}' parameter is too long.";
             }
         }
 
-        return ValueTask.CompletedTask;
+        return null;
     }
 }
