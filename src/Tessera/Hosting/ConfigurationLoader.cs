@@ -100,11 +100,11 @@ public static class ConfigurationLoader
                 continue;
             }
 
-            InspectValue(child, property.PropertyType, errors, resolved, environment);
+            InspectValue(child, property.PropertyType, errors, resolved, environment, property.IsDefined(typeof(InlineJsonAttribute), inherit: false));
         }
     }
 
-    private static void InspectValue(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?> environment)
+    private static void InspectValue(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?> environment, bool inlineJson = false)
     {
         var path = JsonPath(section.Path);
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
@@ -142,7 +142,7 @@ public static class ConfigurationLoader
             if (hasChildren)
             {
                 // Inline JSON documents (a JWKS) are accepted as nested JSON and serialized back to text.
-                if (underlying == typeof(string))
+                if (underlying == typeof(string) && inlineJson)
                 {
                     resolved[section.Path] = SerializeSection(section);
                     return;

@@ -72,6 +72,7 @@ public sealed class ClientOptions
     public string? BackchannelLogoutUri { get; set; }
 
     /// <summary>Inline JSON Web Key Set (public keys) for <c>private_key_jwt</c> client authentication.</summary>
+    [InlineJson]
     public string? Jwks { get; set; }
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>: the algorithm of tokens issued to this client.</summary>
@@ -139,3 +140,7 @@ public sealed class DevelopmentOptions
     /// </summary>
     public bool Demo { get; set; }
 }
+
+/// <summary>A string setting that may be written as a nested JSON document in the file (it is kept as JSON text).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class InlineJsonAttribute : Attribute;

@@ -59,7 +59,7 @@ public static partial class TesseraOptionsValidator
             return;
         }
 
-        if (!Uri.TryCreate(issuer, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!IsAbsolute(issuer, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
             error(path, "must be an absolute http(s) URL");
             return;
@@ -246,10 +246,16 @@ public static partial class TesseraOptionsValidator
         {
             var at = indexed ? $"{path}[{u}]" : path;
             var value = uris[u];
-            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
+            if (!IsAbsolute(value, out var uri))
             {
                 error(at, "must be an absolute URI");
                 continue;
+            }
+
+            // RFC 8252 §7.1: besides http(s), only private-use schemes in reverse-domain form (com.example.app:/cb).
+            if (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp && !uri.Scheme.Contains('.', StringComparison.Ordinal))
+            {
+                error(at, $"the scheme '{uri.Scheme}' is not allowed (https, http on loopback, or a reverse-domain private-use scheme)");
             }
 
             if (!string.IsNullOrEmpty(uri.Fragment))
@@ -268,6 +274,10 @@ public static partial class TesseraOptionsValidator
             }
         }
     }
+
+    /// <summary>Absolute as written: on Unix "/callback" would otherwise parse as a file URI.</summary>
+    private static bool IsAbsolute(string value, out Uri uri) =>
+        Uri.TryCreate(value, UriKind.Absolute, out uri!) && value.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase);
 
     private static void ValidateScopes(List<string> scopes, string path, Action<string, string> error)
     {
@@ -373,7 +383,7 @@ public static partial class TesseraOptionsValidator
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(connection.Authority) || !Uri.TryCreate(connection.Authority, UriKind.Absolute, out var authority)
+        if (string.IsNullOrWhiteSpace(connection.Authority) || !IsAbsolute(connection.Authority, out var authority)
             || (authority.Scheme != Uri.UriSchemeHttps && authority.Scheme != Uri.UriSchemeHttp))
         {
             error($"{path}.Authority", "an absolute http(s) URL of the upstream issuer is required");

@@ -1,0 +1,80 @@
+using Microsoft.EntityFrameworkCore;
+using Tessera.Audit;
+using Tessera.Storage;
+using Tessera.Tests.Infrastructure;
+
+namespace Tessera.Tests.Audit;
+
+public sealed class AuditLogTests
+{
+    [Fact]
+    public async Task Rows_form_one_hash_chain_that_detects_any_edit()
+    {
+        await using var server = await TesseraTestServer.StartAsync();
+        using var http = server.CreateClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, i % 2 == 0 ? TestConfiguration.ServiceSecret : "wrong-secret-0123456789");
+        }
+
+        var rows = await server.AuditAsync();
+
+        Assert.True(rows.Count >= 6);
+        Assert.Equal(AuditChain.Genesis, rows[0].PreviousHash);
+        Assert.Null(AuditChain.FindFirstBreak(rows));
+        var tampered = rows.Select(r => new AuditRecord
+        {
+            Id = r.Id, OccurredAt = r.OccurredAt, Event = r.Event, Outcome = r.Outcome, ClientId = r.ClientId, IpAddress = r.IpAddress,
+            UserAgent = r.UserAgent, Reason = r.Reason, Detail = r.Detail, OrganizationId = r.OrganizationId, UserId = r.UserId,
+            ConnectionId = r.ConnectionId, PreviousHash = r.PreviousHash, Hash = r.Hash,
+        }).ToList();
+        tampered[3].Outcome = tampered[3].Outcome == "success" ? "failure" : "success";
+        Assert.Equal(tampered[3].Id, AuditChain.FindFirstBreak(tampered));
+        Assert.Equal(rows[4].Id, AuditChain.FindFirstBreak(rows.Where((_, i) => i != 3)));
+    }
+
+    [Fact]
+    public async Task The_database_refuses_to_change_or_delete_audit_rows()
+    {
+        await using var server = await TesseraTestServer.StartAsync();
+        var rows = await server.AuditAsync();
+        Assert.NotEmpty(rows);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => server.WithDbAsync(db => db.AuditEvents.ExecuteUpdateAsync(a => a.SetProperty(x => x.Outcome, "edited"))));
+        await Assert.ThrowsAnyAsync<Exception>(() => server.WithDbAsync(db => db.AuditEvents.ExecuteDeleteAsync()));
+
+        var after = await server.AuditAsync();
+        Assert.Equal(rows.Select(r => (r.Id, r.Hash, r.Outcome)), after.Select(r => (r.Id, r.Hash, r.Outcome)));
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_still_make_one_unbroken_chain()
+    {
+        await using var server = await TesseraTestServer.StartAsync();
+        using var http = server.CreateClient();
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret)));
+
+        var rows = await server.AuditAsync();
+        Assert.Equal(40, rows.Count(r => r.Event == "token.issued"));
+        Assert.Null(AuditChain.FindFirstBreak(rows));
+        Assert.Equal(rows.Count, rows.Select(r => r.PreviousHash).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Each_row_records_time_event_client_address_agent_and_outcome()
+    {
+        await using var server = await TesseraTestServer.StartAsync();
+        using var http = server.CreateClient();
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("AuditProbe/2.0");
+
+        await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, "wrong-secret-0123456789");
+
+        var row = Assert.Single(await server.AuditAsync(), a => a.Event == "token.refused");
+        Assert.Equal("failure", row.Outcome);
+        Assert.Equal(TestConfiguration.ServiceClient, row.ClientId);
+        Assert.Equal("AuditProbe/2.0", row.UserAgent);
+        Assert.StartsWith("invalid_client", row.Reason, StringComparison.Ordinal);
+        Assert.InRange(row.OccurredAt, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
+    }
+}

@@ -1,0 +1,210 @@
+using Tessera.Hosting;
+using Tessera.Keys;
+
+namespace Tessera.Tests.Hosting;
+
+/// <summary>A bad configuration is refused whole, each error with its JSON path and reason.</summary>
+public sealed class ConfigurationValidationTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tessera-config-" + Guid.NewGuid().ToString("N"));
+
+    public ConfigurationValidationTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static readonly string Kek = KeyEncryptionKey.Generate();
+
+    private const string Valid = """
+        {
+          "Tessera": {
+            "Issuer": "https://login.example.com",
+            "Storage": { "Provider": "Postgres", "ConnectionString": "Host=db;Database=tessera" },
+            "Keys": { "EncryptionKey": "env:TEST_KEK" },
+            "Clients": [
+              { "ClientId": "reports-web", "Type": "public",
+                "RedirectUris": ["https://reports.example/callback"],
+                "GrantTypes": ["authorization_code", "refresh_token"],
+                "Scopes": ["openid", "profile", "email", "offline_access", "read:reports"] },
+              { "ClientId": "orders-service", "Type": "confidential", "ClientSecret": "env:ORDERS_SECRET",
+                "GrantTypes": ["client_credentials"], "Scopes": ["write:orders"], "Audiences": ["https://orders.internal"] }
+            ],
+            "Organizations": [
+              { "Id": "st-marys", "DisplayName": "St Mary's Hospital", "Domains": ["stmarys.example"],
+                "Connections": [
+                  { "Id": "stmarys-oidc", "Protocol": "oidc", "Authority": "https://idp.stmarys.example",
+                    "ClientId": "tessera", "ClientSecret": "env:STMARYS_SECRET", "Scopes": ["openid", "email", "profile"] }
+                ],
+                "Rules": [ { "When": { "groups": "Doctors" }, "Grant": { "Scopes": ["doctor_access"] } } ] }
+            ]
+          }
+        }
+        """;
+
+    private static string? Environment(string name) => name switch
+    {
+        "TEST_KEK" => Kek,
+        "ORDERS_SECRET" => "orders-secret-0123456789",
+        "STMARYS_SECRET" => "stmarys-secret-0123456789",
+        _ => null,
+    };
+
+    private ConfigurationLoadResult Load(string json)
+    {
+        var path = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, json);
+        return ConfigurationLoader.LoadFile(path, environment: Environment);
+    }
+
+    /// <summary>Applies a text replacement to the valid file; the replaced text must exist.</summary>
+    private static string Edit(string from, string to)
+    {
+        Assert.Contains(from, Valid, StringComparison.Ordinal);
+        return Valid.Replace(from, to, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_documented_shape_loads_with_secrets_from_the_environment()
+    {
+        var result = Load(Valid);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        var options = result.Options!;
+        Assert.Equal("orders-secret-0123456789", options.Clients[1].ClientSecret);
+        Assert.Equal(StorageProvider.Postgres, options.Storage.Provider);
+        Assert.Equal(["openid", "email", "profile"], options.Organizations[0].Connections[0].Scopes);
+        Assert.Equal(["RS256", "ES256", "PS256"], options.Organizations[0].Connections[0].AllowedAlgorithms);
+        Assert.Equal("Doctors", options.Organizations[0].Rules[0].When["groups"]);
+    }
+
+    public static TheoryData<string, string, string, string> Rows => new()
+    {
+        // what is wrong, from, to, expected "path: reason" fragment
+        { "issuer over plain http", "\"https://login.example.com\"", "\"http://login.example.com\"", "$.Tessera.Issuer: must use https" },
+        { "issuer with a query", "\"https://login.example.com\"", "\"https://login.example.com/?a=b\"", "$.Tessera.Issuer: must not have a query" },
+        { "relative issuer", "\"https://login.example.com\"", "\"/login\"", "$.Tessera.Issuer: must be an absolute" },
+        { "unknown storage provider", "\"Postgres\"", "\"Oracle\"", "$.Tessera.Storage.Provider: 'Oracle' is not a valid choice" },
+        { "missing secret in the environment", "env:ORDERS_SECRET", "env:NOT_SET_ANYWHERE", "$.Tessera.Clients[1].ClientSecret: environment variable 'NOT_SET_ANYWHERE' is not set" },
+        { "key-encryption key of the wrong size", "env:TEST_KEK", "c2hvcnQ=", "$.Tessera.Keys.EncryptionKey: must be base64 of exactly 32 bytes" },
+        { "misspelled setting", "\"RedirectUris\"", "\"RedirectUri\"", "$.Tessera.Clients[0].RedirectUri: unknown setting 'RedirectUri'" },
+        { "unknown top-level section", "\"Storage\":", "\"Storrage\":", "$.Tessera.Storrage: unknown setting" },
+        { "list where one value is expected", "\"Type\": \"public\"", "\"Type\": [\"public\"]", "$.Tessera.Clients[0].Type: expected a single value" },
+        { "single value where a list is expected", "\"Domains\": [\"stmarys.example\"]", "\"Domains\": \"stmarys.example\"", "$.Tessera.Organizations[0].Domains: expected a JSON array" },
+        { "duration that is not one", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\", \"RotationPeriod\": \"soon\" }", "$.Tessera.Keys.RotationPeriod: 'soon' is not a valid duration" },
+        { "unknown client type", "\"Type\": \"public\"", "\"Type\": \"spa\"", "$.Tessera.Clients[0].Type: must be 'public' or 'confidential'" },
+        { "public client with a secret", "\"Type\": \"public\",", "\"Type\": \"public\", \"ClientSecret\": \"a-secret-of-some-length\",", "$.Tessera.Clients[0].ClientSecret: a public client has no credentials" },
+        { "confidential client without credentials", ", \"ClientSecret\": \"env:ORDERS_SECRET\"", "", "$.Tessera.Clients[1].ClientSecret: a confidential client needs" },
+        { "short client secret", "env:ORDERS_SECRET", "short", "$.Tessera.Clients[1].ClientSecret: must be at least 16 characters" },
+        { "duplicate client id", "\"ClientId\": \"orders-service\"", "\"ClientId\": \"reports-web\"", "$.Tessera.Clients[1].ClientId: 'reports-web' is declared more than once" },
+        { "implicit grant", "[\"client_credentials\"]", "[\"implicit\"]", "$.Tessera.Clients[1].GrantTypes[0]: unsupported grant type 'implicit'" },
+        { "password grant", "[\"client_credentials\"]", "[\"password\"]", "$.Tessera.Clients[1].GrantTypes[0]: unsupported grant type 'password'" },
+        { "public client with client credentials", "[\"authorization_code\", \"refresh_token\"]", "[\"authorization_code\", \"refresh_token\", \"client_credentials\"]", "$.Tessera.Clients[0].GrantTypes[2]: a public client cannot use client_credentials" },
+        { "authorization code without redirect URIs", "\"RedirectUris\": [\"https://reports.example/callback\"],", "", "$.Tessera.Clients[0].RedirectUris: authorization_code needs at least one redirect URI" },
+        { "redirect URI over plain http off loopback", "https://reports.example/callback", "http://reports.example/callback", "$.Tessera.Clients[0].RedirectUris[0]: must use https unless" },
+        { "redirect URI with a fragment", "https://reports.example/callback", "https://reports.example/callback#x", "$.Tessera.Clients[0].RedirectUris[0]: must not contain a fragment" },
+        { "relative redirect URI", "https://reports.example/callback", "/callback", "$.Tessera.Clients[0].RedirectUris[0]: must be an absolute URI" },
+        { "javascript redirect URI", "https://reports.example/callback", "javascript:alert(1)", "$.Tessera.Clients[0].RedirectUris[0]: the scheme 'javascript' is not allowed" },
+        { "file redirect URI", "https://reports.example/callback", "file:///etc/passwd", "$.Tessera.Clients[0].RedirectUris[0]: the scheme 'file' is not allowed" },
+        { "wildcard scope", "\"write:orders\"", "\"write:*\"", "$.Tessera.Clients[1].Scopes[0]: wildcard scopes do not exist" },
+        { "scope with a space", "\"write:orders\"", "\"write orders\"", "$.Tessera.Clients[1].Scopes[0]: is not a valid scope token" },
+        { "wildcard audience", "\"https://orders.internal\"", "\"*\"", "$.Tessera.Clients[1].Audiences[0]: must be a non-empty identifier" },
+        { "unknown signing algorithm", "\"Type\": \"public\",", "\"Type\": \"public\", \"SigningAlgorithm\": \"HS256\",", "$.Tessera.Clients[0].SigningAlgorithm: must be ES256 or RS256" },
+        { "token exchange before its time", "[\"client_credentials\"]", "[\"urn:ietf:params:oauth:grant-type:token-exchange\"]", "$.Tessera.Clients[1].GrantTypes[0]: token exchange is not available" },
+        { "domain that is not one", "\"stmarys.example\"", "\"not a domain\"", "$.Tessera.Organizations[0].Domains[0]: is not a domain name" },
+        { "connection over plain http", "\"https://idp.stmarys.example\"", "\"http://idp.stmarys.example\"", "$.Tessera.Organizations[0].Connections[0].Authority: must use https" },
+        { "connection without upstream client id", "\"ClientId\": \"tessera\",", "", "$.Tessera.Organizations[0].Connections[0].ClientId: the client id registered at the upstream IdP is required" },
+        { "upstream HMAC algorithm", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"openid\"], \"AllowedAlgorithms\": [\"HS256\"] }", "$.Tessera.Organizations[0].Connections[0].AllowedAlgorithms[0]: 'HS256' is not allowed" },
+        { "upstream alg none", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"openid\"], \"AllowedAlgorithms\": [\"none\"] }", "$.Tessera.Organizations[0].Connections[0].AllowedAlgorithms[0]: 'none' is not allowed" },
+        { "upstream scopes without openid", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"email\"] }", "$.Tessera.Organizations[0].Connections[0].Scopes: must include 'openid'" },
+        { "unknown protocol", "\"Protocol\": \"oidc\"", "\"Protocol\": \"ldap\"", "$.Tessera.Organizations[0].Connections[0].Protocol: must be 'oidc'" },
+        { "SAML before its time", "\"Protocol\": \"oidc\"", "\"Protocol\": \"saml2\"", "$.Tessera.Organizations[0].Connections[0].Protocol: SAML 2.0 connections are not available" },
+        { "skew beyond five minutes", "\"Protocol\": \"oidc\",", "\"Protocol\": \"oidc\", \"ClockSkew\": \"00:10:00\",", "$.Tessera.Organizations[0].Connections[0].ClockSkew: must be between 0 and 5 minutes" },
+        { "rule without conditions", "\"When\": { \"groups\": \"Doctors\" }", "\"When\": { }", "$.Tessera.Organizations[0].Rules[0].When: a rule needs at least one condition" },
+        { "rule granting a wildcard", "\"Scopes\": [\"doctor_access\"]", "\"Scopes\": [\"doctor:*\"]", "$.Tessera.Organizations[0].Rules[0].Grant.Scopes[0]: wildcard scopes do not exist" },
+        { "rule overriding the subject", "\"Grant\": { \"Scopes\": [\"doctor_access\"] }", "\"Grant\": { \"Claims\": { \"sub\": \"admin\" } }", "$.Tessera.Organizations[0].Rules[0].Grant.Claims.sub: this claim is set by Tessera" },
+        { "demo flag in a real configuration file", "\"Issuer\": \"https://login.example.com\",", "\"Issuer\": \"https://login.example.com\", \"Development\": { \"Demo\": \"maybe\" },", "$.Tessera.Development.Demo: 'maybe' is not a valid boolean" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public void A_bad_configuration_is_refused_with_path_and_reason(string problem, string from, string to, string expected)
+    {
+        var result = Load(Edit(from, to));
+
+        Assert.False(result.Succeeded, problem);
+        Assert.Null(result.Options);
+        var formatted = result.Errors.Select(e => e.Format(null)).ToList();
+        Assert.True(formatted.Any(e => e.StartsWith(expected, StringComparison.Ordinal) || e.Contains(expected, StringComparison.Ordinal)),
+            $"{problem}: expected '{expected}', got: {string.Join(" | ", formatted)}");
+    }
+
+    [Fact]
+    public void Every_error_in_a_file_is_reported_at_once()
+    {
+        var result = Load(Edit("\"https://login.example.com\"", "\"http://login.example.com\"").Replace("\"write:orders\"", "\"*\"", StringComparison.Ordinal));
+
+        Assert.Equal(2, result.Errors.Count);
+    }
+
+    [Fact]
+    public void Broken_JSON_is_refused_with_line_and_position()
+    {
+        var result = Load("{\n  \"Tessera\": {\n    \"Issuer\": \"https://x.example\",,\n  }\n}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("$", error.Path);
+        Assert.Contains("line 3", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_or_section_is_refused()
+    {
+        Assert.Equal("the file does not exist", Assert.Single(ConfigurationLoader.LoadFile(Path.Combine(_directory, "absent.json")).Errors).Reason);
+        Assert.Equal("$.Tessera", Assert.Single(Load("{ \"Other\": {} }").Errors).Path);
+    }
+
+    [Fact]
+    public void Errors_name_the_file()
+    {
+        var path = Path.Combine(_directory, "named.json");
+        File.WriteAllText(path, Edit("\"Type\": \"public\"", "\"Type\": \"spa\""));
+
+        var result = ConfigurationLoader.LoadFile(path, environment: Environment);
+
+        Assert.StartsWith($"{path}: $.Tessera.Clients[0].Type: ", result.Errors.Single().Format(path), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_file()
+    {
+        var path = Path.Combine(_directory, "override.json");
+        File.WriteAllText(path, Valid);
+
+        var result = ConfigurationLoader.LoadFile(path, new Dictionary<string, string?> { ["Tessera:Issuer"] = "https://override.example" }, Environment);
+
+        Assert.Equal("https://override.example", result.Options!.Issuer);
+    }
+
+    [Fact]
+    public async Task The_cli_validates_without_starting_and_exits_2_on_a_bad_file()
+    {
+        var good = Path.Combine(_directory, "good.json");
+        var bad = Path.Combine(_directory, "bad.json");
+        File.WriteAllText(good, Valid.Replace("env:TEST_KEK", Kek, StringComparison.Ordinal).Replace("env:ORDERS_SECRET", "orders-secret-0123456789", StringComparison.Ordinal).Replace("env:STMARYS_SECRET", "stmarys-secret-0123456789", StringComparison.Ordinal));
+        File.WriteAllText(bad, "{ \"Tessera\": { \"Issuer\": \"nope\" } }");
+        var error = new StringWriter();
+        var originalError = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(0, await TesseraCli.InvokeAsync(["config", "validate", good]));
+            Assert.Equal(TesseraCli.ConfigurationRefused, await TesseraCli.InvokeAsync(["config", "validate", bad]));
+            Assert.Equal(TesseraCli.ConfigurationRefused, await TesseraCli.InvokeAsync(["serve", "--config", bad]));
+        }
+        finally
+        {
+            Console.SetError(originalError);
+        }
+
+        Assert.Contains($"{bad}: $.Tessera.Issuer: must be an absolute http(s) URL", error.ToString(), StringComparison.Ordinal);
+    }
+}
