@@ -78,6 +78,9 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(LimitParameterSizes.Descriptor);
                 server.AddEventHandler(SignWithKeyRing.Descriptor);
                 server.AddEventHandler(ValidateWithKeyRing.Descriptor);
+                server.AddEventHandler(AcceptRfc7523ClientAssertions.Descriptor);
+                server.AddEventHandler(ClientAssertionAudienceCheck.Descriptor);
+                server.AddEventHandler(RejectReplayedClientAssertions.Descriptor);
                 server.AddEventHandler(PublishKeyRing.Descriptor);
                 server.AddEventHandler(SkipStorageForClientCredentials.Descriptor);
                 server.AddEventHandler(IssueClientCredentialsTokens.Descriptor);

@@ -89,6 +89,14 @@ public sealed class RevokedTokenRecord
     public DateTime RevokedAt { get; set; }
 }
 
+/// <summary>A client assertion already presented; kept until it expires so it cannot authenticate twice.</summary>
+public sealed class UsedClientAssertionRecord
+{
+    public string ClientId { get; set; } = "";
+    public string TokenId { get; set; } = "";
+    public DateTime ExpiresAt { get; set; }
+}
+
 /// <summary>One row of the append-only, hash-chained audit log.</summary>
 public sealed class AuditRecord
 {

@@ -17,6 +17,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<PendingLoginRecord> PendingLogins => Set<PendingLoginRecord>();
     public DbSet<KeyRecord> Keys => Set<KeyRecord>();
     public DbSet<RevokedTokenRecord> RevokedTokens => Set<RevokedTokenRecord>();
+    public DbSet<UsedClientAssertionRecord> UsedClientAssertions => Set<UsedClientAssertionRecord>();
     public DbSet<AuditRecord> AuditEvents => Set<AuditRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -95,6 +96,15 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             revoked.HasKey(r => r.TokenId);
             revoked.Property(r => r.TokenId).HasMaxLength(100);
             revoked.HasIndex(r => r.ExpiresAt);
+        });
+
+        modelBuilder.Entity<UsedClientAssertionRecord>(used =>
+        {
+            used.ToTable("used_client_assertions");
+            used.HasKey(u => new { u.ClientId, u.TokenId });
+            used.Property(u => u.ClientId).HasMaxLength(100);
+            used.Property(u => u.TokenId).HasMaxLength(200);
+            used.HasIndex(u => u.ExpiresAt);
         });
 
         modelBuilder.Entity<AuditRecord>(audit =>

@@ -4,6 +4,7 @@ using Tessera.Keys;
 namespace Tessera.Tests.Hosting;
 
 /// <summary>A bad configuration is refused whole, each error with its JSON path and reason.</summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class ConfigurationValidationTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "tessera-config-" + Guid.NewGuid().ToString("N"));

@@ -78,7 +78,7 @@ public sealed class DemoClient(TesseraConfiguration configuration, IDataProtecti
     public static (string Header, string Payload) Decode(string jwt)
     {
         var parts = jwt.Split('.');
-        static string Pretty(string part) => JsonSerializer.Serialize(JsonDocument.Parse(Base64UrlEncoder.Decode(part)).RootElement, new JsonSerializerOptions { WriteIndented = true });
+        static string Pretty(string part) => JsonSerializer.Serialize(JsonDocument.Parse(Base64UrlEncoder.Decode(part)).RootElement, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         return parts.Length >= 2 ? (Pretty(parts[0]), Pretty(parts[1])) : ("", "");
     }
 

