@@ -3,7 +3,19 @@
 # connection string the tests take in TESSERA_TEST_POSTGRES. Usage: .ci/postgres.sh start|stop
 set -euo pipefail
 
-PGPORT="${TESSERA_CI_PGPORT:-55432}"
+free_port() {
+  local port
+  for port in $(seq 55432 55532); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  echo "no free port between 55432 and 55532" >&2
+  exit 1
+}
+
+PGPORT="${TESSERA_CI_PGPORT:-}"
 PGDATA="${TESSERA_CI_PGDATA:-/tmp/tessera-ci-pg}"
 PASSWORD="tessera-ci"
 
@@ -34,9 +46,16 @@ case "${1:-start}" in
       as_postgres "$BIN/initdb" -D "$PGDATA" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 -E UTF8 >/dev/null
       rm -f "$pwfile"
     fi
-    if ! as_postgres "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-      as_postgres "$BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k /tmp" start >/dev/null
+    if as_postgres "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+      PGPORT=$(cat "$PGDATA/tessera-port")
+    else
+      PGPORT="${PGPORT:-$(free_port)}"
+      echo "$PGPORT" > "$PGDATA/tessera-port"
+      if ! as_postgres "$BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k /tmp" start >/dev/null; then
+        tail -n 20 "$PGDATA/server.log" >&2
+        exit 1
+      fi
     fi
     echo "Host=127.0.0.1;Port=$PGPORT;Username=postgres;Password=$PASSWORD;Database=postgres;Timeout=30;Command Timeout=60"
     ;;
