@@ -24,9 +24,20 @@ public sealed class AuditLogTests
         Assert.Null(AuditChain.FindFirstBreak(rows));
         var tampered = rows.Select(r => new AuditRecord
         {
-            Id = r.Id, OccurredAt = r.OccurredAt, Event = r.Event, Outcome = r.Outcome, ClientId = r.ClientId, IpAddress = r.IpAddress,
-            UserAgent = r.UserAgent, Reason = r.Reason, Detail = r.Detail, OrganizationId = r.OrganizationId, UserId = r.UserId,
-            ConnectionId = r.ConnectionId, PreviousHash = r.PreviousHash, Hash = r.Hash,
+            Id = r.Id,
+            OccurredAt = r.OccurredAt,
+            Event = r.Event,
+            Outcome = r.Outcome,
+            ClientId = r.ClientId,
+            IpAddress = r.IpAddress,
+            UserAgent = r.UserAgent,
+            Reason = r.Reason,
+            Detail = r.Detail,
+            OrganizationId = r.OrganizationId,
+            UserId = r.UserId,
+            ConnectionId = r.ConnectionId,
+            PreviousHash = r.PreviousHash,
+            Hash = r.Hash,
         }).ToList();
         tampered[3].Outcome = tampered[3].Outcome == "success" ? "failure" : "success";
         Assert.Equal(tampered[3].Id, AuditChain.FindFirstBreak(tampered));

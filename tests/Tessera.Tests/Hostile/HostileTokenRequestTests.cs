@@ -64,8 +64,11 @@ public sealed class HostileTokenRequestTests(SharedBroker broker) : IClassFixtur
         var before = await StateSnapshot.TakeAsync(Env.Server);
         var form = new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = outcome.Code!, ["client_id"] = TestConfiguration.PublicClient,
-            ["redirect_uri"] = TestConfiguration.PublicRedirect, ["code_verifier"] = outcome.Verifier,
+            ["grant_type"] = "authorization_code",
+            ["code"] = outcome.Code!,
+            ["client_id"] = TestConfiguration.PublicClient,
+            ["redirect_uri"] = TestConfiguration.PublicRedirect,
+            ["code_verifier"] = outcome.Verifier,
         };
         (string, string)? basic = null;
         switch (variant)

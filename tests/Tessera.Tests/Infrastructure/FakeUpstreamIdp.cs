@@ -142,8 +142,12 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
             var p = k.Rsa.ExportParameters(false);
             return new Dictionary<string, string>
             {
-                ["kty"] = "RSA", ["use"] = "sig", ["alg"] = "RS256", ["kid"] = k.KeyId,
-                ["n"] = Base64UrlEncoder.Encode(p.Modulus), ["e"] = Base64UrlEncoder.Encode(p.Exponent),
+                ["kty"] = "RSA",
+                ["use"] = "sig",
+                ["alg"] = "RS256",
+                ["kid"] = k.KeyId,
+                ["n"] = Base64UrlEncoder.Encode(p.Modulus),
+                ["e"] = Base64UrlEncoder.Encode(p.Exponent),
             };
         }).ToList();
         return Results.Json(new { keys });
@@ -191,8 +195,16 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         var now = Clock.GetUtcNow().ToUnixTimeSeconds();
         var payload = new Dictionary<string, object>
         {
-            ["iss"] = Issuer, ["sub"] = issued.Person.Subject, ["aud"] = ClientId, ["iat"] = now, ["nbf"] = now, ["exp"] = now + 300,
-            ["email"] = issued.Person.Email, ["email_verified"] = true, ["name"] = issued.Person.Name, ["groups"] = issued.Person.Groups,
+            ["iss"] = Issuer,
+            ["sub"] = issued.Person.Subject,
+            ["aud"] = ClientId,
+            ["iat"] = now,
+            ["nbf"] = now,
+            ["exp"] = now + 300,
+            ["email"] = issued.Person.Email,
+            ["email_verified"] = true,
+            ["name"] = issued.Person.Name,
+            ["groups"] = issued.Person.Groups,
         };
         if (issued.Nonce is not null)
         {

@@ -45,8 +45,12 @@ public static class Oauth
     {
         var parameters = new Dictionary<string, string?>
         {
-            ["client_id"] = clientId, ["response_type"] = "code", ["redirect_uri"] = redirectUri, ["scope"] = scope,
-            ["state"] = state, ["nonce"] = nonce,
+            ["client_id"] = clientId,
+            ["response_type"] = "code",
+            ["redirect_uri"] = redirectUri,
+            ["scope"] = scope,
+            ["state"] = state,
+            ["nonce"] = nonce,
         };
         if (challenge is not null)
         {
@@ -86,7 +90,10 @@ public static class Oauth
     public static Task<OauthResponse> RedeemAsync(HttpClient http, string clientId, string? secret, string redirectUri, AuthorizationOutcome outcome) =>
         TokenAsync(http, WithClient(new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["code"] = outcome.Code!, ["redirect_uri"] = redirectUri, ["code_verifier"] = outcome.Verifier,
+            ["grant_type"] = "authorization_code",
+            ["code"] = outcome.Code!,
+            ["redirect_uri"] = redirectUri,
+            ["code_verifier"] = outcome.Verifier,
         }, clientId, secret), secret is null ? null : (clientId, secret));
 
     public static Task<OauthResponse> RefreshAsync(HttpClient http, string clientId, string? secret, string refreshToken) =>

@@ -64,8 +64,11 @@ public static class TestConfiguration
     {
         var oidc = new ConnectionOptions
         {
-            Id = Connection, Protocol = "oidc", Authority = idp.Issuer,
-            ClientId = FakeUpstreamIdp.ClientId, ClientSecret = FakeUpstreamIdp.ClientSecret,
+            Id = Connection,
+            Protocol = "oidc",
+            Authority = idp.Issuer,
+            ClientId = FakeUpstreamIdp.ClientId,
+            ClientSecret = FakeUpstreamIdp.ClientSecret,
         };
         connection?.Invoke(oidc);
         options.Organizations.Add(new OrganizationOptions

@@ -92,7 +92,8 @@ public sealed class BrokeredSignInTests
     {
         await using var env = await BrokeredSignIn.StartAsync(options => options.Organizations.Add(new OrganizationOptions
         {
-            Id = "general", Domains = ["general.example"],
+            Id = "general",
+            Domains = ["general.example"],
             Connections = [new ConnectionOptions { Id = "general-oidc", Protocol = "oidc", Authority = options.Organizations[0].Connections[0].Authority, ClientId = "tessera", ClientSecret = FakeUpstreamIdp.ClientSecret }],
         }));
         using var first = env.Server.CreateBrowser();
@@ -178,8 +179,12 @@ public sealed class BrokeredSignInTests
     {
         await using var env = await BrokeredSignIn.StartAsync(options => options.Organizations[0].Connections.Add(new ConnectionOptions
         {
-            Id = "stmarys-backup", DisplayName = "Backup IdP", Protocol = "oidc", Authority = options.Organizations[0].Connections[0].Authority,
-            ClientId = FakeUpstreamIdp.ClientId, ClientSecret = FakeUpstreamIdp.ClientSecret,
+            Id = "stmarys-backup",
+            DisplayName = "Backup IdP",
+            Protocol = "oidc",
+            Authority = options.Organizations[0].Connections[0].Authority,
+            ClientId = FakeUpstreamIdp.ClientId,
+            ClientSecret = FakeUpstreamIdp.ClientSecret,
         }));
         using var browser = env.Server.CreateBrowser();
         var (_, challenge) = Oauth.Pkce();

@@ -72,7 +72,9 @@ public sealed class ClientCredentialsTests : IAsyncLifetime
     {
         var response = await Oauth.TokenAsync(_http, new Dictionary<string, string>
         {
-            ["grant_type"] = "client_credentials", ["client_id"] = TestConfiguration.ServiceClient, ["client_secret"] = TestConfiguration.ServiceSecret,
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = TestConfiguration.ServiceClient,
+            ["client_secret"] = TestConfiguration.ServiceSecret,
         });
 
         Assert.Equal(200, response.Status);

@@ -21,7 +21,12 @@ public sealed class PrivateKeyJwtTests : IAsyncLifetime
         var jwks = System.Text.Json.JsonSerializer.Serialize(new { keys = new[] { new { kty = publicJwk.Kty, crv = publicJwk.Crv, x = publicJwk.X, y = publicJwk.Y, kid = publicJwk.Kid, use = "sig", alg = "ES256" } } });
         _server = await TesseraTestServer.StartAsync(o => o.Clients.Add(new ClientOptions
         {
-            ClientId = ClientId, Type = "confidential", Jwks = jwks, GrantTypes = ["client_credentials"], Scopes = ["post:ledger"], Audiences = ["https://ledger.internal"],
+            ClientId = ClientId,
+            Type = "confidential",
+            Jwks = jwks,
+            GrantTypes = ["client_credentials"],
+            Scopes = ["post:ledger"],
+            Audiences = ["https://ledger.internal"],
         }));
         _http = _server.CreateClient();
     }
