@@ -2,6 +2,7 @@ using System.Data;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Tessera.Storage;
 
 namespace Tessera.Audit;
@@ -121,6 +122,7 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
         }
 
         var previous = await db.AuditEvents.OrderByDescending(a => a.Id).Select(a => a.Hash).FirstOrDefaultAsync(cancellationToken) ?? AuditChain.Genesis;
+        var records = new List<AuditRecord>(events.Count);
         foreach (var entry in events)
         {
             var e = entry.Event!;
@@ -141,12 +143,26 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
             };
             record.Hash = AuditChain.Compute(record);
             previous = record.Hash;
-            db.AuditEvents.Add(record);
+            records.Add(record);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        // Multi-row INSERTs over the context's own connection and transaction: an append-only table needs none of
+        // the change tracker's work, and the audit writer is on the path of every token issued.
+        var connection = db.Database.GetDbConnection();
+        var dbTransaction = transaction.GetDbTransaction();
+        foreach (var chunk in records.Chunk(RowsPerStatement))
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = dbTransaction;
+            command.CommandText = AuditInsert.Statement(chunk.Length);
+            AuditInsert.Bind(command, chunk);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
     }
+
+    private const int RowsPerStatement = 100;
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 
