@@ -238,7 +238,8 @@ public static class ConfigurationLoader
     {
         if (type == typeof(TimeSpan))
         {
-            return TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _);
+            // "60" would parse as sixty days: a duration must be written with its units (hh:mm:ss or d.hh:mm:ss).
+            return value.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _);
         }
 
         if (type.IsEnum)

@@ -53,6 +53,7 @@ public sealed partial class ConfigurationWatcher(
         var errors = result.Errors.ToList();
         if (result.Succeeded)
         {
+            errors.AddRange(TesseraOptionsValidator.ValidateForServe(result.Options!));
             errors.AddRange(RestartOnlyChanges(configuration.Current, result.Options!));
         }
 
@@ -93,6 +94,17 @@ public sealed partial class ConfigurationWatcher(
         if (running.Keys.EncryptionKey != next.Keys.EncryptionKey)
         {
             yield return new ConfigurationError("$.Tessera.Keys.EncryptionKey", "changing the key-encryption key needs a restart");
+        }
+
+        if (running.Tokens.AccessToken != next.Tokens.AccessToken || running.Tokens.IdentityToken != next.Tokens.IdentityToken
+            || running.Tokens.AuthorizationCode != next.Tokens.AuthorizationCode || running.Tokens.RefreshToken != next.Tokens.RefreshToken)
+        {
+            yield return new ConfigurationError("$.Tessera.Tokens", "changing token lifetimes needs a restart");
+        }
+
+        if (running.Storage.ApplyMigrations != next.Storage.ApplyMigrations)
+        {
+            yield return new ConfigurationError("$.Tessera.Storage.ApplyMigrations", "changing this needs a restart");
         }
     }
 

@@ -69,12 +69,6 @@ public static class TesseraCli
             return ConfigurationRefused;
         }
 
-        if (options.Development.Demo)
-        {
-            await Console.Error.WriteLineAsync($"{configFile}: $.Tessera.Development.Demo: the demo identity provider is for 'tessera demo' only; 'serve' refuses it");
-            return ConfigurationRefused;
-        }
-
         if (noMigrate)
         {
             options.Storage.ApplyMigrations = false;
@@ -207,7 +201,11 @@ public static class TesseraCli
         var result = ConfigurationLoader.LoadFile(file);
         if (result.Succeeded)
         {
-            return result.Options;
+            result = result with { Errors = TesseraOptionsValidator.ValidateForServe(result.Options!) };
+            if (result.Errors.Count == 0)
+            {
+                return result.Options;
+            }
         }
 
         Console.Error.WriteLine($"{file}: configuration refused ({result.Errors.Count} error{(result.Errors.Count == 1 ? "" : "s")}); nothing was started");

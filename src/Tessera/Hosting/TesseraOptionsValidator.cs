@@ -18,6 +18,18 @@ public static partial class TesseraOptionsValidator
         "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
     };
 
+    /// <summary>The checks for a configuration that <c>tessera serve</c> would run: <see cref="Validate"/> plus no demo.</summary>
+    public static IReadOnlyList<ConfigurationError> ValidateForServe(TesseraOptions options)
+    {
+        var errors = Validate(options).ToList();
+        if (options.Development.Demo)
+        {
+            errors.Add(new ConfigurationError("$.Tessera.Development.Demo", "the demo identity provider is for 'tessera demo' only; 'serve' refuses it"));
+        }
+
+        return errors;
+    }
+
     public static IReadOnlyList<ConfigurationError> Validate(TesseraOptions options)
     {
         var errors = new List<ConfigurationError>();
@@ -68,6 +80,11 @@ public static partial class TesseraOptionsValidator
         if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
         {
             error(path, "must not have a query or fragment");
+        }
+
+        if (uri.AbsolutePath.Trim('/').Length > 0)
+        {
+            error(path, "must not have a path: Tessera serves its endpoints at the root of its host");
         }
 
         if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
@@ -358,6 +375,7 @@ public static partial class TesseraOptionsValidator
     private static readonly HashSet<string> ReservedClaims = new(StringComparer.Ordinal)
     {
         "sub", "iss", "aud", "exp", "iat", "nbf", "jti", "sid", "org", "client_id", "scope", "azp", "nonce", "auth_time", "acr", "amr", "act", "cnf",
+        "email", "email_verified", "name", "given_name", "family_name",
     };
 
     private static void ValidateConnection(ConnectionOptions connection, string path, HashSet<string> connectionIds, Action<string, string> error)

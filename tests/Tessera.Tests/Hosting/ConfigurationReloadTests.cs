@@ -88,6 +88,24 @@ public sealed class ConfigurationReloadTests
     }
 
     [Fact]
+    public async Task Settings_read_only_at_start_refuse_a_reload_instead_of_being_ignored()
+    {
+        var (server, idp, file) = await StartFromFileAsync();
+        await using var _ = server;
+        await using var __ = idp;
+        var updated = ConfigurationLoader.LoadFile(file).Options!;
+        updated.Tokens.AccessToken = TimeSpan.FromMinutes(1);
+        updated.Development.Demo = true;
+        ConfigurationFile.Write(updated, file);
+
+        var reload = await server.Service<ConfigurationWatcher>().ReloadAsync(CancellationToken.None);
+
+        Assert.Contains(reload.Errors, e => e.Path == "$.Tessera.Tokens");
+        Assert.Contains(reload.Errors, e => e.Path == "$.Tessera.Development.Demo");
+        Assert.False(server.Service<TesseraConfiguration>().Current.Development.Demo);
+    }
+
+    [Fact]
     public async Task A_removed_client_loses_its_registration_and_its_tokens()
     {
         var (server, idp, file) = await StartFromFileAsync();

@@ -83,6 +83,9 @@ public sealed class ConfigurationValidationTests : IDisposable
         { "issuer over plain http", "\"https://login.example.com\"", "\"http://login.example.com\"", "$.Tessera.Issuer: must use https" },
         { "issuer with a query", "\"https://login.example.com\"", "\"https://login.example.com/?a=b\"", "$.Tessera.Issuer: must not have a query" },
         { "relative issuer", "\"https://login.example.com\"", "\"/login\"", "$.Tessera.Issuer: must be an absolute" },
+        { "issuer with a path", "\"https://login.example.com\"", "\"https://login.example.com/auth\"", "$.Tessera.Issuer: must not have a path" },
+        { "duration written as a bare number", "\"Protocol\": \"oidc\",", "\"Protocol\": \"oidc\", \"ClockSkew\": \"60\",", "$.Tessera.Organizations[0].Connections[0].ClockSkew: '60' is not a valid duration" },
+        { "rule overriding the email", "\"Grant\": { \"Scopes\": [\"doctor_access\"] }", "\"Grant\": { \"Claims\": { \"email\": \"ceo@stmarys.example\" } }", "$.Tessera.Organizations[0].Rules[0].Grant.Claims.email: this claim is set by Tessera" },
         { "unknown storage provider", "\"Postgres\"", "\"Oracle\"", "$.Tessera.Storage.Provider: 'Oracle' is not a valid choice" },
         { "missing secret in the environment", "env:ORDERS_SECRET", "env:NOT_SET_ANYWHERE", "$.Tessera.Clients[1].ClientSecret: environment variable 'NOT_SET_ANYWHERE' is not set" },
         { "key-encryption key of the wrong size", "env:TEST_KEK", "c2hvcnQ=", "$.Tessera.Keys.EncryptionKey: must be base64 of exactly 32 bytes" },
@@ -136,6 +139,22 @@ public sealed class ConfigurationValidationTests : IDisposable
         var formatted = result.Errors.Select(e => e.Format(null)).ToList();
         Assert.True(formatted.Any(e => e.StartsWith(expected, StringComparison.Ordinal) || e.Contains(expected, StringComparison.Ordinal)),
             $"{problem}: expected '{expected}', got: {string.Join(" | ", formatted)}");
+    }
+
+    [Fact]
+    public void The_sample_configuration_in_the_repository_is_valid()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Tessera.slnx")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        var result = ConfigurationLoader.LoadFile(Path.Combine(root, "samples", "tessera.json"), environment: name =>
+            name == "TESSERA_KEY_ENCRYPTION_KEY" ? Kek : name.EndsWith("_SECRET", StringComparison.Ordinal) ? "a-secret-from-the-environment" : null);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Format("samples/tessera.json"))));
+        Assert.Empty(TesseraOptionsValidator.ValidateForServe(result.Options!));
     }
 
     [Fact]
@@ -200,6 +219,9 @@ public sealed class ConfigurationValidationTests : IDisposable
             Assert.Equal(0, await TesseraCli.InvokeAsync(["config", "validate", good]));
             Assert.Equal(TesseraCli.ConfigurationRefused, await TesseraCli.InvokeAsync(["config", "validate", bad]));
             Assert.Equal(TesseraCli.ConfigurationRefused, await TesseraCli.InvokeAsync(["serve", "--config", bad]));
+            var demo = Path.Combine(_directory, "demo.json");
+            File.WriteAllText(demo, File.ReadAllText(good).Replace("\"Storage\":", "\"Development\": { \"Demo\": true }, \"Storage\":", StringComparison.Ordinal));
+            Assert.Equal(TesseraCli.ConfigurationRefused, await TesseraCli.InvokeAsync(["config", "validate", demo]));
         }
         finally
         {
