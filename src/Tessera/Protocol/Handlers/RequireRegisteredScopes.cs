@@ -1,5 +1,6 @@
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using Tessera.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -10,9 +11,7 @@ namespace Tessera.Protocol.Handlers;
 /// RFC 6749 §4.1.2.1 and §5.2: a scope the client is not registered for is <c>invalid_scope</c>. Runs before
 /// OpenIddict's own permission check, which answers <c>invalid_request</c>.
 /// </summary>
-public sealed class RequireRegisteredScopes(ClientRegistry clients) :
-    IOpenIddictServerHandler<ValidateAuthorizationRequestContext>,
-    IOpenIddictServerHandler<ValidateTokenRequestContext>
+public sealed class RequireRegisteredScopes(ClientRegistry clients) : ClientRegistrationCheck(clients)
 {
     public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
         .UseSingletonHandler<RequireRegisteredScopes>()
@@ -26,30 +25,9 @@ public sealed class RequireRegisteredScopes(ClientRegistry clients) :
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
+    protected override (string Error, string Description)? Violation(ClientOptions client, OpenIddictRequest request)
     {
-        Check(context, context.ClientId, context.Request.GetScopes());
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask HandleAsync(ValidateTokenRequestContext context)
-    {
-        Check(context, context.ClientId, context.Request.GetScopes());
-        return ValueTask.CompletedTask;
-    }
-
-    private void Check(BaseValidatingContext context, string? clientId, IEnumerable<string> scopes)
-    {
-        var client = clients.Find(clientId);
-        if (client is null)
-        {
-            return;
-        }
-
-        var unknown = scopes.FirstOrDefault(s => s != Scopes.OpenId && !client.Scopes.Contains(s, StringComparer.Ordinal));
-        if (unknown is not null)
-        {
-            context.Reject(Errors.InvalidScope, $"The client is not registered for the scope '{(unknown.Length > 100 ? unknown[..100] : unknown)}'.");
-        }
+        var unknown = request.GetScopes().FirstOrDefault(s => s != Scopes.OpenId && !client.Scopes.Contains(s, StringComparer.Ordinal));
+        return unknown is null ? null : (Errors.InvalidScope, $"The client is not registered for the scope '{(unknown.Length > 100 ? unknown[..100] : unknown)}'.");
     }
 }

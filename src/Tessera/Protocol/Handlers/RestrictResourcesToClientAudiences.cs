@@ -1,5 +1,6 @@
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using Tessera.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -7,9 +8,7 @@ using static OpenIddict.Server.OpenIddictServerHandlers;
 namespace Tessera.Protocol.Handlers;
 
 /// <summary>RFC 8707 §2: a <c>resource</c> the client is not registered for is refused with <c>invalid_target</c>.</summary>
-public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients) :
-    IOpenIddictServerHandler<ValidateAuthorizationRequestContext>,
-    IOpenIddictServerHandler<ValidateTokenRequestContext>
+public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients) : ClientRegistrationCheck(clients)
 {
     public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
         .UseSingletonHandler<RestrictResourcesToClientAudiences>()
@@ -23,24 +22,8 @@ public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients) :
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
-    {
-        Check(context, context.ClientId, context.Request.GetResources());
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask HandleAsync(ValidateTokenRequestContext context)
-    {
-        Check(context, context.ClientId, context.Request.GetResources());
-        return ValueTask.CompletedTask;
-    }
-
-    private void Check(BaseValidatingContext context, string? clientId, IEnumerable<string> resources)
-    {
-        var client = clients.Find(clientId);
-        if (client is not null && !AudienceSelector.AllAllowed(client, resources))
-        {
-            context.Reject(Errors.InvalidTarget, "The requested resource is not one this client may obtain tokens for.");
-        }
-    }
+    protected override (string Error, string Description)? Violation(ClientOptions client, OpenIddictRequest request) =>
+        AudienceSelector.AllAllowed(client, request.GetResources())
+            ? null
+            : (Errors.InvalidTarget, "The requested resource is not one this client may obtain tokens for.");
 }
