@@ -1,5 +1,3 @@
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Primitives;
 using Tessera.Audit;
 using Tessera.Protocol;
 
@@ -15,7 +13,11 @@ public sealed partial class ConfigurationWatcher(
     AuditLog audit,
     ILogger<ConfigurationWatcher> logger) : BackgroundService
 {
-    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    // Taken when the host is composed, right after the file was loaded, so a change made while the server starts
+    // is not missed. Content, not timestamps: network and container file systems report times unreliably.
+    private string? _fingerprint = Fingerprint(configuration.File);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -24,31 +26,41 @@ public sealed partial class ConfigurationWatcher(
             return;
         }
 
-        var path = Path.GetFullPath(configuration.File);
-        using var files = new PhysicalFileProvider(Path.GetDirectoryName(path)!) { UsePollingFileWatcher = true, UseActivePolling = true };
-        while (!stoppingToken.IsCancellationRequested)
+        using var timer = new PeriodicTimer(PollInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (ChangeToken.OnChange(() => files.Watch(Path.GetFileName(path)), () => changed.TrySetResult()))
-            using (stoppingToken.Register(() => changed.TrySetCanceled()))
+            var current = Fingerprint(configuration.File);
+            if (current is null || current == _fingerprint)
             {
-                try
-                {
-                    await changed.Task;
-                    await Task.Delay(Debounce, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                continue;
             }
 
-            await ReloadAsync(stoppingToken);
+            try
+            {
+                await ReloadAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogReloadFailed(exception);
+            }
+        }
+    }
+
+    private static string? Fingerprint(string? file)
+    {
+        try
+        {
+            return file is null ? null : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        }
+        catch (IOException)
+        {
+            return null; // being written: look again at the next tick
         }
     }
 
     public async Task<ConfigurationLoadResult> ReloadAsync(CancellationToken cancellationToken)
     {
+        _fingerprint = Fingerprint(configuration.File) ?? _fingerprint; // this content is now handled, whoever asked
         var result = ConfigurationLoader.LoadFile(configuration.File!);
         var errors = result.Errors.ToList();
         if (result.Succeeded)
@@ -113,4 +125,7 @@ public sealed partial class ConfigurationWatcher(
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Configuration reloaded from {File}")]
     private partial void LogApplied(string file);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Configuration reload failed; the running configuration was kept")]
+    private partial void LogReloadFailed(Exception exception);
 }

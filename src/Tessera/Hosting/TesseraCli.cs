@@ -121,7 +121,50 @@ public static class TesseraCli
         return 0;
     }
 
-    private static async Task<int> MigrateAsync(string configFile, CancellationToken cancellationToken)
+    private static Task<int> MigrateAsync(string configFile, CancellationToken cancellationToken) =>
+        WithStorageAsync(configFile, migrate: true, _ =>
+        {
+            Console.WriteLine("The database schema is up to date.");
+            return Task.FromResult(0);
+        }, cancellationToken);
+
+    private static Task<int> ListKeysAsync(string configFile, CancellationToken cancellationToken) =>
+        WithStorageAsync(configFile, migrate: false, async services =>
+        {
+            var ring = services.GetRequiredService<KeyRing>();
+            await ring.LoadAsync(cancellationToken);
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            Console.WriteLine($"{"KID",-18} {"USE",-4} {"ALG",-6} {"STATE",-10} {"SIGNS FROM",-26} {"RETIRES",-26} {"LEAVES JWKS",-26}");
+            foreach (var key in ring.Keys.OrderBy(k => k.Use).ThenBy(k => k.Algorithm).ThenBy(k => k.ActivatesAt))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{key.Id,-18} {key.Use,-4} {key.Algorithm,-6} {key.StateAt(now),-10} {key.ActivatesAt,-26:u} {key.RetiresAt,-26:u} {key.ExpiresAt,-26:u}"));
+            }
+
+            return 0;
+        }, cancellationToken);
+
+    private static Task<int> RotateKeysAsync(string configFile, bool immediate, CancellationToken cancellationToken) =>
+        WithStorageAsync(configFile, migrate: false, async services =>
+        {
+            var ring = services.GetRequiredService<KeyRing>();
+            await ring.LoadAsync(cancellationToken);
+            var created = await ring.RotateAsync(immediate, cancellationToken);
+            foreach (var key in created)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"published {key.Use} key {key.Id} ({key.Algorithm}); signs from {key.ActivatesAt:u}"));
+            }
+
+            if (created.Count == 0)
+            {
+                Console.WriteLine("A rotation is already under way: the successors are published and waiting.");
+            }
+
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>Runs a maintenance command against the configured database, migrated first or checked to be current.</summary>
+    private static async Task<int> WithStorageAsync(string configFile, bool migrate, Func<IServiceProvider, Task<int>> command, CancellationToken cancellationToken)
     {
         var options = LoadOrReport(configFile);
         if (options is null)
@@ -130,58 +173,18 @@ public static class TesseraCli
         }
 
         using var host = BuildToolHost(options, configFile);
-        await host.Services.GetRequiredService<StorageInitializer>().MigrateAsync(cancellationToken);
-        Console.WriteLine("The database schema is up to date.");
-        return 0;
-    }
-
-    private static async Task<int> ListKeysAsync(string configFile, CancellationToken cancellationToken)
-    {
-        var options = LoadOrReport(configFile);
-        if (options is null)
+        var storage = host.Services.GetRequiredService<StorageInitializer>();
+        if (migrate)
         {
-            return ConfigurationRefused;
+            await storage.MigrateAsync(cancellationToken);
+        }
+        else if ((await storage.PendingMigrationsAsync(cancellationToken)).Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"The database schema is out of date: run 'tessera migrate --config {configFile}' first.");
+            return 1;
         }
 
-        using var host = BuildToolHost(options, configFile);
-        await host.Services.GetRequiredService<StorageInitializer>().MigrateAsync(cancellationToken);
-        var ring = host.Services.GetRequiredService<KeyRing>();
-        await ring.LoadAsync(cancellationToken);
-        var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-        Console.WriteLine($"{"KID",-18} {"USE",-4} {"ALG",-6} {"STATE",-10} {"SIGNS FROM",-26} {"RETIRES",-26} {"LEAVES JWKS",-26}");
-        foreach (var key in ring.Keys.OrderBy(k => k.Use).ThenBy(k => k.Algorithm).ThenBy(k => k.ActivatesAt))
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{key.Id,-18} {key.Use,-4} {key.Algorithm,-6} {key.StateAt(now),-10} {key.ActivatesAt,-26:u} {key.RetiresAt,-26:u} {key.ExpiresAt,-26:u}"));
-        }
-
-        return 0;
-    }
-
-    private static async Task<int> RotateKeysAsync(string configFile, bool immediate, CancellationToken cancellationToken)
-    {
-        var options = LoadOrReport(configFile);
-        if (options is null)
-        {
-            return ConfigurationRefused;
-        }
-
-        using var host = BuildToolHost(options, configFile);
-        await host.Services.GetRequiredService<StorageInitializer>().MigrateAsync(cancellationToken);
-        var ring = host.Services.GetRequiredService<KeyRing>();
-        await ring.LoadAsync(cancellationToken);
-        var created = await ring.RotateAsync(immediate, cancellationToken);
-        foreach (var key in created)
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"published {key.Use} key {key.Id} ({key.Algorithm}); signs from {key.ActivatesAt:u}"));
-        }
-
-        if (created.Count == 0)
-        {
-            Console.WriteLine("A rotation is already under way: the successors are published and waiting.");
-        }
-
-        return 0;
+        return await command(host.Services);
     }
 
     /// <summary>Storage and keys without a web server, for the maintenance commands.</summary>
