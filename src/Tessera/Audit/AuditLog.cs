@@ -14,6 +14,7 @@ namespace Tessera.Audit;
 public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<AuditLog> logger) : BackgroundService
 {
     private const int BatchSize = 500;
+    private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(20);
 
     private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(100_000)
     {
@@ -50,6 +51,8 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
+                // Let a burst gather: one transaction (and one commit to disk) for many events instead of one each.
+                await Task.Delay(GatherDelay, stoppingToken);
                 await DrainAsync(batch, CancellationToken.None);
             }
         }
@@ -148,21 +151,10 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
 
         // Multi-row INSERTs over the context's own connection and transaction: an append-only table needs none of
         // the change tracker's work, and the audit writer is on the path of every token issued.
-        var connection = db.Database.GetDbConnection();
-        var dbTransaction = transaction.GetDbTransaction();
-        foreach (var chunk in records.Chunk(RowsPerStatement))
-        {
-            await using var command = connection.CreateCommand();
-            command.Transaction = dbTransaction;
-            command.CommandText = AuditInsert.Statement(chunk.Length);
-            AuditInsert.Bind(command, chunk);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await AuditInsert.ExecuteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.IsSqlite(), records, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
     }
-
-    private const int RowsPerStatement = 100;
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 

@@ -11,7 +11,9 @@ public static class StorageServiceCollectionExtensions
         switch (storage.Provider)
         {
             case StorageProvider.Sqlite:
-                services.AddDbContextPool<SqliteTesseraDbContext>(options => options.UseSqlite(SqliteConnectionString(storage.ConnectionString)));
+                services.AddDbContextPool<SqliteTesseraDbContext>(options => options
+                    .UseSqlite(SqliteConnectionString(storage.ConnectionString))
+                    .AddInterceptors(new SqlitePragmas()));
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<SqliteTesseraDbContext>());
                 break;
             case StorageProvider.Postgres:
