@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
@@ -107,6 +108,8 @@ public static class ProtocolServiceCollectionExtensions
             });
 
         services.AddOptions<OpenIddictServerOptions>().Configure<TimeProvider>((server, time) => server.TimeProvider = time);
+        services.AddSingleton<ServerHandlerIndex>();
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
 
         // OpenIddict wants credentials at start; the key ring supplies them, and the handlers above keep them current.
         services.AddOptions<OpenIddictServerOptions>().Configure<KeyRing>((server, keys) =>
