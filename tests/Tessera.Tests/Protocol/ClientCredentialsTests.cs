@@ -98,6 +98,7 @@ public sealed class ClientCredentialsTests : IAsyncLifetime
         var issued = Assert.Single(audit, a => a.Event == "token.issued");
         Assert.Equal(TestConfiguration.ServiceClient, issued.ClientId);
         Assert.Contains("client_credentials", issued.Detail);
+        Assert.Contains("\"scope\":\"write:orders read:orders\"", issued.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(response["access_token"]!, string.Join("|", audit.Select(a => a.Detail + a.Reason)));
     }
 

@@ -37,7 +37,8 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
             Detail = new Dictionary<string, string?>
             {
                 ["grant_type"] = Bounded(grant),
-                ["scope"] = failed ? Bounded(request?.Scope) : Bounded((string?)context.Response[Parameters.Scope]),
+                // RFC 6749 §5.1: the response names the scope only when it differs from the request's.
+                ["scope"] = Bounded(failed ? request?.Scope : (string?)context.Response[Parameters.Scope] ?? request?.Scope),
                 ["issued"] = failed ? null : string.Join(' ', new[]
                 {
                     context.Response.AccessToken is null ? null : "access_token",
