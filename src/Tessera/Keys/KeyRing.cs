@@ -11,7 +11,7 @@ namespace Tessera.Keys;
 /// New keys are published before they sign (pre-publication) and kept after they stop signing until every
 /// token they could have protected has expired (retirement).
 /// </summary>
-public sealed class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration configuration, TimeProvider time, ILogger<KeyRing> logger)
+public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration configuration, TimeProvider time, ILogger<KeyRing> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile IReadOnlyList<ManagedKey>? _keys;
@@ -178,7 +178,7 @@ public sealed class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration co
             };
             db.Keys.Add(record);
             created.Add(ToManaged(record, material));
-            logger.LogInformation("Created {Use} key {KeyId} ({Algorithm}), in use from {ActivatesAt:O}", use, id, algorithm, activatesAt);
+            LogKeyCreated(use, id, algorithm, activatesAt);
         }
 
         if (created.Count > 0)
@@ -210,4 +210,7 @@ public sealed class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration co
         Utc(record.CreatedAt), Utc(record.ActivatesAt), Utc(record.RetiresAt), Utc(record.ExpiresAt));
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Created {Use} key {KeyId} ({Algorithm}), in use from {ActivatesAt:O}")]
+    private partial void LogKeyCreated(string use, string keyId, string algorithm, DateTime activatesAt);
 }
