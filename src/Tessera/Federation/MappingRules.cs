@@ -9,10 +9,11 @@ namespace Tessera.Federation;
 /// </summary>
 public static class MappingRules
 {
-    public static SessionGrants Evaluate(IEnumerable<RuleOptions> rules, IReadOnlyDictionary<string, IReadOnlyList<string>> claims)
+    /// <param name="mapped">Claims the connection copies from upstream; a rule granting the same claim wins.</param>
+    public static SessionGrants Evaluate(IEnumerable<RuleOptions> rules, IReadOnlyDictionary<string, IReadOnlyList<string>> claims, IReadOnlyDictionary<string, string>? mapped = null)
     {
         var scopes = new SortedSet<string>(StringComparer.Ordinal);
-        var granted = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var granted = new SortedDictionary<string, string>(mapped?.ToDictionary() ?? [], StringComparer.Ordinal);
         foreach (var rule in rules)
         {
             if (!Matches(rule, claims))

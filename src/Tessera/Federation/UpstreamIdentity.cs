@@ -20,4 +20,7 @@ public sealed record UpstreamIdentity(
     public DateTimeOffset? SessionExpiresAt { get; init; }
 
     public DateTimeOffset AuthenticatedAt { get; init; }
+
+    /// <summary>Claims the connection copies from upstream into Tessera's tokens (SAML AttributeClaims).</summary>
+    public IReadOnlyDictionary<string, string> MappedClaims { get; init; } = new Dictionary<string, string>();
 }

@@ -67,6 +67,13 @@ public sealed class UpstreamSignIn(
         return redirect;
     }
 
+    /// <summary>Whether a sign-in started here is waiting for an answer carrying this state (SAML: RelayState).</summary>
+    public Task<bool> IsPendingAsync(string state, CancellationToken cancellationToken)
+    {
+        var stateHash = SessionStore.Hash(state);
+        return db.PendingLogins.AnyAsync(p => p.StateHash == stateHash, cancellationToken);
+    }
+
     public async Task<SignInOutcome> CompleteAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
     {
         var connection = directory.FindConnection(connectionId);
@@ -108,9 +115,21 @@ public sealed class UpstreamSignIn(
         var connector = connectors.First(c => c.Protocol == connection.Options.Protocol);
         var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connector, connection));
         var result = await connector.CompleteAsync(connection, ticket, response, cancellationToken);
+        return await FinishAsync(http, connection, result, pending.ReturnUrl, cancellationToken);
+    }
+
+    /// <summary>
+    /// An upstream answer that no sign-in here asked for (SAML IdP-initiated SSO, where the connection allows it):
+    /// no pending record and no browser binding, so it lands only where the connection's configuration says.
+    /// </summary>
+    public async Task<SignInOutcome> CompleteUnsolicitedAsync(HttpContext http, Connection connection, UpstreamResult result, string landingUrl, CancellationToken cancellationToken) =>
+        await FinishAsync(http, connection, result, landingUrl, cancellationToken);
+
+    private async Task<SignInOutcome> FinishAsync(HttpContext http, Connection connection, UpstreamResult result, string returnUrl, CancellationToken cancellationToken)
+    {
         if (!result.Succeeded)
         {
-            return Fail(http, connection, pending.ReturnUrl, result.Error!, result.Description!);
+            return Fail(http, connection, returnUrl, result.Error!, result.Description!);
         }
 
         var identity = result.Identity!;
@@ -126,7 +145,7 @@ public sealed class UpstreamSignIn(
             await revocation.EndSessionAsync(previous.Id, "replaced by a new sign-in", Event(http, AuditEvents.SessionEnded, AuditEvent.Success, connection), cancellationToken);
         }
 
-        var grants = MappingRules.Evaluate(connection.Organization.Rules, identity.Claims);
+        var grants = MappingRules.Evaluate(connection.Organization.Rules, identity.Claims, identity.MappedClaims);
         var (session, secret) = await sessions.CreateAsync(user, identity, connection.Options, grants, cancellationToken);
         cookies.WriteSession(http, secret, new DateTimeOffset(session.ExpiresAt, TimeSpan.Zero));
         audit.Record(Event(http, AuditEvents.SignInSucceeded, AuditEvent.Success, connection) with
@@ -139,7 +158,7 @@ public sealed class UpstreamSignIn(
                 ["session_expires_at"] = session.ExpiresAt.ToString("O"),
             },
         });
-        return SignInOutcome.Success(pending.ReturnUrl);
+        return SignInOutcome.Success(returnUrl);
     }
 
     private Uri CallbackUri(IConnector connector, Connection connection) =>
@@ -147,12 +166,15 @@ public sealed class UpstreamSignIn(
 
     private SignInOutcome Fail(HttpContext http, Connection? connection, string? retryUrl, string error, string description, Guid? userId = null)
     {
+        // The reference ties what the browser shows to the audit row, without showing anything else.
+        var reference = Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
         audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with
         {
             UserId = userId?.ToString(),
             Reason = $"{error}: {description}",
+            Detail = new Dictionary<string, string?> { ["reference"] = reference },
         });
-        return SignInOutcome.Failure(error, description, retryUrl);
+        return SignInOutcome.Failure(error, description, retryUrl) with { Reference = reference };
     }
 
     private static AuditEvent Event(HttpContext http, string name, string outcome, Connection? connection) => new(name, outcome)
@@ -169,6 +191,9 @@ public sealed class UpstreamSignIn(
 /// <summary>Where to continue after an upstream answer: back to the pending authorization, or an error to show.</summary>
 public sealed record SignInOutcome(string? ReturnUrl, string? Error, string? Description, string? RetryUrl)
 {
+    /// <summary>Shown with a failure and recorded in its audit row, so support can find one from the other.</summary>
+    public string? Reference { get; init; }
+
     public bool Succeeded => Error is null;
 
     public static SignInOutcome Success(string returnUrl) => new(returnUrl, null, null, null);

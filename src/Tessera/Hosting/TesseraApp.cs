@@ -51,6 +51,11 @@ public static class TesseraApp
         services.AddSingleton<HomeRealmDiscovery>();
         services.AddSingleton<OidcMetadataCache>();
         services.AddSingleton<IConnector, OidcConnector>();
+        services.AddSingleton<SamlIdentityProviders>();
+        services.AddSingleton(provider => new Saml.SamlResponseValidator(provider.GetRequiredService<TimeProvider>()));
+        services.AddScoped<DatabaseSamlReplayCache>();
+        services.AddScoped<SamlConnector>();
+        services.AddScoped<IConnector>(provider => provider.GetRequiredService<SamlConnector>());
         services.AddScoped<UpstreamSignIn>();
         services.AddScoped<SignInRouter>();
         services.AddScoped<UserPrincipalFactory>();
@@ -108,6 +113,7 @@ public static class TesseraApp
         app.UseAuthorization();
         app.MapRazorPages();
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapSamlMetadata();
 
         if (options.Development.Demo)
         {

@@ -95,7 +95,7 @@ public sealed class ConnectionOptions
     public string Id { get; set; } = "";
     public string? DisplayName { get; set; }
 
-    /// <summary><c>oidc</c> for now; <c>saml2</c> is reserved for SAML connections.</summary>
+    /// <summary><c>oidc</c> (OpenID Connect) or <c>saml2</c> (SAML 2.0 Web Browser SSO).</summary>
     public string Protocol { get; set; } = "";
 
     public string? Authority { get; set; }
@@ -106,7 +106,10 @@ public sealed class ConnectionOptions
     /// <summary><c>client_secret_basic</c> (default) or <c>client_secret_post</c>, how Tessera authenticates upstream.</summary>
     public string ClientAuthentication { get; set; } = "client_secret_basic";
 
-    /// <summary>Signature algorithms accepted on the upstream ID token. Asymmetric algorithms only.</summary>
+    /// <summary>
+    /// Signature algorithms accepted upstream: JOSE names on ID tokens (asymmetric only) for <c>oidc</c>; for
+    /// <c>saml2</c> RSA-SHA256, RSA-SHA384, RSA-SHA512, ECDSA-SHA256 (the default) and RSA-SHA1 with <see cref="AllowSha1"/>.
+    /// </summary>
     public List<string> AllowedAlgorithms { get; set; } = [];
 
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
@@ -116,6 +119,62 @@ public sealed class ConnectionOptions
 
     /// <summary>Upper bound for sessions made through this connection, below the global session lifetime.</summary>
     public TimeSpan? MaxSessionLifetime { get; set; }
+
+    // SAML 2.0 (Protocol "saml2"). The IdP comes from MetadataXml, MetadataUrl, or EntityId + SsoUrl + Certificates.
+
+    public string? MetadataXml { get; set; }
+    public string? MetadataUrl { get; set; }
+    public TimeSpan MetadataRefreshInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>When set, IdP metadata must carry a valid signature by one of these certificates (PEM or base64 DER).</summary>
+    public List<string> MetadataSigningCertificates { get; set; } = [];
+
+    public string? EntityId { get; set; }
+    public string? SsoUrl { get; set; }
+
+    /// <summary>The IdP's signing certificates (PEM or base64 DER); several during a rollover.</summary>
+    public List<string> Certificates { get; set; } = [];
+
+    /// <summary>Tessera's entity id towards this IdP; default <c>{Issuer}/saml/{Id}</c>.</summary>
+    public string? SpEntityId { get; set; }
+
+    /// <summary>The assertion consumer service URL the IdP posts to; default <c>{Issuer}/saml/{Id}/acs</c>.</summary>
+    public string? AcsUrl { get; set; }
+
+    /// <summary><c>persistent</c> (default), <c>transient</c>, <c>emailAddress</c>, <c>unspecified</c> or a NameID format URN.</summary>
+    public string NameIdFormat { get; set; } = "persistent";
+
+    /// <summary>The assertion itself must be signed (default); when false a signed Response covering it suffices.</summary>
+    public bool RequireSignedAssertions { get; set; } = true;
+
+    /// <summary>Accept SHA-1 signatures and digests (with RSA-SHA1 in AllowedAlgorithms). Off by default.</summary>
+    public bool AllowSha1 { get; set; }
+
+    /// <summary>Tessera's certificate and private key (PEM) for this connection: signs AuthnRequests, decrypts assertions.</summary>
+    public string? SpCertificate { get; set; }
+    public string? SpPrivateKey { get; set; }
+
+    /// <summary>Sign every AuthnRequest, not only when the IdP's metadata asks for it (WantAuthnRequestsSigned).</summary>
+    public bool SignAuthnRequests { get; set; }
+
+    /// <summary>An attribute whose value keys the user instead of the NameID (required with transient NameIDs).</summary>
+    public string? SubjectAttribute { get; set; }
+
+    /// <summary>SAML attributes copied into claims; <c>email</c>, <c>name</c>, <c>given_name</c>, <c>family_name</c> fill the profile.</summary>
+    public List<AttributeClaimOptions> AttributeClaims { get; set; } = [];
+
+    /// <summary>Accept IdP-initiated responses; the login then lands only on <see cref="IdpInitiatedClientId"/>.</summary>
+    public bool AllowIdpInitiated { get; set; }
+    public string? IdpInitiatedClientId { get; set; }
+
+    /// <summary>That client's login-initiation URL (OpenID Connect Core §4), sent <c>iss</c> after an IdP-initiated sign-in.</summary>
+    public string? IdpInitiatedLoginUri { get; set; }
+}
+
+public sealed class AttributeClaimOptions
+{
+    public string Attribute { get; set; } = "";
+    public string Claim { get; set; } = "";
 }
 
 public sealed class RuleOptions

@@ -18,7 +18,7 @@ public static class TesseraOptionsDefaults
 
             if (connection.AllowedAlgorithms.Count == 0)
             {
-                connection.AllowedAlgorithms = [.. UpstreamAlgorithms];
+                connection.AllowedAlgorithms = connection.Protocol == "saml2" ? [.. Saml.SamlNames.DefaultSignatureAlgorithms] : [.. UpstreamAlgorithms];
             }
         }
     }

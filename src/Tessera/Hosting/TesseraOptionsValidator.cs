@@ -56,7 +56,7 @@ public static partial class TesseraOptionsValidator
         var domains = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Organizations.Count; i++)
         {
-            ValidateOrganization(options.Organizations[i], $"$.Tessera.Organizations[{i}]", organizationIds, connectionIds, domains, Error);
+            ValidateOrganization(options, options.Organizations[i], $"$.Tessera.Organizations[{i}]", organizationIds, connectionIds, domains, Error);
         }
 
         return errors;
@@ -293,7 +293,7 @@ public static partial class TesseraOptionsValidator
     }
 
     /// <summary>Absolute as written: on Unix "/callback" would otherwise parse as a file URI.</summary>
-    private static bool IsAbsolute(string value, out Uri uri) =>
+    internal static bool IsAbsolute(string value, out Uri uri) =>
         Uri.TryCreate(value, UriKind.Absolute, out uri!) && value.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase);
 
     private static void ValidateScopes(List<string> scopes, string path, Action<string, string> error)
@@ -313,7 +313,7 @@ public static partial class TesseraOptionsValidator
         }
     }
 
-    private static void ValidateOrganization(OrganizationOptions organization, string path, HashSet<string> organizationIds,
+    private static void ValidateOrganization(TesseraOptions options, OrganizationOptions organization, string path, HashSet<string> organizationIds,
         HashSet<string> connectionIds, Dictionary<string, string> domains, Action<string, string> error)
     {
         if (!IdentifierPattern().IsMatch(organization.Id))
@@ -344,7 +344,7 @@ public static partial class TesseraOptionsValidator
 
         for (var c = 0; c < organization.Connections.Count; c++)
         {
-            ValidateConnection(organization.Connections[c], $"{path}.Connections[{c}]", connectionIds, error);
+            ValidateConnection(options, organization.Connections[c], $"{path}.Connections[{c}]", connectionIds, error);
         }
 
         for (var r = 0; r < organization.Rules.Count; r++)
@@ -372,13 +372,13 @@ public static partial class TesseraOptionsValidator
         }
     }
 
-    private static readonly HashSet<string> ReservedClaims = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> ReservedClaims = new(StringComparer.Ordinal)
     {
         "sub", "iss", "aud", "exp", "iat", "nbf", "jti", "sid", "org", "client_id", "scope", "azp", "nonce", "auth_time", "acr", "amr", "act", "cnf",
         "email", "email_verified", "name", "given_name", "family_name",
     };
 
-    private static void ValidateConnection(ConnectionOptions connection, string path, HashSet<string> connectionIds, Action<string, string> error)
+    private static void ValidateConnection(TesseraOptions options, ConnectionOptions connection, string path, HashSet<string> connectionIds, Action<string, string> error)
     {
         if (!IdentifierPattern().IsMatch(connection.Id))
         {
@@ -389,15 +389,25 @@ public static partial class TesseraOptionsValidator
             error($"{path}.Id", $"connection id '{connection.Id}' is used more than once (ids are global)");
         }
 
+        if (connection.ClockSkew < TimeSpan.Zero || connection.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            error($"{path}.ClockSkew", "must be between 0 and 5 minutes");
+        }
+
+        if (connection.MaxSessionLifetime is { } max && max <= TimeSpan.Zero)
+        {
+            error($"{path}.MaxSessionLifetime", "must be positive");
+        }
+
         if (connection.Protocol == "saml2")
         {
-            error($"{path}.Protocol", "SAML 2.0 connections are not available in this version of Tessera");
+            SamlConnectionValidator.Validate(options, connection, path, error);
             return;
         }
 
         if (connection.Protocol != "oidc")
         {
-            error($"{path}.Protocol", "must be 'oidc'");
+            error($"{path}.Protocol", "must be 'oidc' or 'saml2'");
             return;
         }
 
@@ -437,16 +447,6 @@ public static partial class TesseraOptionsValidator
             {
                 error($"{path}.AllowedAlgorithms[{a}]", $"'{connection.AllowedAlgorithms[a]}' is not allowed (asymmetric algorithms only: {string.Join(", ", AsymmetricAlgorithms)})");
             }
-        }
-
-        if (connection.ClockSkew < TimeSpan.Zero || connection.ClockSkew > TimeSpan.FromMinutes(5))
-        {
-            error($"{path}.ClockSkew", "must be between 0 and 5 minutes");
-        }
-
-        if (connection.MaxSessionLifetime is { } max && max <= TimeSpan.Zero)
-        {
-            error($"{path}.MaxSessionLifetime", "must be positive");
         }
     }
 

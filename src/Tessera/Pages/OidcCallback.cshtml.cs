@@ -37,7 +37,7 @@ public sealed class OidcCallbackModel(UpstreamSignIn upstream) : PageModel
 
     private PageResult Show(SignInOutcome outcome)
     {
-        View = new ErrorView("Sign-in failed", outcome.Error!, outcome.Description, outcome.RetryUrl);
+        View = new ErrorView("Sign-in failed", outcome.Error!, outcome.Description, outcome.RetryUrl) { Reference = outcome.Reference };
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
     }

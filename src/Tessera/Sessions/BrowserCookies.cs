@@ -4,7 +4,8 @@ namespace Tessera.Sessions;
 
 /// <summary>
 /// The cookies Tessera sets: the SSO session and the browser binding of upstream sign-ins in flight.
-/// HttpOnly, SameSite=Lax, and Secure except when Tessera itself runs on a loopback http address.
+/// HttpOnly, SameSite=Lax, and Secure except when Tessera itself runs on a loopback http address. The binding
+/// cookie is SameSite=None when Secure: a SAML IdP answers with a cross-site POST, which never carries Lax cookies.
 /// </summary>
 public sealed class BrowserCookies(TesseraConfiguration configuration)
 {
@@ -30,7 +31,13 @@ public sealed class BrowserCookies(TesseraConfiguration configuration)
         }
 
         var value = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        context.Response.Cookies.Append(BindingCookie, value, Options(null));
+        var options = Options(null);
+        if (options.Secure)
+        {
+            options.SameSite = SameSiteMode.None;
+        }
+
+        context.Response.Cookies.Append(BindingCookie, value, options);
         return value;
     }
 

@@ -97,6 +97,14 @@ public sealed class UsedClientAssertionRecord
     public DateTime ExpiresAt { get; set; }
 }
 
+/// <summary>A SAML assertion already accepted, kept until it expires so it is accepted once (across restarts and nodes).</summary>
+public sealed class UsedSamlAssertionRecord
+{
+    /// <summary>SHA-256 (hex) of the IdP entity id and the assertion ID.</summary>
+    public string Key { get; set; } = "";
+    public DateTime ExpiresAt { get; set; }
+}
+
 /// <summary>One row of the append-only, hash-chained audit log.</summary>
 public sealed class AuditRecord
 {

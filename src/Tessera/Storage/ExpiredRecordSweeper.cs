@@ -34,6 +34,7 @@ public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, Ti
         await db.PendingLogins.Where(p => p.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
         await db.RevokedTokens.Where(r => r.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
         await db.UsedClientAssertions.Where(u => u.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
+        await db.UsedSamlAssertions.Where(u => u.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
 
         // OpenIddict removes tokens and authorizations that are invalid and older than the threshold.
         var threshold = now - TimeSpan.FromDays(1);

@@ -18,6 +18,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<KeyRecord> Keys => Set<KeyRecord>();
     public DbSet<RevokedTokenRecord> RevokedTokens => Set<RevokedTokenRecord>();
     public DbSet<UsedClientAssertionRecord> UsedClientAssertions => Set<UsedClientAssertionRecord>();
+    public DbSet<UsedSamlAssertionRecord> UsedSamlAssertions => Set<UsedSamlAssertionRecord>();
     public DbSet<AuditRecord> AuditEvents => Set<AuditRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
@@ -104,6 +105,14 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             used.HasKey(u => new { u.ClientId, u.TokenId });
             used.Property(u => u.ClientId).HasMaxLength(100);
             used.Property(u => u.TokenId).HasMaxLength(200);
+            used.HasIndex(u => u.ExpiresAt);
+        });
+
+        modelBuilder.Entity<UsedSamlAssertionRecord>(used =>
+        {
+            used.ToTable("used_saml_assertions");
+            used.HasKey(u => u.Key);
+            used.Property(u => u.Key).HasMaxLength(64);
             used.HasIndex(u => u.ExpiresAt);
         });
 

@@ -10,7 +10,8 @@ namespace Tessera.Saml.Tests.Infrastructure;
 /// <summary>What one test response says. Defaults describe a valid, solicited sign-in at <see cref="Now"/>.</summary>
 public sealed record SamlResponseSpec
 {
-    public static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+    /// <summary>The tests' clock, near the real time (browsers in sign-in tests drop cookies that expired in real time).</summary>
+    public static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     public string ResponseId { get; init; } = "_r" + Guid.NewGuid().ToString("N");
     public string AssertionId { get; init; } = "_a" + Guid.NewGuid().ToString("N");

@@ -120,7 +120,7 @@ public sealed class ConfigurationValidationTests : IDisposable
         { "upstream alg none", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"openid\"], \"AllowedAlgorithms\": [\"none\"] }", "$.Tessera.Organizations[0].Connections[0].AllowedAlgorithms[0]: 'none' is not allowed" },
         { "upstream scopes without openid", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"email\"] }", "$.Tessera.Organizations[0].Connections[0].Scopes: must include 'openid'" },
         { "unknown protocol", "\"Protocol\": \"oidc\"", "\"Protocol\": \"ldap\"", "$.Tessera.Organizations[0].Connections[0].Protocol: must be 'oidc'" },
-        { "SAML before its time", "\"Protocol\": \"oidc\"", "\"Protocol\": \"saml2\"", "$.Tessera.Organizations[0].Connections[0].Protocol: SAML 2.0 connections are not available" },
+        { "SAML connection without IdP trust", "\"Protocol\": \"oidc\"", "\"Protocol\": \"saml2\"", "$.Tessera.Organizations[0].Connections[0]: a SAML connection needs exactly one of MetadataXml, MetadataUrl" },
         { "skew beyond five minutes", "\"Protocol\": \"oidc\",", "\"Protocol\": \"oidc\", \"ClockSkew\": \"00:10:00\",", "$.Tessera.Organizations[0].Connections[0].ClockSkew: must be between 0 and 5 minutes" },
         { "rule without conditions", "\"When\": { \"groups\": \"Doctors\" }", "\"When\": { }", "$.Tessera.Organizations[0].Rules[0].When: a rule needs at least one condition" },
         { "rule granting a wildcard", "\"Scopes\": [\"doctor_access\"]", "\"Scopes\": [\"doctor:*\"]", "$.Tessera.Organizations[0].Rules[0].Grant.Scopes[0]: wildcard scopes do not exist" },

@@ -23,6 +23,7 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly TestDatabase _database;
+    private bool _ownsDatabase = true;
 
     private TesseraTestServer(WebApplication app, TestDatabase database, TesseraOptions options, CapturedLogs logs)
     {
@@ -42,7 +43,8 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
     public bool IsPostgres => _database.IsPostgres;
 
-    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null)
+    /// <param name="keepDatabase">Leave the database to the caller on dispose (a second node on it, or a restart).</param>
+    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null, bool keepDatabase = false)
     {
         database ??= await TestDatabase.CreateAsync();
         var options = TestConfiguration.Create(database.Storage);
@@ -66,7 +68,7 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
         var app = TesseraApp.Build(builder);
         await app.StartAsync();
-        return new TesseraTestServer(app, database, options, logs);
+        return new TesseraTestServer(app, database, options, logs) { _ownsDatabase = !keepDatabase };
     }
 
     public HttpClient CreateClient()
@@ -98,7 +100,10 @@ public sealed class TesseraTestServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        await _database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await _database.DisposeAsync();
+        }
     }
 }
 

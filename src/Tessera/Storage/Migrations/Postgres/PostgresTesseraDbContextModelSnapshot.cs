@@ -556,6 +556,22 @@ namespace Tessera.Storage.Migrations.Postgres
                     b.ToTable("used_client_assertions", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.UsedSamlAssertionRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("used_saml_assertions", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.UserRecord", b =>
                 {
                     b.Property<Guid>("Id")

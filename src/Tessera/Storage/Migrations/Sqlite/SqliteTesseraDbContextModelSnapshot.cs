@@ -545,6 +545,22 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.ToTable("used_client_assertions", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.UsedSamlAssertionRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("used_saml_assertions", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.UserRecord", b =>
                 {
                     b.Property<Guid>("Id")

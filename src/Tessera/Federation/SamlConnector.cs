@@ -1,0 +1,143 @@
+using Tessera.Hosting;
+using Tessera.Saml;
+
+namespace Tessera.Federation;
+
+/// <summary>
+/// SAML 2.0 Web Browser SSO as a connector: an HTTP-Redirect AuthnRequest whose ID comes from the sign-in's nonce
+/// and whose RelayState is its state, then an HTTP-POST Response to the connection's ACS, validated by
+/// Tessera.Saml against the pending request. The user is keyed by the persistent NameID or a configured attribute.
+/// </summary>
+public sealed partial class SamlConnector(
+    SamlIdentityProviders identityProviders,
+    SamlResponseValidator validator,
+    TesseraConfiguration configuration,
+    DatabaseSamlReplayCache replayCache,
+    TimeProvider time,
+    ILogger<SamlConnector> logger) : IConnector
+{
+    public const string ProtocolName = "saml2";
+
+    /// <summary>Well-known attribute names for the profile, used when AttributeClaims does not say otherwise.</summary>
+    private static readonly Dictionary<string, string[]> ProfileAttributes = new(StringComparer.Ordinal)
+    {
+        ["email"] = ["email", "mail", "emailaddress", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "urn:oid:0.9.2342.19200300.100.1.3"],
+        ["given_name"] = ["givenName", "given_name", "firstName", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", "urn:oid:2.5.4.42"],
+        ["family_name"] = ["sn", "surname", "family_name", "lastName", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname", "urn:oid:2.5.4.4"],
+        ["name"] = ["displayName", "name", "http://schemas.microsoft.com/identity/claims/displayname", "urn:oid:2.16.840.1.113730.3.1.241"],
+    };
+
+    public string Protocol => ProtocolName;
+
+    public string CallbackPath(Connection connection) => $"saml/{connection.Id}/acs";
+
+    /// <summary>The AuthnRequest ID of a sign-in: derived from its nonce, so the pending record already holds it.</summary>
+    public static string RequestId(UpstreamTicket ticket) => AuthnRequestBuilder.NewId(ticket.Nonce);
+
+    public async Task<UpstreamRedirect> BeginAsync(Connection connection, UpstreamTicket ticket, CancellationToken cancellationToken)
+    {
+        var (idp, error) = await identityProviders.GetAsync(connection.Options, cancellationToken);
+        if (idp is null)
+        {
+            return UpstreamRedirect.Failure("saml_metadata", error ?? "The identity provider's metadata is not available.");
+        }
+
+        var sp = SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, connection.Options);
+        var request = new SamlAuthnRequest(RequestId(ticket), time.GetUtcNow()) { ForceAuthn = ticket.ForceLogin, RelayState = ticket.State };
+        return UpstreamRedirect.To(AuthnRequestBuilder.RedirectUrl(request, idp, sp, connection.Options.SignAuthnRequests));
+    }
+
+    public Task<UpstreamResult> CompleteAsync(Connection connection, UpstreamTicket ticket, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken) =>
+        ValidateAsync(connection, response, RequestId(ticket), cancellationToken);
+
+    /// <summary>Validates a posted Response: <paramref name="expectedRequestId"/> null means no sign-in here is waiting for it.</summary>
+    public async Task<UpstreamResult> ValidateAsync(Connection connection, IReadOnlyDictionary<string, string> response, string? expectedRequestId, CancellationToken cancellationToken)
+    {
+        if (!response.TryGetValue("SAMLResponse", out var samlResponse))
+        {
+            return UpstreamResult.Failure(SamlRules.Base64, "The identity provider's answer carries no SAMLResponse.");
+        }
+
+        var (idp, error) = await identityProviders.GetAsync(connection.Options, cancellationToken);
+        if (idp is null)
+        {
+            return UpstreamResult.Failure("saml_metadata", error ?? "The identity provider's metadata is not available.");
+        }
+
+        var options = connection.Options;
+        var trust = new SamlTrust(idp, SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, options), SamlConnectionSettings.Policy(options));
+        var result = await validator.ValidateAsync(samlResponse, trust, expectedRequestId, replayCache, cancellationToken);
+        if (!result.Succeeded)
+        {
+            ResponseRefused(logger, connection.Id, result.Failure!.Rule, result.Failure.Description);
+            return UpstreamResult.Failure(result.Failure.Rule, result.Failure.Description);
+        }
+
+        return Identity(connection, result.Assertion!);
+    }
+
+    private UpstreamResult Identity(Connection connection, SamlAssertion assertion)
+    {
+        var options = connection.Options;
+        string subject;
+        if (!string.IsNullOrEmpty(options.SubjectAttribute))
+        {
+            if (!assertion.Attributes.TryGetValue(options.SubjectAttribute, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
+            {
+                return UpstreamResult.Failure("subject_attribute", $"The assertion must carry exactly one value of the attribute '{options.SubjectAttribute}' that identifies the user.");
+            }
+
+            subject = values[0];
+        }
+        else if (assertion.NameIdFormat == SamlNames.NameIdTransient)
+        {
+            // A transient NameID changes on every sign-in: keying a user by it would make a new user each time.
+            return UpstreamResult.Failure("transient_name_id",
+                "The identity provider sent a transient NameID and this connection names no stable attribute (SubjectAttribute) to identify the user.");
+        }
+        else
+        {
+            subject = assertion.NameId;
+        }
+
+        // Rules see the raw attribute names and the claim names they map to.
+        var claims = assertion.Attributes.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+        var mapped = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var mapping in options.AttributeClaims)
+        {
+            if (assertion.Attributes.TryGetValue(mapping.Attribute, out var values) && values.Count > 0)
+            {
+                claims[mapping.Claim] = values;
+                if (!ProfileAttributes.ContainsKey(mapping.Claim))
+                {
+                    mapped[mapping.Claim] = string.Join(' ', values);
+                }
+            }
+        }
+
+        var now = time.GetUtcNow();
+        return UpstreamResult.Success(new UpstreamIdentity(connection.Organization.Id, connection.Id, subject, claims)
+        {
+            Email = Profile(claims, "email"),
+            Name = Profile(claims, "name"),
+            GivenName = Profile(claims, "given_name"),
+            FamilyName = Profile(claims, "family_name"),
+            SessionExpiresAt = assertion.SessionNotOnOrAfter,
+            AuthenticatedAt = assertion.AuthnInstant is { } instant && instant <= now ? instant : now,
+            MappedClaims = mapped,
+        });
+    }
+
+    private static string? Profile(IReadOnlyDictionary<string, IReadOnlyList<string>> claims, string claim)
+    {
+        if (claims.TryGetValue(claim, out var mapped) && mapped.Count > 0)
+        {
+            return mapped[0];
+        }
+
+        return ProfileAttributes[claim].Select(name => claims.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null).FirstOrDefault(v => v is not null);
+    }
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "SAML response for connection {ConnectionId} refused by rule {Rule}: {Reason}")]
+    private static partial void ResponseRefused(ILogger logger, string connectionId, string rule, string reason);
+}

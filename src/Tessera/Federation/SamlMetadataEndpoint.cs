@@ -1,0 +1,29 @@
+using Tessera.Hosting;
+using Tessera.Saml;
+
+namespace Tessera.Federation;
+
+/// <summary>
+/// <c>/saml/{connectionId}/metadata</c>: Tessera's SP metadata for one SAML connection (entity id, ACS, its
+/// certificate for signed requests and encrypted assertions), what a customer's admin gives their IdP.
+/// </summary>
+public static class SamlMetadataEndpoint
+{
+    public const string ContentType = "application/samlmetadata+xml";
+
+    public static IEndpointRouteBuilder MapSamlMetadata(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/saml/{connectionId}/metadata", (string connectionId, ConnectionDirectory directory, TesseraConfiguration configuration) =>
+        {
+            var connection = directory.FindConnection(connectionId);
+            if (connection is null || connection.Options.Protocol != SamlConnector.ProtocolName)
+            {
+                return Results.NotFound();
+            }
+
+            var sp = SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, connection.Options);
+            return Results.Text(SamlMetadata.WriteServiceProvider(sp, connection.Options.RequireSignedAssertions), ContentType);
+        });
+        return endpoints;
+    }
+}
