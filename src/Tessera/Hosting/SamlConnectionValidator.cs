@@ -70,10 +70,14 @@ public static class SamlConnectionValidator
         var signers = LoadCertificates(connection.MetadataSigningCertificates, $"{path}.MetadataSigningCertificates", error);
         if (!string.IsNullOrEmpty(connection.MetadataXml))
         {
-            var (_, problem) = SamlMetadata.ReadIdentityProvider(connection.MetadataXml, signers, TimeProvider.System.GetUtcNow());
+            var (idp, problem) = SamlMetadata.ReadIdentityProvider(connection.MetadataXml, signers, TimeProvider.System.GetUtcNow());
             if (problem is not null)
             {
                 error($"{path}.MetadataXml", problem);
+            }
+            else if (idp!.WantsSignedRequests && string.IsNullOrEmpty(connection.SpPrivateKey))
+            {
+                error($"{path}.SpPrivateKey", "the IdP's metadata asks for signed AuthnRequests (WantAuthnRequestsSigned); give the connection SpCertificate and SpPrivateKey");
             }
         }
         else if (!string.IsNullOrEmpty(connection.MetadataUrl))
