@@ -58,10 +58,10 @@ public static class AuthnRequestBuilder
     }
 
     /// <summary>
-    /// The URL that carries the request to the IdP's SSO service. Signed when <paramref name="sp"/> has a signing
-    /// certificate and the IdP wants signed requests (or <paramref name="alwaysSign"/>).
+    /// The URL that carries the request to the IdP's SSO service, signed with the SP's signing certificate when it
+    /// has one and <paramref name="sign"/> is true.
     /// </summary>
-    public static Uri RedirectUrl(SamlAuthnRequest request, SamlIdentityProvider idp, SamlServiceProvider sp, bool alwaysSign = false)
+    public static Uri RedirectUrl(SamlAuthnRequest request, SamlIdentityProvider idp, SamlServiceProvider sp, bool sign = true)
     {
         var query = new StringBuilder("SAMLRequest=").Append(Uri.EscapeDataString(Deflate(ToXml(request, idp, sp))));
         if (request.RelayState is { } relayState)
@@ -69,7 +69,7 @@ public static class AuthnRequestBuilder
             query.Append("&RelayState=").Append(Uri.EscapeDataString(relayState));
         }
 
-        if (sp.SigningCertificate is { } certificate && (idp.WantsSignedRequests || alwaysSign))
+        if (sp.SigningCertificate is { } certificate && sign)
         {
             var (algorithm, signature) = Signer(certificate);
             query.Append("&SigAlg=").Append(Uri.EscapeDataString(algorithm));

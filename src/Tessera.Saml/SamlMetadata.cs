@@ -109,16 +109,18 @@ public static class SamlMetadata
     }
 
     /// <summary>The SP descriptor a customer's admin pastes into their IdP.</summary>
-    public static string WriteServiceProvider(SamlServiceProvider sp, bool wantAssertionsSigned)
+    /// <param name="signsRequests">Whether Tessera signs its AuthnRequests on this connection (AuthnRequestsSigned).</param>
+    public static string WriteServiceProvider(SamlServiceProvider sp, bool wantAssertionsSigned, bool signsRequests)
     {
-        var builder = new StringBuilder();
+        // Written as UTF-8 bytes, so the declaration says what the document is sent as.
+        using var output = new MemoryStream();
         var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) };
-        using (var writer = XmlWriter.Create(builder, settings))
+        using (var writer = XmlWriter.Create(output, settings))
         {
             writer.WriteStartElement("md", "EntityDescriptor", SamlNames.Metadata);
             writer.WriteAttributeString("entityID", sp.EntityId);
             writer.WriteStartElement("md", "SPSSODescriptor", SamlNames.Metadata);
-            writer.WriteAttributeString("AuthnRequestsSigned", sp.SigningCertificate is null ? "false" : "true");
+            writer.WriteAttributeString("AuthnRequestsSigned", signsRequests && sp.SigningCertificate is not null ? "true" : "false");
             writer.WriteAttributeString("WantAssertionsSigned", wantAssertionsSigned ? "true" : "false");
             writer.WriteAttributeString("protocolSupportEnumeration", SamlNames.Protocol);
             WriteKey(writer, "signing", sp.SigningCertificate, []);
@@ -134,7 +136,7 @@ public static class SamlMetadata
             writer.WriteEndElement();
         }
 
-        return builder.ToString();
+        return Encoding.UTF8.GetString(output.ToArray());
     }
 
     private static void WriteKey(XmlWriter writer, string use, X509Certificate2? certificate, IReadOnlyList<string> methods)

@@ -19,7 +19,7 @@ public sealed class AuthnRequestAndMetadataTests
     {
         var request = new SamlAuthnRequest("_abc", SamlResponseSpec.Now) { RelayState = "state/with+chars", ForceAuthn = true };
 
-        var url = AuthnRequestBuilder.RedirectUrl(request, Idp, Sp);
+        var url = AuthnRequestBuilder.RedirectUrl(request, Idp, Sp, sign: false);
 
         var query = HttpUtility.ParseQueryString(url.Query);
         Assert.Equal("state/with+chars", query["RelayState"]);
@@ -37,11 +37,11 @@ public sealed class AuthnRequestAndMetadataTests
     }
 
     [Fact]
-    public void Request_is_signed_over_the_query_when_the_idp_wants_it()
+    public void Request_is_signed_over_the_query_with_the_sp_key()
     {
         var request = new SamlAuthnRequest("_abc", SamlResponseSpec.Now) { RelayState = "s" };
 
-        var url = AuthnRequestBuilder.RedirectUrl(request, Idp with { WantsSignedRequests = true }, Sp);
+        var url = AuthnRequestBuilder.RedirectUrl(request, Idp, Sp);
 
         var raw = url.Query.TrimStart('?');
         var signed = raw[..raw.IndexOf("&Signature=", StringComparison.Ordinal)];
@@ -99,8 +99,9 @@ public sealed class AuthnRequestAndMetadataTests
     [Fact]
     public void Sp_metadata_publishes_the_acs_and_the_sp_certificate()
     {
-        var xml = SamlMetadata.WriteServiceProvider(Sp, wantAssertionsSigned: true);
+        var xml = SamlMetadata.WriteServiceProvider(Sp, wantAssertionsSigned: true, signsRequests: true);
 
+        Assert.StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>", xml, StringComparison.Ordinal);
         var document = new XmlDocument();
         document.LoadXml(xml);
         var root = document.DocumentElement!;

@@ -29,6 +29,10 @@ public static class SamlConnectionSettings
     public static string NameIdFormat(ConnectionOptions connection) =>
         NameIdFormats.TryGetValue(connection.NameIdFormat, out var urn) ? urn : connection.NameIdFormat;
 
+    /// <summary>Requests are signed when the connection has an SP key, unless SignAuthnRequests is false.</summary>
+    public static bool SignsRequests(ConnectionOptions connection) =>
+        connection.SignAuthnRequests != false && !string.IsNullOrEmpty(connection.SpPrivateKey);
+
     public static SamlPolicy Policy(ConnectionOptions connection) => new()
     {
         RequireSignedAssertions = connection.RequireSignedAssertions,

@@ -44,7 +44,13 @@ public sealed partial class SamlConnector(
 
         var sp = SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, connection.Options);
         var request = new SamlAuthnRequest(RequestId(ticket), time.GetUtcNow()) { ForceAuthn = ticket.ForceLogin, RelayState = ticket.State };
-        return UpstreamRedirect.To(AuthnRequestBuilder.RedirectUrl(request, idp, sp, connection.Options.SignAuthnRequests));
+        var sign = SamlConnectionSettings.SignsRequests(connection.Options);
+        if (idp.WantsSignedRequests && !sign)
+        {
+            return UpstreamRedirect.Failure("saml_metadata", "The identity provider requires signed AuthnRequests and this connection does not sign them (no SP key).");
+        }
+
+        return UpstreamRedirect.To(AuthnRequestBuilder.RedirectUrl(request, idp, sp, sign));
     }
 
     public Task<UpstreamResult> CompleteAsync(Connection connection, UpstreamTicket ticket, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken) =>

@@ -22,7 +22,7 @@ public static class SamlMetadataEndpoint
             }
 
             var sp = SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, connection.Options);
-            return Results.Text(SamlMetadata.WriteServiceProvider(sp, connection.Options.RequireSignedAssertions), ContentType);
+            return Results.Text(SamlMetadata.WriteServiceProvider(sp, connection.Options.RequireSignedAssertions, SamlConnectionSettings.SignsRequests(connection.Options)), ContentType);
         });
         return endpoints;
     }

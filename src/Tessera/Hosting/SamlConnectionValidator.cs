@@ -75,9 +75,9 @@ public static class SamlConnectionValidator
             {
                 error($"{path}.MetadataXml", problem);
             }
-            else if (idp!.WantsSignedRequests && string.IsNullOrEmpty(connection.SpPrivateKey))
+            else if (idp!.WantsSignedRequests && !SamlConnectionSettings.SignsRequests(connection))
             {
-                error($"{path}.SpPrivateKey", "the IdP's metadata asks for signed AuthnRequests (WantAuthnRequestsSigned); give the connection SpCertificate and SpPrivateKey");
+                error($"{path}.SpPrivateKey", "the IdP's metadata asks for signed AuthnRequests (WantAuthnRequestsSigned); give the connection SpCertificate and SpPrivateKey, and do not set SignAuthnRequests to false");
             }
         }
         else if (!string.IsNullOrEmpty(connection.MetadataUrl))
@@ -126,7 +126,7 @@ public static class SamlConnectionValidator
         try
         {
             using var key = SamlConnectionSettings.SpKey(connection);
-            if (key is null && connection.SignAuthnRequests)
+            if (key is null && connection.SignAuthnRequests == true)
             {
                 error($"{path}.SignAuthnRequests", "signing AuthnRequests needs SpCertificate and SpPrivateKey");
             }

@@ -154,8 +154,11 @@ public sealed class ConnectionOptions
     public string? SpCertificate { get; set; }
     public string? SpPrivateKey { get; set; }
 
-    /// <summary>Sign every AuthnRequest, not only when the IdP's metadata asks for it (WantAuthnRequestsSigned).</summary>
-    public bool SignAuthnRequests { get; set; }
+    /// <summary>
+    /// Whether AuthnRequests are signed. Unset: signed whenever the connection has an SP key. True: the key is
+    /// required. False: never, which an IdP whose metadata says WantAuthnRequestsSigned refuses.
+    /// </summary>
+    public bool? SignAuthnRequests { get; set; }
 
     /// <summary>An attribute whose value keys the user instead of the NameID (required with transient NameIDs).</summary>
     public string? SubjectAttribute { get; set; }

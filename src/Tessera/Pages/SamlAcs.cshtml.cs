@@ -64,7 +64,8 @@ public sealed class SamlAcsModel(UpstreamSignIn upstream, SamlConnector connecto
         }
 
         var separator = connection.IdpInitiatedLoginUri.Contains('?', StringComparison.Ordinal) ? "&" : "?";
-        return $"{connection.IdpInitiatedLoginUri}{separator}iss={Uri.EscapeDataString(configuration.Current.Issuer)}";
+        // The issuer exactly as discovery and tokens spell it (with the trailing slash).
+        return $"{connection.IdpInitiatedLoginUri}{separator}iss={Uri.EscapeDataString(configuration.Current.Issuer + "/")}";
     }
 
     private PageResult Show(SignInOutcome outcome)

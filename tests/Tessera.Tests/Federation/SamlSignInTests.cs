@@ -99,9 +99,9 @@ public sealed class SamlSignInTests
     }
 
     [Fact]
-    public async Task AuthnRequest_names_this_connection_and_is_signed_when_asked()
+    public async Task AuthnRequest_names_this_connection_and_is_signed_with_the_sp_key()
     {
-        await using var host = await SamlSignIn.StartAsync(connection => connection.SignAuthnRequests = true);
+        await using var host = await SamlSignIn.StartAsync();
         using var browser = host.Browser();
 
         var started = await host.BeginAsync(browser, new Dictionary<string, string?> { ["prompt"] = "login" });
@@ -133,6 +133,7 @@ public sealed class SamlSignInTests
         var missing = await host.Http.GetAsync("saml/no-such-connection/metadata");
 
         Assert.Equal("application/samlmetadata+xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var document = new XmlDocument();
         document.LoadXml(await response.Content.ReadAsStringAsync());
         var root = document.DocumentElement!;
@@ -240,7 +241,7 @@ public sealed class SamlSignInTests
 
         var landed = await host.PostAsync(browser, value, relayState: "https://evil.example/");
 
-        Assert.Equal($"{LoginUri}?iss={Uri.EscapeDataString(TesseraTestServer.Issuer)}", landed.Redirect?.AbsoluteUri);
+        Assert.Equal($"{LoginUri}?iss={Uri.EscapeDataString(TesseraTestServer.Issuer + "/")}", landed.Redirect?.AbsoluteUri);
         Assert.NotNull(browser.Cookie(host.Server.Options.Sessions.CookieName));
         // The app then starts an ordinary code flow, which the new SSO session completes without the IdP.
         var (verifier, challenge) = Oauth.Pkce();

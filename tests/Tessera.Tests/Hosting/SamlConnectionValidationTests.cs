@@ -54,6 +54,7 @@ public sealed class SamlConnectionValidationTests
         { "SP certificate without its key", c => c.SpPrivateKey = null, $"{Path}.SpPrivateKey: SpCertificate and SpPrivateKey go together" },
         { "SP key of another certificate", c => c.SpPrivateKey = TestSamlIdentityProvider.SigningCertificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem(), $"{Path}.SpCertificate: the SP certificate and private key" },
         { "IdP wants signed requests but there is no SP key", c => { Explicit(c); c.MetadataXml = Metadata; c.SpCertificate = null; c.SpPrivateKey = null; }, $"{Path}.SpPrivateKey: the IdP's metadata asks for signed AuthnRequests" },
+        { "IdP wants signed requests but signing is off", c => { Explicit(c); c.MetadataXml = Metadata; c.SignAuthnRequests = false; }, $"{Path}.SpPrivateKey: the IdP's metadata asks for signed AuthnRequests" },
         { "signed requests without an SP key", c => { c.SpCertificate = null; c.SpPrivateKey = null; c.SignAuthnRequests = true; }, $"{Path}.SignAuthnRequests: signing AuthnRequests needs" },
         { "attribute mapped onto the subject", c => c.AttributeClaims = [new AttributeClaimOptions { Attribute = "uid", Claim = "sub" }], $"{Path}.AttributeClaims[0].Claim: a claim name is required" },
         { "IdP-initiated without a client", c => c.AllowIdpInitiated = true, $"{Path}.IdpInitiatedClientId: IdP-initiated sign-in needs a configured client" },
