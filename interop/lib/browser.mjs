@@ -56,9 +56,12 @@ export class Browser {
     throw new Error(`more than ${MAX_HOPS} redirects from ${url}`);
   }
 
-  /** Submits the single POST form of an HTML page with the page's inputs, overridden by fields. */
+  /**
+   * Submits the single POST form of an HTML page with the page's inputs, overridden by fields (which is also how a
+   * submit button's name and value are given). A form without action posts to the page's own URL.
+   */
   async submitForm(page, fields = {}) {
-    const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(page.body);
+    const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(page.body);
     if (!form) {
       throw new Error(`no form on ${page.url} (status ${page.status}): ${page.body.slice(0, 500)}`);
     }
@@ -70,7 +73,8 @@ export class Browser {
     }
 
     for (const [name, value] of Object.entries(fields)) values.set(name, value);
-    return this.navigate(new URL(decodeEntities(form[1]), page.url), {
+    const action = /\baction="([^"]*)"/i.exec(form[1])?.[1];
+    return this.navigate(action ? new URL(decodeEntities(action), page.url) : page.url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: values.toString(),

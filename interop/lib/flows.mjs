@@ -1,16 +1,20 @@
 // Sign-in as an application does it with openid-client: build the authorization request (PKCE S256, state,
-// nonce), let the browser carry it through Tessera and the upstream IdP's login and consent forms, then
-// redeem the code that lands on the application's redirect URI.
+// nonce), let the browser carry it through Tessera (and its connection chooser) and the upstream IdP's login and
+// consent forms, or the SAML IdP's auto-submitting form, then redeem the code that lands on the application's
+// redirect URI.
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
+import { CONNECTION } from './harness.mjs';
 
 const UPSTREAM_PASSWORD = 'any password will do'; // oidc-provider's development login accepts any
 
 /**
  * Authorization request for config's client. Returns the parameters sent and the URL where the browser
  * landed on the application's redirect URI (code or error), after signing in upstream as `account` if asked to.
+ * When Tessera asks which of an organization's connections to use, the browser picks `choose` (by default St Mary's
+ * OIDC connection, the one the areas before SAML were written for).
  */
-export async function authorize(browser, config, { redirectUri, scope, account, parameters = {} }) {
+export async function authorize(browser, config, { redirectUri, scope, account, choose = CONNECTION, parameters = {} }) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -26,13 +30,21 @@ export async function authorize(browser, config, { redirectUri, scope, account, 
 
   let page = await browser.navigate(url);
   for (let step = 0; page.status !== null; step += 1) {
-    if (step > 4 || !/\/interaction\//.test(page.url.pathname)) {
+    if (step > 4) {
       throw new Error(`sign-in stopped at ${page.url} (status ${page.status}): ${text(page.body)}`);
     }
 
-    page = /name="login"/.test(page.body)
-      ? await browser.submitForm(page, { login: requireAccount(account), password: UPSTREAM_PASSWORD })
-      : await browser.submitForm(page); // consent: "Continue"
+    if (page.status === 200 && page.url.pathname === '/signin/choose') {
+      page = await browser.submitForm(page, { connection: choose }); // the button of that connection
+    } else if (page.status === 200 && /<input[^>]*\bname="SAMLResponse"/.test(page.body)) {
+      page = await browser.submitForm(page); // the SAML IdP's HTTP-POST binding, which a browser submits on load
+    } else if (/\/interaction\//.test(page.url.pathname)) {
+      page = /name="login"/.test(page.body)
+        ? await browser.submitForm(page, { login: requireAccount(account), password: UPSTREAM_PASSWORD })
+        : await browser.submitForm(page); // consent: "Continue"
+    } else {
+      throw new Error(`sign-in stopped at ${page.url} (status ${page.status}): ${text(page.body)}`);
+    }
   }
 
   return { callbackUrl: page.url, codeVerifier, state, nonce };

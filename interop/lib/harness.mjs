@@ -1,6 +1,7 @@
 // The live environment of the interop suite: Tessera (`tessera serve`, built once per run unless TESSERA_DLL
-// names a built tessera.dll) brokering sign-in to a real oidc-provider, on free loopback ports, with a
-// generated configuration and secrets in a temporary directory. Everything is stopped and removed in stop().
+// names a built tessera.dll) brokering sign-in to a real oidc-provider and to an independent SAML IdP, on free
+// loopback ports, with a generated configuration and secrets in a temporary directory. Everything is stopped and
+// removed in stop().
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -12,7 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
 import { Browser } from './browser.mjs';
+import { startSamlIdp } from './saml-idp.mjs';
 import { startUpstream } from './upstream.mjs';
+import { selfSignedRsa } from './x509.mjs';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_ATTEMPTS = 3; // another build in the same tree can hold a file lock for a moment
@@ -20,6 +23,10 @@ const STARTUP_TIMEOUT_MS = 90_000;
 
 export const ORGANIZATION = 'st-marys';
 export const CONNECTION = 'stmarys-oidc';
+/** St Mary's SAML connection as recommended: signed assertions required, SP key for signed requests and decryption. */
+export const SAML_CONNECTION = 'stmarys-saml';
+/** The same IdP with RequireSignedAssertions: false, where a signed Response around an unsigned assertion suffices. */
+export const SAML_LOOSE_CONNECTION = 'stmarys-saml-loose';
 export const REPORTS_AUDIENCE = 'https://reports.example';
 export const ORDERS_AUDIENCE = 'https://orders.internal';
 /** Everything the two applications may ask for (doctor_access only reaches users the St Mary's rule grants it). */
@@ -60,7 +67,7 @@ async function launch() {
 
   try {
     const dll = process.env.TESSERA_DLL ?? await build(join(dir, 'build'));
-    const [tesseraPort, upstreamPort] = await freePorts(2);
+    const [tesseraPort, upstreamPort, samlIdpPort] = await freePorts(3);
     const tesseraUrl = `http://127.0.0.1:${tesseraPort}`;
     const upstreamSecret = generatedSecret();
 
@@ -70,6 +77,18 @@ async function launch() {
       redirectUri: `${tesseraUrl}/oidc/${CONNECTION}/callback`,
     });
     cleanups.push(() => upstream.close());
+
+    // The IdP reads Tessera's SP metadata when the first AuthnRequest arrives, so it may start before Tessera.
+    const samlIdp = await startSamlIdp({
+      port: samlIdpPort,
+      serviceProviders: [SAML_CONNECTION, SAML_LOOSE_CONNECTION].map((id) => `${tesseraUrl}/saml/${id}/metadata`),
+    });
+    cleanups.push(() => samlIdp.close());
+    // One SP key pair per connection, as an admin would make them (docs/saml.md); the private keys go in as secrets.
+    const spKeys = {
+      [SAML_CONNECTION]: selfSignedRsa({ commonName: `Tessera ${SAML_CONNECTION}` }),
+      [SAML_LOOSE_CONNECTION]: selfSignedRsa({ commonName: `Tessera ${SAML_LOOSE_CONNECTION}` }),
+    };
 
     const app = {
       one: { id: 'app-one', redirectUri: `http://127.0.0.1:${await appPort()}/cb` },
@@ -83,13 +102,15 @@ async function launch() {
     };
 
     const configFile = join(dir, 'tessera.json');
-    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, dir, app, services }), null, 2));
+    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, samlIdp, spKeys, dir, app, services }), null, 2));
     const secretsEnv = {
       TESSERA_KEK: randomBytes(32).toString('base64'),
       APP_TWO_SECRET: app.two.secret,
       ORDERS_SECRET: services.orders.secret,
       REPORTS_API_SECRET: services.reports.secret,
       UPSTREAM_SECRET: upstreamSecret,
+      STMARYS_SAML_KEY: spKeys[SAML_CONNECTION].privateKeyPem,
+      STMARYS_SAML_LOOSE_KEY: spKeys[SAML_LOOSE_CONNECTION].privateKeyPem,
     };
 
     const tessera = await serve({ dll, configFile, url: tesseraUrl, env: secretsEnv, log: join(dir, 'tessera.log') });
@@ -100,6 +121,14 @@ async function launch() {
       dir,
       tesseraUrl,
       upstream,
+      samlIdp,
+      /** Tessera as a SAML SP, per connection: entity id, ACS and metadata URLs, and the certificate it publishes. */
+      saml: Object.fromEntries(Object.entries(spKeys).map(([id, key]) => [id, {
+        entityId: `${tesseraUrl}/saml/${id}`,
+        acsUrl: `${tesseraUrl}/saml/${id}/acs`,
+        metadataUrl: `${tesseraUrl}/saml/${id}/metadata`,
+        certificateBase64: key.certificateBase64,
+      }])),
       app,
       services,
       issued,
@@ -147,7 +176,7 @@ function recordingFetch(config, issued) {
   };
 }
 
-function configuration({ tesseraUrl, upstream, dir, app, services }) {
+function configuration({ tesseraUrl, upstream, samlIdp, spKeys, dir, app, services }) {
   const userScopes = USER_SCOPE.split(' ');
   return {
     Tessera: {
@@ -176,13 +205,33 @@ function configuration({ tesseraUrl, upstream, dir, app, services }) {
       ],
       Organizations: [{
         Id: ORGANIZATION, DisplayName: "St Mary's", Domains: ['stmarys.example'],
-        Connections: [{
-          Id: CONNECTION, Protocol: 'oidc', Authority: upstream.issuer,
-          ClientId: 'tessera', ClientSecret: 'env:UPSTREAM_SECRET', Scopes: ['openid', 'email', 'profile'],
-        }],
-        Rules: [{ When: { groups: 'Doctors' }, Grant: { Scopes: ['doctor_access'] } }],
+        Connections: [
+          {
+            Id: CONNECTION, Protocol: 'oidc', Authority: upstream.issuer,
+            ClientId: 'tessera', ClientSecret: 'env:UPSTREAM_SECRET', Scopes: ['openid', 'email', 'profile'],
+          },
+          samlConnection(SAML_CONNECTION, samlIdp, spKeys[SAML_CONNECTION], 'env:STMARYS_SAML_KEY', { RequireSignedAssertions: true }),
+          samlConnection(SAML_LOOSE_CONNECTION, samlIdp, spKeys[SAML_LOOSE_CONNECTION], 'env:STMARYS_SAML_LOOSE_KEY', { RequireSignedAssertions: false }),
+        ],
+        // The OIDC IdP says who is a doctor with groups, the SAML IdP with an attribute Role (rules see raw names).
+        Rules: [
+          { When: { groups: 'Doctors' }, Grant: { Scopes: ['doctor_access'] } },
+          { When: { Role: 'doctor' }, Grant: { Scopes: ['doctor_access'] } },
+        ],
       }],
     },
+  };
+}
+
+/** A saml2 connection trusting the interop SAML IdP through its metadata, with an SP key and ProviderID mapped. */
+function samlConnection(id, samlIdp, spKey, privateKey, strictness) {
+  return {
+    Id: id, Protocol: 'saml2', DisplayName: `St Mary's SAML (${id})`,
+    MetadataXml: samlIdp.metadataXml,
+    SpCertificate: spKey.certificatePem, SpPrivateKey: privateKey,
+    ...strictness,
+    AttributeClaims: [{ Attribute: 'ProviderID', Claim: 'provider_id' }],
+    AllowIdpInitiated: false,
   };
 }
 
