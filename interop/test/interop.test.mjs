@@ -1,4 +1,4 @@
-// The interop suite: one live `tessera serve` (and one oidc-provider upstream) for all areas, so that
+// The interop suite: one live `tessera serve` (with one oidc-provider upstream and one SAML IdP) for all areas, so that
 // area 9 can verify every access token the others obtained. Each area is one file in ../areas/.
 import { after, before, describe } from 'node:test';
 import discovery from '../areas/01-discovery.mjs';
@@ -10,9 +10,10 @@ import introspection from '../areas/06-introspection.mjs';
 import revocation from '../areas/07-revocation.mjs';
 import endSession from '../areas/08-end-session.mjs';
 import accessTokens from '../areas/09-access-tokens.mjs';
+import saml from '../areas/10-saml.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
-describe('Tessera interop (live tessera serve, openid-client, oidc-provider, jose)', () => {
+describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
   // Builds Tessera unless TESSERA_DLL is set (a cold build with a NuGet restore can take minutes), then starts both servers.
   before(start, { timeout: 600_000 });
   after(stop);
@@ -26,4 +27,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, jos
   revocation();
   endSession();
   accessTokens();
+  saml();
 });
