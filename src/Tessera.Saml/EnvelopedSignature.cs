@@ -1,22 +1,18 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Security.Cryptography.Xml;
 using System.Xml;
 
 namespace Tessera.Saml;
 
 /// <summary>
 /// Verifies the enveloped XML signature of one element (a Response or an Assertion), strictly: exclusive
-/// canonicalization only, enveloped-signature and exclusive canonicalization transforms only, one reference whose
-/// ID resolves to exactly one element in the whole document and that element is the one being verified, an allowed
-/// signature and digest algorithm, and a key from the configured certificates only (KeyInfo is ignored).
+/// canonicalization only, exactly the enveloped-signature and exclusive canonicalization transforms, one reference
+/// whose ID names exactly one element in the whole document and that element is the one being verified, an allowed
+/// signature and digest algorithm, and a key from the configured certificates only (KeyInfo is never read). The
+/// digest is computed over the very element the caller then reads, canonicalized from the parsed document.
 /// </summary>
 public static class EnvelopedSignature
 {
-    private static readonly HashSet<string> AllowedTransforms = new(StringComparer.Ordinal) { SamlNames.EnvelopedSignature, SamlNames.ExclusiveC14n };
-
-    static EnvelopedSignature() => EcdsaSha256SignatureDescription.Register();
-
     /// <summary>The direct ds:Signature child of <paramref name="element"/>, or null; two are an error.</summary>
     public static (XmlElement? Signature, SamlFailure? Failure) Find(XmlElement element)
     {
@@ -39,89 +35,156 @@ public static class EnvelopedSignature
 
     public static SamlFailure? Verify(XmlElement target, XmlElement signature, IReadOnlyList<X509Certificate2> certificates, SamlPolicy policy)
     {
-        var signedXml = new ScopedSignedXml(target.OwnerDocument);
-        try
-        {
-            signedXml.LoadXml(signature);
-        }
-        catch (CryptographicException)
+        // XML Signature §4.4: SignedInfo, SignatureValue, then KeyInfo and Objects, which are never trusted or read.
+        var signedInfo = signature.Child("SignedInfo", SamlNames.XmlDsig);
+        var signatureValue = signature.Child("SignatureValue", SamlNames.XmlDsig);
+        if (signedInfo is null || signatureValue is null || !TryBase64(signatureValue.InnerText, out var signatureBytes))
         {
             return new SamlFailure(SamlRules.SignatureInvalid, "The signature element is malformed.");
         }
 
-        var signedInfo = signedXml.SignedInfo!;
-        if (signedInfo.CanonicalizationMethod != SamlNames.ExclusiveC14n)
+        var parts = signedInfo.ChildNodes.OfType<XmlElement>().ToList();
+        var canonicalization = parts.FirstOrDefault();
+        if (canonicalization is not { LocalName: "CanonicalizationMethod", NamespaceURI: SamlNames.XmlDsig }
+            || canonicalization.GetAttribute("Algorithm") != SamlNames.ExclusiveC14n)
         {
             return new SamlFailure(SamlRules.SignatureTransform, "Only exclusive canonicalization (without comments) is accepted.");
         }
 
-        if (!AllowedSignatureMethods(policy).Contains(signedInfo.SignatureMethod ?? ""))
+        var method = parts.ElementAtOrDefault(1);
+        var signatureMethod = method is { LocalName: "SignatureMethod", NamespaceURI: SamlNames.XmlDsig } ? method.GetAttribute("Algorithm") : "";
+        if (!AllowedSignatureMethods(policy).Contains(signatureMethod) || method!.HasChildNodes)
         {
-            return new SamlFailure(SamlRules.SignatureAlgorithm, $"The signature algorithm is not allowed for this connection ({Short(signedInfo.SignatureMethod)}).");
+            return new SamlFailure(SamlRules.SignatureAlgorithm, $"The signature algorithm is not allowed for this connection ({Short(signatureMethod)}).");
         }
 
-        if (signedInfo.References.Count != 1 || signedInfo.References[0] is not Reference reference)
+        if (parts.Count != 3 || parts[2] is not { LocalName: "Reference", NamespaceURI: SamlNames.XmlDsig } reference)
         {
             return new SamlFailure(SamlRules.SignatureReference, "The signature must have exactly one reference.");
         }
 
         var id = target.GetAttribute("ID");
-        if (string.IsNullOrEmpty(id) || reference.Uri != "#" + id)
+        if (string.IsNullOrEmpty(id) || reference.GetAttribute("URI") != "#" + id)
         {
             return new SamlFailure(SamlRules.SignatureReference, $"The signature does not reference the {target.LocalName} it is inside.");
         }
 
-        var transforms = new List<string>();
-        for (var i = 0; i < reference.TransformChain.Count; i++)
+        var (inclusivePrefixes, transformFailure) = ReadTransforms(reference);
+        if (transformFailure is not null)
         {
-            transforms.Add(reference.TransformChain[i].Algorithm ?? "");
+            return transformFailure;
         }
 
-        if (transforms.Any(t => !AllowedTransforms.Contains(t)) || transforms.Distinct(StringComparer.Ordinal).Count() != transforms.Count
-            || !transforms.Contains(SamlNames.EnvelopedSignature))
+        var digestMethod = reference.Child("DigestMethod", SamlNames.XmlDsig)?.GetAttribute("Algorithm") ?? "";
+        var digestValue = reference.Child("DigestValue", SamlNames.XmlDsig)?.InnerText;
+        if (!AllowedDigests(policy).Contains(digestMethod))
         {
-            return new SamlFailure(SamlRules.SignatureTransform, "Only the enveloped-signature and exclusive canonicalization transforms are accepted.");
+            return new SamlFailure(SamlRules.DigestAlgorithm, $"The digest algorithm is not allowed for this connection ({Short(digestMethod)}).");
         }
 
-        if (!AllowedDigests(policy).Contains(reference.DigestMethod ?? ""))
+        // The ID must name exactly one element in the whole document, the one being read (signature wrapping defence).
+        var holders = target.OwnerDocument.DocumentElement!.DescendantsAndSelf()
+            .Where(e => e.GetAttribute("ID") == id || e.GetAttribute("Id") == id || e.GetAttribute("id") == id).Take(2).ToList();
+        if (holders.Count > 1)
         {
-            return new SamlFailure(SamlRules.DigestAlgorithm, $"The digest algorithm is not allowed for this connection ({Short(reference.DigestMethod)}).");
+            return new SamlFailure(SamlRules.DuplicateId, "The referenced ID appears on more than one element.");
         }
 
+        if (holders.Count == 0 || !ReferenceEquals(holders[0], target))
+        {
+            return new SamlFailure(SamlRules.SignatureReference, "The signature covers a different element than the one being read.");
+        }
+
+        if (digestValue is null || !TryBase64(digestValue, out var expectedDigest)
+            || !CryptographicOperations.FixedTimeEquals(Digest(digestMethod, ExclusiveCanonicalizer.Canonicalize(target, signature, inclusivePrefixes)), expectedDigest))
+        {
+            return new SamlFailure(SamlRules.SignatureInvalid, $"The {target.LocalName} was changed after it was signed.");
+        }
+
+        var signedBytes = ExclusiveCanonicalizer.Canonicalize(signedInfo, null, InclusivePrefixes(canonicalization));
         foreach (var certificate in certificates)
         {
-            using AsymmetricAlgorithm? key = (AsymmetricAlgorithm?)certificate.GetRSAPublicKey() ?? certificate.GetECDsaPublicKey();
-            if (key is null)
+            if (VerifySignature(PublicKey(certificate), signatureMethod, signedBytes, signatureBytes))
             {
-                continue;
-            }
-
-            bool valid;
-            try
-            {
-                valid = signedXml.CheckSignature(key);
-            }
-            catch (CryptographicException)
-            {
-                valid = false; // e.g. an RSA method with an EC key: not this certificate
-            }
-
-            if (signedXml.Ambiguous)
-            {
-                return new SamlFailure(SamlRules.DuplicateId, "The referenced ID appears on more than one element.");
-            }
-
-            if (valid)
-            {
-                // Signature-wrapping defence: what was verified must be the very element the caller will read.
-                return ReferenceEquals(signedXml.Resolved, target)
-                    ? null
-                    : new SamlFailure(SamlRules.SignatureReference, "The signature covers a different element than the one being read.");
+                return null;
             }
         }
 
         return new SamlFailure(SamlRules.SignatureInvalid, $"The {target.LocalName} signature does not verify with any trusted certificate.");
     }
+
+    /// <summary>Exactly the enveloped-signature transform, then exclusive canonicalization.</summary>
+    private static (IReadOnlyCollection<string> InclusivePrefixes, SamlFailure? Failure) ReadTransforms(XmlElement reference)
+    {
+        var transforms = reference.Child("Transforms", SamlNames.XmlDsig)?.ChildNodes.OfType<XmlElement>().ToList() ?? [];
+        if (transforms.Count != 2 || transforms.Any(t => t is not { LocalName: "Transform", NamespaceURI: SamlNames.XmlDsig })
+            || transforms[0].GetAttribute("Algorithm") != SamlNames.EnvelopedSignature || transforms[0].HasChildNodes
+            || transforms[1].GetAttribute("Algorithm") != SamlNames.ExclusiveC14n)
+        {
+            return ([], new SamlFailure(SamlRules.SignatureTransform, "Only the enveloped-signature and exclusive canonicalization transforms are accepted."));
+        }
+
+        return (InclusivePrefixes(transforms[1]), null);
+    }
+
+    /// <summary>Exclusive c14n §3: the optional InclusiveNamespaces PrefixList.</summary>
+    private static string[] InclusivePrefixes(XmlElement method) =>
+        method.Child("InclusiveNamespaces", SamlNames.ExclusiveC14n)?.GetAttribute("PrefixList")
+            .Split([' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    private static byte[] Digest(string method, byte[] data) => method switch
+    {
+        SamlNames.Sha1 => SHA1.HashData(data),
+        SamlNames.Sha384 => SHA384.HashData(data),
+        SamlNames.Sha512 => SHA512.HashData(data),
+        _ => SHA256.HashData(data),
+    };
+
+    private static bool VerifySignature(AsymmetricAlgorithm? key, string method, byte[] data, byte[] signature)
+    {
+        try
+        {
+            return (key, method) switch
+            {
+                (RSA rsa, SamlNames.RsaSha256) => rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+                (RSA rsa, SamlNames.RsaSha384) => rsa.VerifyData(data, signature, HashAlgorithmName.SHA384, RSASignaturePadding.Pkcs1),
+                (RSA rsa, SamlNames.RsaSha512) => rsa.VerifyData(data, signature, HashAlgorithmName.SHA512, RSASignaturePadding.Pkcs1),
+                (RSA rsa, SamlNames.RsaSha1) => rsa.VerifyData(data, signature, HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1),
+                // RFC 4051 §2.3.6: the value is r || s, which is .NET's default signature format.
+                (ECDsa ecdsa, SamlNames.EcdsaSha256) => ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256),
+                _ => false,
+            };
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryBase64(string text, out byte[] bytes)
+    {
+        try
+        {
+            bytes = Convert.FromBase64String(text.Trim());
+            return true;
+        }
+        catch (FormatException)
+        {
+            bytes = [];
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// One public key object per trusted certificate, made once: extracting it costs more than the RSA check itself.
+    /// Verification never changes the key, which is what makes sharing it across threads safe.
+    /// </summary>
+    private static AsymmetricAlgorithm? PublicKey(X509Certificate2 certificate) =>
+        PublicKeys.GetValue(certificate, c => new KeyHolder((AsymmetricAlgorithm?)c.GetRSAPublicKey() ?? c.GetECDsaPublicKey())).Key;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate2, KeyHolder> PublicKeys = [];
+
+    private sealed record KeyHolder(AsymmetricAlgorithm? Key);
 
     private static HashSet<string> AllowedSignatureMethods(SamlPolicy policy) => policy.AllowedAlgorithms
         .Where(SamlNames.SignatureAlgorithms.ContainsKey)
@@ -141,52 +204,25 @@ public static class EnvelopedSignature
     }
 
     private static string Short(string? uri) => uri is null ? "none" : uri.Length > 100 ? uri[..100] : uri;
-
-    /// <summary>Resolves a reference only when exactly one element in the document has that ID, and remembers which.</summary>
-    private sealed class ScopedSignedXml(XmlDocument document) : SignedXml(document)
-    {
-        public XmlElement? Resolved { get; private set; }
-
-        public bool Ambiguous { get; private set; }
-
-        public override XmlElement? GetIdElement(XmlDocument? document, string idValue)
-        {
-            if (document is null)
-            {
-                return null;
-            }
-
-            XmlElement? match = null;
-            foreach (var element in document.DocumentElement!.DescendantsAndSelf())
-            {
-                if (element.GetAttribute("ID") == idValue || element.GetAttribute("Id") == idValue || element.GetAttribute("id") == idValue)
-                {
-                    if (match is not null)
-                    {
-                        Ambiguous = true;
-                        return null;
-                    }
-
-                    match = element;
-                }
-            }
-
-            Resolved = match;
-            return match;
-        }
-    }
 }
 
 internal static class XmlElementExtensions
 {
+    /// <summary>The element and every element below it, in document order.</summary>
     public static IEnumerable<XmlElement> DescendantsAndSelf(this XmlElement root)
     {
-        yield return root;
-        foreach (XmlNode node in root.GetElementsByTagName("*"))
+        var pending = new Stack<XmlElement>();
+        pending.Push(root);
+        while (pending.Count > 0)
         {
-            if (node is XmlElement element)
+            var element = pending.Pop();
+            yield return element;
+            for (var child = element.LastChild; child is not null; child = child.PreviousSibling)
             {
-                yield return element;
+                if (child is XmlElement childElement)
+                {
+                    pending.Push(childElement);
+                }
             }
         }
     }

@@ -101,6 +101,17 @@ public sealed class ResponseValidatorTests
     }
 
     [Fact]
+    public async Task Signature_with_an_inclusive_namespace_prefix_list_verifies()
+    {
+        var document = Build(new SamlResponseSpec());
+        Sign(Assertion(document), inclusivePrefixes: "saml samlp");
+
+        var result = await Validate(Encode(document));
+
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+    }
+
+    [Fact]
     public async Task Ecdsa_sha256_is_accepted_by_default()
     {
         var document = Build(new SamlResponseSpec());

@@ -100,7 +100,8 @@ public static class TestSamlIdentityProvider
 
     /// <summary>Signs <paramref name="target"/> with an enveloped signature placed right after its Issuer, as SAML requires.</summary>
     public static XmlElement Sign(XmlElement target, X509Certificate2? certificate = null, string signatureMethod = SamlNames.RsaSha256,
-        string digestMethod = SamlNames.Sha256, string canonicalization = SamlNames.ExclusiveC14n, string? referenceUri = null, bool envelopedTransform = true)
+        string digestMethod = SamlNames.Sha256, string canonicalization = SamlNames.ExclusiveC14n, string? referenceUri = null, bool envelopedTransform = true,
+        string? inclusivePrefixes = null)
     {
         certificate ??= SigningCertificate;
         EcdsaSha256SignatureDescription.Register();
@@ -114,7 +115,7 @@ public static class TestSamlIdentityProvider
             reference.AddTransform(new XmlDsigEnvelopedSignatureTransform());
         }
 
-        reference.AddTransform(new XmlDsigExcC14NTransform());
+        reference.AddTransform(inclusivePrefixes is null ? new XmlDsigExcC14NTransform() : new XmlDsigExcC14NTransform(inclusivePrefixes));
         signed.AddReference(reference);
         var keyInfo = new KeyInfo();
         keyInfo.AddClause(new KeyInfoX509Data(certificate));

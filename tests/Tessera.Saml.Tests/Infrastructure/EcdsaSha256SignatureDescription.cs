@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 
-namespace Tessera.Saml;
+using Tessera.Saml;
+
+namespace Tessera.Saml.Tests.Infrastructure;
 
 /// <summary>
-/// ECDSA-SHA256 for XML Signature (RFC 4051 §2.3.6): the signature value is r || s, which is what .NET's ECDsa
-/// produces and verifies by default. SignedXml has no such description built in, so it is registered once.
+/// ECDSA-SHA256 for XML Signature (RFC 4051 §2.3.6), so the test IdP can sign with SignedXml: the signature value
+/// is r || s, which is what .NET's ECDsa produces by default. SignedXml has none built in; it is registered once.
 /// </summary>
 public sealed class EcdsaSha256SignatureDescription : SignatureDescription
 {

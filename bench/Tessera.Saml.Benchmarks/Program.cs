@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Tessera.Saml.Benchmarks.ResponseValidationBenchmarks).Assembly).Run(args);
