@@ -2,12 +2,13 @@
 // self-signed certificate, metadata that asks for signed AuthnRequests, an HTTP-Redirect single sign-on service that
 // verifies Tessera's AuthnRequest against the certificate in Tessera's SP metadata, and an HTTP-POST answer (an
 // auto-submitting form) whose Response is signed with xml-crypto and, in the encrypted modes, encrypted with
-// xml-encryption to the SP's encryption certificate. Nobody logs in: every accepted request signs in SAML_USER.
-import { createPublicKey, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
+// xml-encryption to the SP's encryption certificate. Nobody logs in: every accepted request signs in SAML_USER, or
+// the user the test chose.
+import { createPublicKey, randomBytes, randomUUID, sign, verify, X509Certificate } from 'node:crypto';
 import { createServer } from 'node:http';
 import { inflateRawSync } from 'node:zlib';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
+import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
 import { selfSignedRsa } from './x509.mjs';
 
@@ -47,7 +48,10 @@ const REDIRECT_SIGNATURE_HASHES = {
  */
 export const MODES = ['assertion', 'response', 'both', 'encrypted', 'encrypted-sibling'];
 
-/** The one person this IdP signs in. The NameID is an opaque persistent identifier, deliberately not the email. */
+/**
+ * The person this IdP signs in unless a test says otherwise. The NameID is an opaque persistent identifier,
+ * deliberately not the email. A user may give nameIdXml instead: the NameID's content as XML (comments, say).
+ */
 export const SAML_USER = {
   nameId: 'stm-saml-6f1e9a3c-carol',
   attributes: {
@@ -76,7 +80,7 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
   const requests = [];
   const issued = [];
   const spRegistry = new ServiceProviderRegistry(serviceProviders);
-  let behaviour = { mode: 'assertion', tamper: null };
+  let behaviour = { mode: 'assertion', tamper: null, user, inclusiveNamespaces: [] };
 
   const server = createServer((req, res) => {
     const url = new URL(req.url, origin);
@@ -105,7 +109,8 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
     const request = await acceptAuthnRequest(url, { ssoUrl, registry: spRegistry });
     requests.push(request);
     const sp = request.serviceProvider;
-    let xml = await buildResponse({ request, sp, idp: { entityId, key }, user, mode: behaviour.mode });
+    const { mode, inclusiveNamespaces } = behaviour;
+    let xml = await buildResponse({ request, sp, idp: { entityId, key }, user: behaviour.user, mode, inclusiveNamespaces });
     if (behaviour.tamper) xml = behaviour.tamper(xml);
     issued.push({ mode: behaviour.mode, tampered: Boolean(behaviour.tamper), requestId: request.id, xml });
     return autoPostPage(sp.acsUrl, Buffer.from(xml, 'utf8').toString('base64'), request.relayState);
@@ -125,10 +130,13 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
     requests,
     /** The Responses sent so far, oldest first: { mode, tampered, requestId, xml }. */
     issued,
-    /** How the Responses from now on are made: a mode from MODES, and optionally tamper(xml) applied after signing. */
-    respondWith({ mode = 'assertion', tamper = null } = {}) {
+    /**
+     * How the Responses from now on are made: a mode from MODES; optionally tamper(xml) applied after signing, another
+     * user, and prefixes for the InclusiveNamespaces PrefixList of the signatures' exclusive c14n (as Shibboleth signs).
+     */
+    respondWith({ mode = 'assertion', tamper = null, user: other = user, inclusiveNamespaces = [] } = {}) {
       if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}`);
-      behaviour = { mode, tamper };
+      behaviour = { mode, tamper, user: other, inclusiveNamespaces };
     },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
@@ -297,7 +305,7 @@ function formDecode(value) {
 }
 
 /** The Response for one accepted AuthnRequest (Profiles §4.1.4.2), protected as `mode` says. */
-async function buildResponse({ request, sp, idp, user, mode }) {
+async function buildResponse({ request, sp, idp, user, mode, inclusiveNamespaces }) {
   const now = new Date();
   const inFiveMinutes = new Date(now.getTime() + 5 * 60 * 1000);
   const assertionId = `_${randomBytes(20).toString('hex')}`;
@@ -309,7 +317,7 @@ async function buildResponse({ request, sp, idp, user, mode }) {
   let assertion = `<saml:Assertion xmlns:saml="${NS.assertion}" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="${assertionId}" Version="2.0" IssueInstant="${instant(now)}">
   <saml:Issuer>${escapeXml(idp.entityId)}</saml:Issuer>
   <saml:Subject>
-    <saml:NameID Format="${PERSISTENT}" NameQualifier="${escapeXml(idp.entityId)}" SPNameQualifier="${escapeXml(sp.entityId)}">${escapeXml(user.nameId)}</saml:NameID>
+    <saml:NameID Format="${PERSISTENT}" NameQualifier="${escapeXml(idp.entityId)}" SPNameQualifier="${escapeXml(sp.entityId)}">${user.nameIdXml ?? escapeXml(user.nameId)}</saml:NameID>
     <saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
       <saml:SubjectConfirmationData NotOnOrAfter="${instant(inFiveMinutes)}" Recipient="${escapeXml(request.acsUrl)}" InResponseTo="${escapeXml(request.id)}"/>
     </saml:SubjectConfirmation>
@@ -328,7 +336,7 @@ async function buildResponse({ request, sp, idp, user, mode }) {
   </saml:AttributeStatement>
 </saml:Assertion>`;
 
-  if (mode !== 'response') assertion = signEnveloped(assertion, idp.key);
+  if (mode !== 'response') assertion = signEnveloped(assertion, idp.key, inclusiveNamespaces);
   if (mode === 'encrypted' || mode === 'encrypted-sibling') {
     assertion = await encryptAssertion(assertion, sp, { keySibling: mode === 'encrypted-sibling' });
   }
@@ -341,27 +349,69 @@ async function buildResponse({ request, sp, idp, user, mode }) {
   ${assertion}
 </samlp:Response>`;
 
-  return mode === 'response' || mode === 'both' ? signEnveloped(response, idp.key) : response;
+  return mode === 'response' || mode === 'both' ? signEnveloped(response, idp.key, inclusiveNamespaces) : response;
 }
 
 /**
  * An enveloped signature on the root element of xml (XML-DSig; SAML Core §5.4): exclusive c14n, the
  * enveloped-signature transform, a reference to the root's ID, RSA-SHA256 over SHA-256 digests, placed right
- * after the root's saml:Issuer as the schemas of Response and Assertion require.
+ * after the root's saml:Issuer as the schemas of Response and Assertion require. inclusiveNamespaces, when given,
+ * go in the PrefixList of both the reference's and SignedInfo's canonicalization.
  */
-function signEnveloped(xml, key) {
+function signEnveloped(xml, key, inclusiveNamespaces = []) {
   const signer = new SignedXml({
     privateKey: key.privateKeyPem,
     publicCert: key.certificatePem,
     signatureAlgorithm: RSA_SHA256,
     canonicalizationAlgorithm: EXCLUSIVE_C14N,
+    inclusiveNamespacesPrefixList: inclusiveNamespaces,
   });
-  signer.addReference({ xpath: '/*', transforms: [ENVELOPED, EXCLUSIVE_C14N], digestAlgorithm: SHA256 });
+  signer.addReference({
+    xpath: '/*', transforms: [ENVELOPED, EXCLUSIVE_C14N], digestAlgorithm: SHA256, inclusiveNamespacesPrefixList: inclusiveNamespaces,
+  });
   signer.computeSignature(xml, {
     prefix: 'ds',
     location: { reference: `/*/*[local-name()='Issuer' and namespace-uri()='${NS.assertion}']`, action: 'after' },
   });
-  return signer.getSignedXml();
+  const signed = signer.getSignedXml();
+  return inclusiveNamespaces.length ? withoutEnvelopedTransformParameters(signed, key, inclusiveNamespaces) : signed;
+}
+
+/**
+ * xml-crypto 6.3.2 writes the PrefixList into every transform of a reference, the enveloped-signature transform
+ * included, as an InclusiveNamespaces element in that transform's namespace. That transform has no parameters
+ * (XML-DSig §6.6.4); signers such as Shibboleth put the PrefixList on the exclusive c14n transform and on
+ * CanonicalizationMethod only. This makes the signature look like theirs: it empties the enveloped-signature
+ * transform and signs SignedInfo again (canonicalized by xml-crypto, in the namespace scope of the signed document).
+ * The DigestValue stays as it is, since the digest never covers the Signature element.
+ */
+function withoutEnvelopedTransformParameters(xml, key, inclusiveNamespaces) {
+  const document = parseXml(xml);
+  const signature = children(document.documentElement, NS.dsig, 'Signature')[0];
+  const signedInfo = children(signature, NS.dsig, 'SignedInfo')[0];
+  const transforms = children(children(signedInfo, NS.dsig, 'Reference')[0], NS.dsig, 'Transforms')[0];
+  for (const transform of children(transforms, NS.dsig, 'Transform')) {
+    if (transform.getAttribute('Algorithm') === ENVELOPED) while (transform.firstChild) transform.removeChild(transform.firstChild);
+  }
+
+  const canonical = new ExclusiveCanonicalization().process(signedInfo.cloneNode(true), {
+    inclusiveNamespacesPrefixList: inclusiveNamespaces,
+    ancestorNamespaces: namespacesInScope(signature),
+  }).toString();
+  children(signature, NS.dsig, 'SignatureValue')[0].textContent = sign('sha256', Buffer.from(canonical, 'utf8'), key.privateKey).toString('base64');
+  return new XMLSerializer().serializeToString(document);
+}
+
+/** The prefixed namespace declarations in scope at element, the nearest one for each prefix. */
+function namespacesInScope(element) {
+  const scope = new Map();
+  for (let node = element; node?.nodeType === 1; node = node.parentNode) {
+    for (const attribute of [...node.attributes]) {
+      if (attribute.prefix === 'xmlns' && !scope.has(attribute.localName)) scope.set(attribute.localName, attribute.value);
+    }
+  }
+
+  return [...scope].filter(([, uri]) => uri !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI }));
 }
 
 /**
