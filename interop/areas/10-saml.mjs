@@ -168,6 +168,50 @@ export default () => describe('10. SAML 2.0: Tessera as SP of an independent IdP
     assert.equal(tokens.claims().sub, subjects[SAML_CONNECTION], 'the same user as through connection=stmarys-saml');
   });
 
+  test('InclusiveNamespaces, values that need escaping, non-ASCII text and a NameID split by a comment: verified, unchanged, read whole', async () => {
+    const env = environment();
+    const config = await env.client('app-one');
+    const attributes = {
+      Role: ['doctor'],
+      ProviderID: ['P-<9>&"7" 日本'],
+      email: ['zoe@stmarys.example'],
+      givenName: [`Zoë "Z" O'Brien & <Co>`],
+      surname: ['Åström'],
+    };
+    const signInAs = async (user, options = {}) => {
+      env.samlIdp.respondWith({ user, ...options });
+      const { tokens } = await signIn(env.browser(), config, {
+        redirectUri: env.app.one.redirectUri, scope: USER_SCOPE, parameters: { connection: SAML_CONNECTION },
+      });
+      return tokens;
+    };
+
+    try {
+      // Exclusive c14n with a PrefixList on both signatures, as Shibboleth signs; the comment is not part of the value.
+      // (xmlsec1 verifies both signatures of such a Response; xml-crypto 6.3.2's own verifier misreads the nested
+      // one, canonicalizing its SignedInfo in the namespace scope of the document's first SignedInfo.)
+      const split = await signInAs({ nameIdXml: 'stm-saml-zoe<!-- a comment splits the text -->-7d2c', attributes }, {
+        mode: 'both', inclusiveNamespaces: ['xs', 'xsi'],
+      });
+      assert.match(env.samlIdp.issued.at(-1).xml, /<ec:InclusiveNamespaces PrefixList="xs xsi"|<InclusiveNamespaces PrefixList="xs xsi"/);
+      const claims = split.claims();
+      assert.equal(claims.given_name, attributes.givenName[0]);
+      assert.equal(claims.family_name, 'Åström');
+      assert.equal(claims.provider_id, attributes.ProviderID[0]);
+      const { payload } = await verifyAccessToken(config, split.access_token, { audience: REPORTS_AUDIENCE });
+      assert.equal(payload.provider_id, attributes.ProviderID[0]);
+      assert.ok(scopes(payload).includes('doctor_access'));
+
+      const whole = await signInAs({ nameId: 'stm-saml-zoe-7d2c', attributes });
+      const truncated = await signInAs({ nameId: 'stm-saml-zoe', attributes });
+      assert.equal(whole.claims().sub, claims.sub, 'the NameID around the comment is one value: the same user');
+      assert.notEqual(truncated.claims().sub, claims.sub, 'and not the text before the comment');
+      assert.notEqual(claims.sub, subjects[SAML_CONNECTION], 'nor the interop IdP\'s usual user');
+    } finally {
+      env.samlIdp.respondWith({ mode: 'assertion' });
+    }
+  });
+
   test('a Response whose NameID was changed after signing is refused: error page with a reference, no code for the app', async () => {
     const env = environment();
     env.samlIdp.respondWith({ mode: 'assertion', tamper: (xml) => xml.replace(/(<saml:NameID\b[^>]*>)[^<]*/, '$1stm-saml-mallory') });
