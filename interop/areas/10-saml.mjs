@@ -202,6 +202,11 @@ export default () => describe('10. SAML 2.0: Tessera as SP of an independent IdP
       assert.equal(payload.provider_id, attributes.ProviderID[0]);
       assert.ok(scopes(payload).includes('doctor_access'));
 
+      // xml-crypto's own output, which repeats the PrefixList inside the enveloped-signature transform.
+      const raw = await signInAs({ nameId: 'stm-saml-zoe-7d2c', attributes }, { mode: 'assertion', inclusiveNamespaces: ['xs', 'xsi'], asXmlCryptoWritesIt: true });
+      assert.match(env.samlIdp.issued.at(-1).xml, /Algorithm="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#enveloped-signature"><InclusiveNamespaces/);
+      assert.equal(raw.claims().sub, claims.sub);
+
       const whole = await signInAs({ nameId: 'stm-saml-zoe-7d2c', attributes });
       const truncated = await signInAs({ nameId: 'stm-saml-zoe', attributes });
       assert.equal(whole.claims().sub, claims.sub, 'the NameID around the comment is one value: the same user');

@@ -80,7 +80,7 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
   const requests = [];
   const issued = [];
   const spRegistry = new ServiceProviderRegistry(serviceProviders);
-  let behaviour = { mode: 'assertion', tamper: null, user, inclusiveNamespaces: [] };
+  let behaviour = { mode: 'assertion', tamper: null, user, inclusiveNamespaces: [], asXmlCryptoWritesIt: false };
 
   const server = createServer((req, res) => {
     const url = new URL(req.url, origin);
@@ -109,8 +109,8 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
     const request = await acceptAuthnRequest(url, { ssoUrl, registry: spRegistry });
     requests.push(request);
     const sp = request.serviceProvider;
-    const { mode, inclusiveNamespaces } = behaviour;
-    let xml = await buildResponse({ request, sp, idp: { entityId, key }, user: behaviour.user, mode, inclusiveNamespaces });
+    const { mode, inclusiveNamespaces, asXmlCryptoWritesIt } = behaviour;
+    let xml = await buildResponse({ request, sp, idp: { entityId, key }, user: behaviour.user, mode, inclusiveNamespaces, asXmlCryptoWritesIt });
     if (behaviour.tamper) xml = behaviour.tamper(xml);
     issued.push({ mode: behaviour.mode, tampered: Boolean(behaviour.tamper), requestId: request.id, xml });
     return autoPostPage(sp.acsUrl, Buffer.from(xml, 'utf8').toString('base64'), request.relayState);
@@ -134,9 +134,9 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
      * How the Responses from now on are made: a mode from MODES; optionally tamper(xml) applied after signing, another
      * user, and prefixes for the InclusiveNamespaces PrefixList of the signatures' exclusive c14n (as Shibboleth signs).
      */
-    respondWith({ mode = 'assertion', tamper = null, user: other = user, inclusiveNamespaces = [] } = {}) {
+    respondWith({ mode = 'assertion', tamper = null, user: other = user, inclusiveNamespaces = [], asXmlCryptoWritesIt = false } = {}) {
       if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}`);
-      behaviour = { mode, tamper, user: other, inclusiveNamespaces };
+      behaviour = { mode, tamper, user: other, inclusiveNamespaces, asXmlCryptoWritesIt };
     },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
@@ -305,7 +305,7 @@ function formDecode(value) {
 }
 
 /** The Response for one accepted AuthnRequest (Profiles §4.1.4.2), protected as `mode` says. */
-async function buildResponse({ request, sp, idp, user, mode, inclusiveNamespaces }) {
+async function buildResponse({ request, sp, idp, user, mode, inclusiveNamespaces, asXmlCryptoWritesIt = false }) {
   const now = new Date();
   const inFiveMinutes = new Date(now.getTime() + 5 * 60 * 1000);
   const assertionId = `_${randomBytes(20).toString('hex')}`;
@@ -336,7 +336,7 @@ async function buildResponse({ request, sp, idp, user, mode, inclusiveNamespaces
   </saml:AttributeStatement>
 </saml:Assertion>`;
 
-  if (mode !== 'response') assertion = signEnveloped(assertion, idp.key, inclusiveNamespaces);
+  if (mode !== 'response') assertion = signEnveloped(assertion, idp.key, inclusiveNamespaces, asXmlCryptoWritesIt);
   if (mode === 'encrypted' || mode === 'encrypted-sibling') {
     assertion = await encryptAssertion(assertion, sp, { keySibling: mode === 'encrypted-sibling' });
   }
@@ -349,16 +349,17 @@ async function buildResponse({ request, sp, idp, user, mode, inclusiveNamespaces
   ${assertion}
 </samlp:Response>`;
 
-  return mode === 'response' || mode === 'both' ? signEnveloped(response, idp.key, inclusiveNamespaces) : response;
+  return mode === 'response' || mode === 'both' ? signEnveloped(response, idp.key, inclusiveNamespaces, asXmlCryptoWritesIt) : response;
 }
 
 /**
  * An enveloped signature on the root element of xml (XML-DSig; SAML Core §5.4): exclusive c14n, the
  * enveloped-signature transform, a reference to the root's ID, RSA-SHA256 over SHA-256 digests, placed right
  * after the root's saml:Issuer as the schemas of Response and Assertion require. inclusiveNamespaces, when given,
- * go in the PrefixList of both the reference's and SignedInfo's canonicalization.
+ * go in the PrefixList of both the reference's and SignedInfo's canonicalization; asXmlCryptoWritesIt keeps
+ * xml-crypto's own output, with the PrefixList repeated inside the enveloped-signature transform.
  */
-function signEnveloped(xml, key, inclusiveNamespaces = []) {
+function signEnveloped(xml, key, inclusiveNamespaces = [], asXmlCryptoWritesIt = false) {
   const signer = new SignedXml({
     privateKey: key.privateKeyPem,
     publicCert: key.certificatePem,
@@ -374,7 +375,7 @@ function signEnveloped(xml, key, inclusiveNamespaces = []) {
     location: { reference: `/*/*[local-name()='Issuer' and namespace-uri()='${NS.assertion}']`, action: 'after' },
   });
   const signed = signer.getSignedXml();
-  return inclusiveNamespaces.length ? withoutEnvelopedTransformParameters(signed, key, inclusiveNamespaces) : signed;
+  return inclusiveNamespaces.length && !asXmlCryptoWritesIt ? withoutEnvelopedTransformParameters(signed, key, inclusiveNamespaces) : signed;
 }
 
 /**

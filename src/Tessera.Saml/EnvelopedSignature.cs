@@ -117,8 +117,12 @@ public static class EnvelopedSignature
     private static (IReadOnlyCollection<string> InclusivePrefixes, SamlFailure? Failure) ReadTransforms(XmlElement reference)
     {
         var transforms = reference.Child("Transforms", SamlNames.XmlDsig)?.ChildNodes.OfType<XmlElement>().ToList() ?? [];
+        // The enveloped-signature transform takes no parameters (XML Signature §6.6.4); some signers (xml-crypto)
+        // still write one from another namespace there, which changes nothing and is ignored. A parameter in the
+        // signature namespace (an XPath filter) would change what is signed and is refused.
         if (transforms.Count != 2 || transforms.Any(t => t is not { LocalName: "Transform", NamespaceURI: SamlNames.XmlDsig })
-            || transforms[0].GetAttribute("Algorithm") != SamlNames.EnvelopedSignature || transforms[0].HasChildNodes
+            || transforms[0].GetAttribute("Algorithm") != SamlNames.EnvelopedSignature
+            || transforms[0].ChildNodes.OfType<XmlElement>().Any(p => p.NamespaceURI == SamlNames.XmlDsig)
             || transforms[1].GetAttribute("Algorithm") != SamlNames.ExclusiveC14n)
         {
             return ([], new SamlFailure(SamlRules.SignatureTransform, "Only the enveloped-signature and exclusive canonicalization transforms are accepted."));

@@ -112,6 +112,39 @@ public sealed class ResponseValidatorTests
     }
 
     [Fact]
+    public async Task A_foreign_parameter_on_the_enveloped_transform_is_ignored_and_an_xpath_one_refused()
+    {
+        // As xml-crypto writes it: its PrefixList also inside the enveloped-signature transform.
+        var document = Build(new SamlResponseSpec());
+        var signature = Sign(Assertion(document));
+        var enveloped = (System.Xml.XmlElement)signature.GetElementsByTagName("Transform", SamlNames.XmlDsig)[0]!;
+        var parameter = document.CreateElement("InclusiveNamespaces", SamlNames.EnvelopedSignature);
+        parameter.SetAttribute("PrefixList", "xs");
+        enveloped.AppendChild(parameter);
+        Resign(signature);
+        var xpath = Build(new SamlResponseSpec());
+        var xpathSignature = Sign(Assertion(xpath));
+        var xpathTransform = (System.Xml.XmlElement)xpathSignature.GetElementsByTagName("Transform", SamlNames.XmlDsig)[0]!;
+        xpathTransform.AppendChild(xpath.CreateElement("ds", "XPath", SamlNames.XmlDsig))!.InnerText = "not(ancestor-or-self::ds:Signature)";
+        Resign(xpathSignature);
+
+        var accepted = await Validate(Encode(document));
+        var refused = await Validate(Encode(xpath));
+
+        Assert.True(accepted.Succeeded, accepted.Failure?.ToString());
+        Assert.Equal(SamlRules.SignatureTransform, refused.Failure!.Rule);
+    }
+
+    /// <summary>Signs SignedInfo again after a test changed it (the digest of the assertion does not change).</summary>
+    private static void Resign(System.Xml.XmlElement signature)
+    {
+        var signedInfo = (System.Xml.XmlElement)signature.GetElementsByTagName("SignedInfo", SamlNames.XmlDsig)[0]!;
+        using var key = System.Security.Cryptography.X509Certificates.RSACertificateExtensions.GetRSAPrivateKey(SigningCertificate)!;
+        var value = key.SignData(ExclusiveCanonicalizer.Canonicalize(signedInfo), System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        signature.GetElementsByTagName("SignatureValue", SamlNames.XmlDsig)[0]!.InnerText = Convert.ToBase64String(value);
+    }
+
+    [Fact]
     public async Task Ecdsa_sha256_is_accepted_by_default()
     {
         var document = Build(new SamlResponseSpec());
