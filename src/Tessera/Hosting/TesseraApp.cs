@@ -52,6 +52,7 @@ public static class TesseraApp
         services.AddSingleton<OidcMetadataCache>();
         services.AddSingleton<IConnector, OidcConnector>();
         services.AddSingleton<SamlIdentityProviders>();
+        services.AddSingleton<Exchange.IssuerKeyCache>();
         services.AddSingleton(provider => new Saml.SamlResponseValidator(provider.GetRequiredService<TimeProvider>()));
         services.AddScoped<DatabaseSamlReplayCache>();
         services.AddScoped<SamlConnector>();

@@ -15,7 +15,7 @@ public sealed class ClientCredentialsNeedAuthentication(ClientRegistry clients) 
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
         .UseSingletonHandler<ClientCredentialsNeedAuthentication>()
-        .SetOrder(Exchange.ValidateClientCredentialsParameters.Descriptor.Order - 10)
+        .SetOrder(OpenIddictServerHandlers.Exchange.ValidateClientCredentialsParameters.Descriptor.Order - 10)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 

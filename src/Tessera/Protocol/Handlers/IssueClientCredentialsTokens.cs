@@ -21,7 +21,7 @@ public sealed class IssueClientCredentialsTokens(ClientRegistry clients, Audienc
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
         .UseSingletonHandler<IssueClientCredentialsTokens>()
-        .SetOrder(Exchange.AttachPrincipal.Descriptor.Order + 1_000)
+        .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 1_000)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 

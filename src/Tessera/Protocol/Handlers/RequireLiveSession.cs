@@ -17,7 +17,7 @@ public sealed class RequireLiveSession(SessionStore sessions, TesseraDbContext d
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
         .UseScopedHandler<RequireLiveSession>()
-        .SetOrder(Exchange.AttachPrincipal.Descriptor.Order + 500)
+        .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 

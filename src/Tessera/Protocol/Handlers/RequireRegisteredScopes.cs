@@ -21,7 +21,7 @@ public sealed class RequireRegisteredScopes(ClientRegistry clients) : ClientRegi
 
     public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
         .UseSingletonHandler<RequireRegisteredScopes>()
-        .SetOrder(Exchange.ValidateScopePermissions.Descriptor.Order - 10)
+        .SetOrder(OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order - 10)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 

@@ -18,7 +18,7 @@ public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients) :
 
     public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
         .UseSingletonHandler<RestrictResourcesToClientAudiences>()
-        .SetOrder(Exchange.ValidateResourcePermissions.Descriptor.Order - 10)
+        .SetOrder(OpenIddictServerHandlers.Exchange.ValidateResourcePermissions.Descriptor.Order - 10)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 

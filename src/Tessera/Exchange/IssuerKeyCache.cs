@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Headers;
+using Microsoft.IdentityModel.Tokens;
+using Tessera.Federation;
+
+namespace Tessera.Exchange;
+
+/// <summary>How one trusted issuer's key set is cached.</summary>
+public sealed record KeyCachePolicy
+{
+    /// <summary>Bounds on the lifetime an issuer's Cache-Control asks for.</summary>
+    public TimeSpan MinCacheDuration { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxCacheDuration { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long keys are cached when the response says nothing about it.</summary>
+    public TimeSpan DefaultCacheDuration { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>An unknown <c>kid</c> triggers a refresh at most once per interval.</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>While the issuer's key endpoint fails, keys fetched before keep working for this long after the last success.</summary>
+    public TimeSpan StaleLifetime { get; init; } = TimeSpan.FromHours(24);
+}
+
+/// <summary>
+/// One key-set cache per trusted issuer, shared by every request. Keys live as long as the issuer's Cache-Control
+/// says within the policy's bounds; a token signed with an unknown <c>kid</c> refreshes them at most once per
+/// refresh interval, and concurrent requests that miss share that one fetch. When the issuer's endpoint is down,
+/// the keys already fetched keep working for a bounded time; each failure is logged and counted. So at any request
+/// rate the issuer sees at most one request per refresh interval.
+/// </summary>
+public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeProvider time, IMeterFactory meters, ILogger<IssuerKeyCache> logger)
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Counter<long> _fetches = meters.Create("Tessera.Exchange").CreateCounter<long>("tessera.exchange.jwks_fetches", description: "Key-set fetches from trusted issuers, by outcome");
+
+    /// <summary>
+    /// The issuer's signing keys, refreshed first when they are stale or when <paramref name="kid"/> is not among
+    /// them and the last fetch is older than the refresh interval. Empty when none could ever be fetched, or the
+    /// last good ones are older than the stale lifetime.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<JsonWebKey>> GetKeysAsync(string issuerId, Uri jwksUri, KeyCachePolicy policy, string? kid, CancellationToken cancellationToken)
+    {
+        var entry = _entries.GetOrAdd(issuerId + "\n" + jwksUri.AbsoluteUri, _ => new Entry());
+        var now = time.GetUtcNow();
+        var state = entry.State;
+        var missing = kid is not null && !state.Keys.Any(k => k.KeyId == kid);
+        var due = state.LastAttempt is null || now >= state.ExpiresAt || (missing && now - state.LastAttempt >= policy.RefreshInterval);
+        if (due)
+        {
+            // The fetch is shared, so no single caller's cancellation may cancel it (the HTTP client has its own timeout).
+            state = await entry.RefreshAsync(state, () => FetchAsync(issuerId, jwksUri, policy, entry.State), cancellationToken);
+        }
+
+        return state.LastSuccess is { } success && time.GetUtcNow() - success <= policy.StaleLifetime ? state.Keys : [];
+    }
+
+    private async Task<KeyState> FetchAsync(string issuerId, Uri jwksUri, KeyCachePolicy policy, KeyState previous)
+    {
+        var attempt = time.GetUtcNow();
+        try
+        {
+            using var response = await httpClients.CreateClient(OidcMetadataCache.HttpClientName).GetAsync(jwksUri, CancellationToken.None);
+            if (!response.IsSuccessStatusCode)
+            {
+                return Failed(issuerId, previous, attempt, policy, $"HTTP {(int)response.StatusCode}");
+            }
+
+            var keys = new JsonWebKeySet(await response.Content.ReadAsStringAsync(CancellationToken.None)).Keys
+                .Where(k => k.Kty is "RSA" or "EC" && k.Use is null or "" or "sig")
+                .ToList();
+            _fetches.Add(1, new KeyValuePair<string, object?>("issuer", issuerId), new KeyValuePair<string, object?>("outcome", "success"));
+            return new KeyState(keys, attempt, attempt, attempt + CacheDuration(response.Headers.CacheControl, policy));
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or ArgumentException or InvalidOperationException)
+        {
+            return Failed(issuerId, previous, attempt, policy, exception.GetType().Name);
+        }
+    }
+
+    private KeyState Failed(string issuerId, KeyState previous, DateTimeOffset attempt, KeyCachePolicy policy, string reason)
+    {
+        _fetches.Add(1, new KeyValuePair<string, object?>("issuer", issuerId), new KeyValuePair<string, object?>("outcome", "failure"));
+        KeyFetchFailed(logger, issuerId, reason, previous.Keys.Count);
+
+        // Keep what worked and try again after the refresh interval, not on every request.
+        return previous with { LastAttempt = attempt, ExpiresAt = attempt + policy.RefreshInterval };
+    }
+
+    /// <summary>RFC 9111 §5.2.2: max-age, or no-store / no-cache, clamped to the policy's bounds.</summary>
+    private static TimeSpan CacheDuration(CacheControlHeaderValue? cacheControl, KeyCachePolicy policy)
+    {
+        var asked = cacheControl switch
+        {
+            { NoStore: true } or { NoCache: true } => TimeSpan.Zero,
+            { MaxAge: { } maxAge } => maxAge,
+            _ => policy.DefaultCacheDuration,
+        };
+        return asked < policy.MinCacheDuration ? policy.MinCacheDuration : asked > policy.MaxCacheDuration ? policy.MaxCacheDuration : asked;
+    }
+
+    private sealed record KeyState(IReadOnlyList<JsonWebKey> Keys, DateTimeOffset? LastAttempt, DateTimeOffset? LastSuccess, DateTimeOffset ExpiresAt)
+    {
+        public static readonly KeyState Empty = new([], null, null, DateTimeOffset.MinValue);
+    }
+
+    /// <summary>An issuer's keys, and the one fetch in flight that every concurrent miss waits for.</summary>
+    private sealed class Entry
+    {
+        private readonly Lock _gate = new();
+        private Task<KeyState>? _inFlight;
+
+        public KeyState State { get; private set; } = KeyState.Empty;
+
+        /// <summary>Refreshes unless someone already did since <paramref name="observed"/> was read; joins a fetch in flight.</summary>
+        public async Task<KeyState> RefreshAsync(KeyState observed, Func<Task<KeyState>> fetch, CancellationToken cancellationToken)
+        {
+            Task<KeyState> task;
+            lock (_gate)
+            {
+                if (_inFlight is null && !ReferenceEquals(State, observed))
+                {
+                    return State;
+                }
+
+                task = _inFlight ??= Run(fetch);
+            }
+
+            return await task.WaitAsync(cancellationToken);
+        }
+
+        private async Task<KeyState> Run(Func<Task<KeyState>> fetch)
+        {
+            await Task.Yield();
+            try
+            {
+                State = await fetch();
+                return State;
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _inFlight = null;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Fetching the keys of trusted issuer {IssuerId} failed ({Reason}); keeping {KeyCount} keys fetched before")]
+    private static partial void KeyFetchFailed(ILogger logger, string issuerId, string reason, int keyCount);
+}
