@@ -191,7 +191,7 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         RequireExpirationTime = true,
         ValidateLifetime = true,
         TryAllIssuerSigningKeys = true,
-        LifetimeValidator = (notBefore, expires, _, p) => LifetimeHolds(notBefore, expires, p.ClockSkew),
+        LifetimeValidator = (notBefore, expires, _, p) => TokenLifetime.Holds(time.GetUtcNow(), notBefore, expires, p.ClockSkew),
     };
 
     private static string? AlgorithmOf(string token)
@@ -204,27 +204,6 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         {
             return null;
         }
-    }
-
-    private bool LifetimeHolds(DateTime? notBefore, DateTime? expires, TimeSpan skew)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        if (expires is null)
-        {
-            throw new SecurityTokenNoExpirationException("The token has no expiry.");
-        }
-
-        if (now - skew >= expires.Value)
-        {
-            throw new SecurityTokenExpiredException("The token has expired.");
-        }
-
-        if (notBefore is not null && notBefore.Value > now + skew)
-        {
-            throw new SecurityTokenNotYetValidException("The token is not valid yet.");
-        }
-
-        return true;
     }
 
     private async Task<Attempt<JsonDocument>> RedeemCodeAsync(Connection connection, OpenIdConnectConfiguration configuration, UpstreamTicket ticket, string code, CancellationToken cancellationToken)

@@ -53,6 +53,7 @@ public static class TesseraApp
         services.AddSingleton<IConnector, OidcConnector>();
         services.AddSingleton<SamlIdentityProviders>();
         services.AddSingleton<Exchange.IssuerKeyCache>();
+        services.AddSingleton<Exchange.ForeignTokenValidator>();
         services.AddSingleton(provider => new Saml.SamlResponseValidator(provider.GetRequiredService<TimeProvider>()));
         services.AddScoped<DatabaseSamlReplayCache>();
         services.AddScoped<SamlConnector>();

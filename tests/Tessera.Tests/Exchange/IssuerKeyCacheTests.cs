@@ -1,16 +1,10 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Exchange;
 using Tessera.Federation;
+using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Exchange;
 
@@ -21,7 +15,7 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly IssuerKeyCache _cache;
     private readonly KeyCachePolicy _policy = new();
-    private JwksServer _server = null!;
+    private ForeignIssuer _server = null!;
 
     public IssuerKeyCacheTests()
     {
@@ -35,11 +29,11 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
         _cache = _services.GetRequiredService<IssuerKeyCache>();
     }
 
-    private Infrastructure.CapturedLogs Logs { get; } = new();
+    private CapturedLogs Logs { get; } = new();
 
-    private async Task<JwksServer> Serve(params string[] kids) => _server = await JwksServer.StartAsync(kids);
+    private async Task<ForeignIssuer> Serve(params string[] kids) => _server = await ForeignIssuer.StartAsync(kids);
 
-    private ValueTask<IReadOnlyList<JsonWebKey>> Keys(string? kid) => _cache.GetKeysAsync("partner-portal", _server.Url, _policy, kid, default);
+    private ValueTask<IReadOnlyList<JsonWebKey>> Keys(string? kid) => _cache.GetKeysAsync("partner-portal", _server.JwksUri, _policy, kid, default);
 
     [Fact]
     public async Task A_burst_of_unknown_kids_costs_the_issuer_one_request_per_refresh_interval()
@@ -49,7 +43,7 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
         Assert.Equal(1, _server.Requests);
 
         // The issuer rotates; a minute later 500 concurrent exchanges arrive with the new kid.
-        _server.Kids = ["k1", "k2"];
+        _server.Publish("k2");
         _time.Advance(TimeSpan.FromMinutes(1));
         var burst = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => Keys("k2").AsTask()));
         Assert.All(burst, keys => Assert.Contains(keys, k => k.KeyId == "k2"));
@@ -127,68 +121,5 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
     {
         await _server.DisposeAsync();
         await _services.DisposeAsync();
-    }
-
-    /// <summary>A trusted issuer's JWKS endpoint on loopback that counts requests.</summary>
-    private sealed class JwksServer : IAsyncDisposable
-    {
-        private static readonly Dictionary<string, string> Modulus = [];
-        private readonly WebApplication _app;
-        private int _requests;
-
-        private JwksServer(WebApplication app) => _app = app;
-
-        public string[] Kids { get; set; } = [];
-        public string? CacheControl { get; set; }
-        public string? Extra { get; set; }
-        public bool Down { get; set; }
-        public int Requests => _requests;
-        public Uri Url { get; private set; } = null!;
-
-        public static async Task<JwksServer> StartAsync(string[] kids)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var server = new JwksServer(app) { Kids = kids };
-            app.MapGet("/jwks", (HttpContext http) =>
-            {
-                Interlocked.Increment(ref server._requests);
-                if (server.Down)
-                {
-                    return Results.StatusCode(503);
-                }
-
-                if (server.CacheControl is { } cacheControl)
-                {
-                    http.Response.Headers.CacheControl = cacheControl;
-                }
-
-                var keys = server.Kids.Select(kid => $$"""{ "kty": "RSA", "kid": "{{kid}}", "use": "sig", "n": "{{ModulusOf(kid)}}", "e": "AQAB" }""");
-                var all = string.Join(", ", server.Extra is null ? keys : keys.Append(server.Extra));
-                return Results.Text($$"""{ "keys": [ {{all}} ] }""", "application/json");
-            });
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            server.Url = new Uri(address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/jwks");
-            return server;
-        }
-
-        private static string ModulusOf(string kid)
-        {
-            lock (Modulus)
-            {
-                if (!Modulus.TryGetValue(kid, out var n))
-                {
-                    using var rsa = RSA.Create(2048);
-                    Modulus[kid] = n = Base64UrlEncoder.Encode(rsa.ExportParameters(false).Modulus!);
-                }
-
-                return n;
-            }
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Tessera.Tests.Infrastructure;
+
+/// <summary>
+/// A foreign token issuer (a partner's STS) on loopback: real RSA keys, a JWKS endpoint that counts its requests and
+/// can be told what Cache-Control to send or to fail, and a signer for subject tokens.
+/// </summary>
+public sealed class ForeignIssuer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Dictionary<string, RSA> _keys = [];
+    private int _requests;
+
+    private ForeignIssuer(WebApplication app) => _app = app;
+
+    /// <summary>The kids published in the JWKS, in order.</summary>
+    public List<string> Published { get; } = [];
+    public string? CacheControl { get; set; }
+
+    /// <summary>Raw JSON of extra keys to publish after the real ones.</summary>
+    public string? Extra { get; set; }
+    public bool Down { get; set; }
+    public int Requests => _requests;
+    public Uri JwksUri { get; private set; } = null!;
+
+    public static async Task<ForeignIssuer> StartAsync(params string[] kids)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var issuer = new ForeignIssuer(app);
+        foreach (var kid in kids)
+        {
+            issuer.Publish(kid);
+        }
+
+        app.MapGet("/jwks", issuer.Jwks);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        issuer.JwksUri = new Uri(address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/jwks");
+        return issuer;
+    }
+
+    /// <summary>Creates the key if new and publishes it.</summary>
+    public void Publish(string kid)
+    {
+        lock (_keys)
+        {
+            if (!_keys.ContainsKey(kid))
+            {
+                _keys[kid] = RSA.Create(2048);
+            }
+
+            if (!Published.Contains(kid))
+            {
+                Published.Add(kid);
+            }
+        }
+    }
+
+    public RsaSecurityKey Key(string kid)
+    {
+        Publish(kid);
+        return new RsaSecurityKey(_keys[kid]) { KeyId = kid };
+    }
+
+    /// <summary>A JWT signed RS256 with <paramref name="kid"/>; <paramref name="header"/> adds header parameters.</summary>
+    public string Sign(string kid, Dictionary<string, object> claims, Dictionary<string, object>? header = null, string algorithm = SecurityAlgorithms.RsaSha256) =>
+        new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(Key(kid), algorithm),
+            AdditionalHeaderClaims = header,
+        });
+
+    private IResult Jwks(HttpContext http)
+    {
+        Interlocked.Increment(ref _requests);
+        if (Down)
+        {
+            return Results.StatusCode(503);
+        }
+
+        if (CacheControl is { } cacheControl)
+        {
+            http.Response.Headers.CacheControl = cacheControl;
+        }
+
+        List<string> keys;
+        lock (_keys)
+        {
+            keys = Published.Select(kid =>
+            {
+                var parameters = _keys[kid].ExportParameters(false);
+                return $$"""{ "kty": "RSA", "kid": "{{kid}}", "use": "sig", "alg": "RS256", "n": "{{Base64UrlEncoder.Encode(parameters.Modulus!)}}", "e": "{{Base64UrlEncoder.Encode(parameters.Exponent!)}}" }""";
+            }).ToList();
+        }
+
+        if (Extra is not null)
+        {
+            keys.Add(Extra);
+        }
+
+        return Results.Text($$"""{ "keys": [ {{string.Join(", ", keys)}} ] }""", "application/json");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        foreach (var key in _keys.Values)
+        {
+            key.Dispose();
+        }
+    }
+}
