@@ -53,7 +53,7 @@ public static class EnvelopedSignature
 
         var method = parts.ElementAtOrDefault(1);
         var signatureMethod = method is { LocalName: "SignatureMethod", NamespaceURI: SamlNames.XmlDsig } ? method.GetAttribute("Algorithm") : "";
-        if (!AllowedSignatureMethods(policy).Contains(signatureMethod) || method!.HasChildNodes)
+        if (!IsAllowedSignatureMethod(policy, signatureMethod) || method!.HasChildNodes)
         {
             return new SamlFailure(SamlRules.SignatureAlgorithm, $"The signature algorithm is not allowed for this connection ({Short(signatureMethod)}).");
         }
@@ -77,7 +77,7 @@ public static class EnvelopedSignature
 
         var digestMethod = reference.Child("DigestMethod", SamlNames.XmlDsig)?.GetAttribute("Algorithm") ?? "";
         var digestValue = reference.Child("DigestValue", SamlNames.XmlDsig)?.InnerText;
-        if (!AllowedDigests(policy).Contains(digestMethod))
+        if (!IsAllowedDigest(policy, digestMethod))
         {
             return new SamlFailure(SamlRules.DigestAlgorithm, $"The digest algorithm is not allowed for this connection ({Short(digestMethod)}).");
         }
@@ -190,22 +190,21 @@ public static class EnvelopedSignature
 
     private sealed record KeyHolder(AsymmetricAlgorithm? Key);
 
-    private static HashSet<string> AllowedSignatureMethods(SamlPolicy policy) => policy.AllowedAlgorithms
-        .Where(SamlNames.SignatureAlgorithms.ContainsKey)
-        .Select(name => SamlNames.SignatureAlgorithms[name])
-        .Where(uri => uri != SamlNames.RsaSha1 || policy.AllowSha1)
-        .ToHashSet(StringComparer.Ordinal);
-
-    private static HashSet<string> AllowedDigests(SamlPolicy policy)
+    private static bool IsAllowedSignatureMethod(SamlPolicy policy, string uri)
     {
-        var digests = new HashSet<string>(StringComparer.Ordinal) { SamlNames.Sha256, SamlNames.Sha384, SamlNames.Sha512 };
-        if (policy.AllowSha1)
+        foreach (var name in policy.AllowedAlgorithms)
         {
-            digests.Add(SamlNames.Sha1);
+            if (SamlNames.SignatureAlgorithms.TryGetValue(name, out var allowed) && allowed == uri)
+            {
+                return uri != SamlNames.RsaSha1 || policy.AllowSha1;
+            }
         }
 
-        return digests;
+        return false;
     }
+
+    private static bool IsAllowedDigest(SamlPolicy policy, string uri) =>
+        uri is SamlNames.Sha256 or SamlNames.Sha384 or SamlNames.Sha512 || (uri == SamlNames.Sha1 && policy.AllowSha1);
 
     private static string Short(string? uri) => uri is null ? "none" : uri.Length > 100 ? uri[..100] : uri;
 }

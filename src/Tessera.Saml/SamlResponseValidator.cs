@@ -334,7 +334,11 @@ public sealed class SamlResponseValidator(TimeProvider time)
             {
                 failure = new SamlFailure(SamlRules.SubjectConfirmationExpired, "The bearer confirmation has expired.");
             }
-            else if (TryTime(data, "NotBefore", out var notBefore) && notBefore is { } nb && now + skew < nb)
+            else if (!TryTime(data, "NotBefore", out var notBefore))
+            {
+                failure = new SamlFailure(SamlRules.Malformed, "The bearer confirmation has an unreadable NotBefore.");
+            }
+            else if (notBefore is { } nb && now + skew < nb)
             {
                 failure = new SamlFailure(SamlRules.NotYetValid, "The bearer confirmation is not valid yet.");
             }
@@ -418,6 +422,8 @@ public sealed class SamlResponseValidator(TimeProvider time)
         return attributes.ToDictionary(a => a.Key, a => (IReadOnlyList<string>)a.Value, StringComparer.Ordinal);
     }
 
+    private static readonly string[] UtcTimeFormats = ["yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'"];
+
     private static bool TryTime(XmlElement element, string attribute, out DateTimeOffset? value)
     {
         value = null;
@@ -427,8 +433,8 @@ public sealed class SamlResponseValidator(TimeProvider time)
             return true;
         }
 
-        // Core §1.3.3: xs:dateTime in UTC.
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        // Core §1.3.3: xs:dateTime in UTC with the "Z" designator, fractional seconds optional; nothing looser.
+        if (DateTimeOffset.TryParseExact(text, UtcTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
             value = parsed;
             return true;

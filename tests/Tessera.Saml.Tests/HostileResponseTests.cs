@@ -192,6 +192,22 @@ public sealed class HostileResponseTests
         ["wrong_assertion_issuer"] = new(SamlRules.Issuer, () => SignedAssertion(new SamlResponseSpec { AssertionIssuer = "https://evil-idp.example" })),
         ["wrong_response_issuer"] = new(SamlRules.Issuer, () => SignedAssertion(new SamlResponseSpec { ResponseIssuer = "https://evil-idp.example" })),
 
+        ["time_that_is_not_utc_xs_datetime"] = new(SamlRules.Malformed, () => Mutate(Build(new SamlResponseSpec()), d =>
+        {
+            ((XmlElement)d.GetElementsByTagName("Conditions", SamlNames.Assertion)[0]!).SetAttribute("NotOnOrAfter", "11/26/2030 12:00");
+            Sign(Assertion(d));
+        })),
+        ["time_with_a_local_offset"] = new(SamlRules.Malformed, () => Mutate(Build(new SamlResponseSpec()), d =>
+        {
+            ((XmlElement)d.GetElementsByTagName("Conditions", SamlNames.Assertion)[0]!).SetAttribute("NotOnOrAfter", "2030-11-26T12:00:00+05:00");
+            Sign(Assertion(d));
+        })),
+        ["unreadable_not_before_on_the_bearer_confirmation"] = new(SamlRules.Malformed, () => Mutate(Build(new SamlResponseSpec()), d =>
+        {
+            ((XmlElement)d.GetElementsByTagName("SubjectConfirmationData", SamlNames.Assertion)[0]!).SetAttribute("NotBefore", "soon");
+            Sign(Assertion(d));
+        })),
+
         // Request binding and replay.
         ["replayed_assertion"] = new(SamlRules.Replay, () => CachedSigned) { PresentedBefore = true },
         ["unknown_in_response_to"] = new(SamlRules.InResponseTo, () => SignedAssertion(new SamlResponseSpec { InResponseTo = "_never-sent" })),

@@ -187,6 +187,20 @@ public sealed class ResponseValidatorTests
     }
 
     [Fact]
+    public async Task Times_with_fractional_seconds_are_read()
+    {
+        var document = Build(new SamlResponseSpec());
+        var conditions = (System.Xml.XmlElement)document.GetElementsByTagName("Conditions", SamlNames.Assertion)[0]!;
+        conditions.SetAttribute("NotOnOrAfter", SamlResponseSpec.Now.AddMinutes(3).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        Sign(Assertion(document));
+
+        var result = await Validate(Encode(document));
+
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+        Assert.Equal(SamlResponseSpec.Now.AddMinutes(3), result.Assertion!.NotOnOrAfter);
+    }
+
+    [Fact]
     public async Task Replay_cache_entry_lives_until_the_assertion_expires_plus_skew()
     {
         var cache = new RecordingReplayCache();
