@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -128,10 +127,4 @@ public sealed class AuthnRequestAndMetadataTests
         </md:EntityDescriptor>
         """;
 
-    private static string Inflate(string base64)
-    {
-        using var input = new DeflateStream(new MemoryStream(Convert.FromBase64String(base64)), CompressionMode.Decompress);
-        using var reader = new StreamReader(input, Encoding.UTF8);
-        return reader.ReadToEnd();
-    }
 }

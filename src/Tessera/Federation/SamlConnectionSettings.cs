@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tessera.Hosting;
@@ -42,7 +43,21 @@ public static class SamlConnectionSettings
         AllowUnsolicited = connection.AllowIdpInitiated,
     };
 
+    /// <summary>
+    /// Tessera as this connection's SP, made once per configuration version: loading the SP key from PEM costs more
+    /// than validating a response, and sign-in, the ACS and the metadata endpoint all need it.
+    /// </summary>
     public static SamlServiceProvider ServiceProvider(string issuer, ConnectionOptions connection)
+    {
+        var made = ServiceProviders.GetValue(connection, c => new MadeServiceProvider(issuer, CreateServiceProvider(issuer, c)));
+        return made.Issuer == issuer ? made.ServiceProvider : CreateServiceProvider(issuer, connection);
+    }
+
+    private static readonly ConditionalWeakTable<ConnectionOptions, MadeServiceProvider> ServiceProviders = [];
+
+    private sealed record MadeServiceProvider(string Issuer, SamlServiceProvider ServiceProvider);
+
+    private static SamlServiceProvider CreateServiceProvider(string issuer, ConnectionOptions connection)
     {
         var key = SpKey(connection);
         return new SamlServiceProvider(SpEntityId(issuer, connection), AcsUrl(issuer, connection))

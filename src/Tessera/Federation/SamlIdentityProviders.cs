@@ -60,16 +60,14 @@ public sealed partial class SamlIdentityProviders(IHttpClientFactory httpClients
         }
     }
 
-    private Resolved Read(ConnectionOptions connection)
-    {
-        var signers = SamlConnectionSettings.Certificates(connection.MetadataSigningCertificates);
-        if (!string.IsNullOrEmpty(connection.MetadataXml))
-        {
-            var (idp, error) = SamlMetadata.ReadIdentityProvider(connection.MetadataXml, signers, time.GetUtcNow());
-            return new Resolved(idp, error);
-        }
+    private Resolved Read(ConnectionOptions connection) => string.IsNullOrEmpty(connection.MetadataXml)
+        ? new Resolved(new SamlIdentityProvider(connection.EntityId!, new Uri(connection.SsoUrl!), SamlConnectionSettings.Certificates(connection.Certificates)), null)
+        : Parse(connection, connection.MetadataXml);
 
-        return new Resolved(new SamlIdentityProvider(connection.EntityId!, new Uri(connection.SsoUrl!), SamlConnectionSettings.Certificates(connection.Certificates)), null);
+    private Resolved Parse(ConnectionOptions connection, string xml)
+    {
+        var (idp, error) = SamlMetadata.ReadIdentityProvider(xml, SamlConnectionSettings.Certificates(connection.MetadataSigningCertificates), time.GetUtcNow());
+        return new Resolved(idp, error);
     }
 
     private async Task<Resolved> FetchAsync(ConnectionOptions connection, CancellationToken cancellationToken)
@@ -90,9 +88,7 @@ public sealed partial class SamlIdentityProviders(IHttpClientFactory httpClients
             return new Resolved(null, "The IdP metadata URL could not be fetched.");
         }
 
-        var signers = SamlConnectionSettings.Certificates(connection.MetadataSigningCertificates);
-        var (idp, error) = SamlMetadata.ReadIdentityProvider(xml, signers, time.GetUtcNow());
-        return new Resolved(idp, error);
+        return Parse(connection, xml);
     }
 
     private sealed class Fetched

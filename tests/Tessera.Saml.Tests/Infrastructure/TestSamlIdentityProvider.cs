@@ -177,6 +177,14 @@ public static class TestSamlIdentityProvider
         return Encode(document);
     }
 
+    /// <summary>Reads an HTTP-Redirect binding message (SAML Bindings §3.4.4.1): base64, then raw DEFLATE.</summary>
+    public static string Inflate(string base64)
+    {
+        using var input = new System.IO.Compression.DeflateStream(new MemoryStream(Convert.FromBase64String(base64)), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(input, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
     public static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 
     private static X509Certificate2 Certificate(string subject, bool rsa)

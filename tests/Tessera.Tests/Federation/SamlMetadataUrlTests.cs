@@ -1,10 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Tessera.Saml;
 using Tessera.Saml.Tests.Infrastructure;
 using Tessera.Tests.Infrastructure;
@@ -98,19 +93,17 @@ public sealed class SamlMetadataUrlTests
 
         public static async Task<MetadataServer> StartAsync(string document)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var server = new MetadataServer(app, document);
-            app.MapGet("/metadata", () =>
+            MetadataServer server = null!;
+            var (_, baseUrl) = await LoopbackServer.StartAsync(app =>
             {
-                Interlocked.Increment(ref server._requests);
-                return server.Down ? Results.StatusCode(503) : Results.Text(server.Document, "application/samlmetadata+xml");
+                server = new MetadataServer(app, document);
+                app.MapGet("/metadata", () =>
+                {
+                    Interlocked.Increment(ref server._requests);
+                    return server.Down ? Results.StatusCode(503) : Results.Text(server.Document, "application/samlmetadata+xml");
+                });
             });
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            server.Url = address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/metadata";
+            server.Url = baseUrl + "/metadata";
             return server;
         }
 

@@ -3,13 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Tessera.Tests.Infrastructure;
@@ -80,19 +75,17 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     public static async Task<FakeUpstreamIdp> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var idp = new FakeUpstreamIdp(app);
-        app.MapGet("/.well-known/openid-configuration", idp.Discovery);
-        app.MapGet("/jwks", idp.Jwks);
-        app.MapGet("/authorize", idp.Authorize);
-        app.MapPost("/token", idp.Token);
-        app.MapGet("/userinfo", idp.UserInfo);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        idp.Issuer = address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+        FakeUpstreamIdp idp = null!;
+        var (_, baseUrl) = await LoopbackServer.StartAsync(app =>
+        {
+            idp = new FakeUpstreamIdp(app);
+            app.MapGet("/.well-known/openid-configuration", idp.Discovery);
+            app.MapGet("/jwks", idp.Jwks);
+            app.MapGet("/authorize", idp.Authorize);
+            app.MapPost("/token", idp.Token);
+            app.MapGet("/userinfo", idp.UserInfo);
+        });
+        idp.Issuer = baseUrl;
         return idp;
     }
 

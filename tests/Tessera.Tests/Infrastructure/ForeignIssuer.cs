@@ -1,11 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -35,20 +30,18 @@ public sealed class ForeignIssuer : IAsyncDisposable
 
     public static async Task<ForeignIssuer> StartAsync(params string[] kids)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var issuer = new ForeignIssuer(app);
+        ForeignIssuer issuer = null!;
+        var (_, baseUrl) = await LoopbackServer.StartAsync(app =>
+        {
+            issuer = new ForeignIssuer(app);
+            app.MapGet("/jwks", issuer.Jwks);
+        });
         foreach (var kid in kids)
         {
             issuer.Publish(kid);
         }
 
-        app.MapGet("/jwks", issuer.Jwks);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        issuer.JwksUri = new Uri(address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/jwks");
+        issuer.JwksUri = new Uri(baseUrl + "/jwks");
         return issuer;
     }
 

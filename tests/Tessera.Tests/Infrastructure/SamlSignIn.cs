@@ -1,6 +1,4 @@
-using System.IO.Compression;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Web;
 using System.Xml;
 using Microsoft.Extensions.Time.Testing;
@@ -96,7 +94,7 @@ public sealed class SamlSignIn : IAsyncDisposable
         Assert.True(navigation.StoppedAt is not null, $"expected a redirect to the IdP, got {(int)navigation.Response.StatusCode} {await navigation.Response.Content.ReadAsStringAsync()}");
         var query = HttpUtility.ParseQueryString(navigation.StoppedAt!.Query);
         var request = new XmlDocument();
-        request.LoadXml(Inflate(query["SAMLRequest"]!));
+        request.LoadXml(TestSamlIdentityProvider.Inflate(query["SAMLRequest"]!));
         return new Started(navigation.StoppedAt, request.DocumentElement!, query["RelayState"]!, verifier);
     }
 
@@ -139,12 +137,6 @@ public sealed class SamlSignIn : IAsyncDisposable
         return (outcome, tokens);
     }
 
-    public static string Inflate(string base64)
-    {
-        using var input = new DeflateStream(new MemoryStream(Convert.FromBase64String(base64)), CompressionMode.Decompress);
-        using var reader = new StreamReader(input, Encoding.UTF8);
-        return reader.ReadToEnd();
-    }
 
     public async ValueTask DisposeAsync()
     {
