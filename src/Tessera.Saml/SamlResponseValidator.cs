@@ -53,6 +53,98 @@ public sealed class SamlResponseValidator(TimeProvider time)
         return ValidateResponse(response, trust, expectedRequestId, time.GetUtcNow());
     }
 
+    /// <summary>
+    /// Validates a standalone assertion presented as a token (RFC 8693 §3 <c>saml2</c>, base64url of the
+    /// assertion; profiled as in RFC 7522 §3): it must be signed by the IdP, be meant for one of
+    /// <paramref name="audiences"/>, and its bearer confirmation must name one of <paramref name="recipients"/>.
+    /// It need not answer a request nor carry an authentication statement. The ID is recorded in
+    /// <paramref name="replayCache"/>, so an assertion is exchanged (or used to sign in) once.
+    /// </summary>
+    public async ValueTask<SamlResult> ValidateAssertionAsync(string encodedAssertion, SamlTrust trust, IReadOnlyCollection<string> audiences, IReadOnlyCollection<string> recipients,
+        ISamlReplayCache replayCache, CancellationToken cancellationToken)
+    {
+        var result = ValidateAssertion(encodedAssertion, trust, audiences, recipients);
+        if (!result.Succeeded)
+        {
+            return result;
+        }
+
+        var assertion = result.Assertion!;
+        return await replayCache.TryRecordAsync(assertion.Issuer, assertion.Id, assertion.NotOnOrAfter + trust.Policy.ClockSkew, cancellationToken)
+            ? result
+            : SamlResult.Fail(SamlRules.Replay, "This assertion was already used.");
+    }
+
+    /// <summary>Every rule of <see cref="ValidateAssertionAsync"/> except the replay check.</summary>
+    public SamlResult ValidateAssertion(string encodedAssertion, SamlTrust trust, IReadOnlyCollection<string> audiences, IReadOnlyCollection<string> recipients)
+    {
+        var policy = trust.Policy;
+        string base64;
+        try
+        {
+            // base64url (RFC 4648 §5) as RFC 8693 asks; padding is tolerated.
+            base64 = Convert.ToBase64String(Base64UrlDecode(encodedAssertion.Trim(), policy.MaxResponseBytes));
+        }
+        catch (FormatException)
+        {
+            return SamlResult.Fail(SamlRules.Base64, "The assertion is not valid base64url.");
+        }
+
+        var (document, failure) = Decode(base64, policy.MaxResponseBytes);
+        if (failure is not null)
+        {
+            return Fail(failure);
+        }
+
+        var assertion = document!.DocumentElement!;
+        if (assertion is not { LocalName: "Assertion", NamespaceURI: SamlNames.Assertion })
+        {
+            return SamlResult.Fail(SamlRules.NotAResponse, "The token is not a SAML 2.0 Assertion.");
+        }
+
+        if (assertion.DescendantsAndSelf().Count(IsAssertion) != 1)
+        {
+            return SamlResult.Fail(SamlRules.AssertionCount, "The token contains more than one assertion.");
+        }
+
+        // With no Response around it, the assertion's own signature is all that vouches for it.
+        (var signature, failure) = EnvelopedSignature.Find(assertion);
+        if (failure is not null)
+        {
+            return Fail(failure);
+        }
+
+        if (signature is null)
+        {
+            return SamlResult.Fail(SamlRules.SignatureMissing, "The assertion is not signed.");
+        }
+
+        if (EnvelopedSignature.Verify(assertion, signature, trust.IdentityProvider.SigningCertificates, policy) is { } invalid)
+        {
+            return Fail(invalid);
+        }
+
+        return ReadAssertion(assertion, trust, new Expectations(audiences, recipients, null, CheckInResponseTo: false, RequireAuthnStatement: false), time.GetUtcNow());
+    }
+
+    private static byte[] Base64UrlDecode(string value, int maxBytes)
+    {
+        if (value.Length == 0 || value.Length > maxBytes / 3 * 4 + 4 || value.IndexOfAny(['+', '/']) >= 0)
+        {
+            throw new FormatException();
+        }
+
+        var text = value.TrimEnd('=').Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(text.PadRight(text.Length + (4 - text.Length % 4) % 4, '='));
+    }
+
+    /// <summary>What an assertion must be addressed to, and what else it must carry, in the profile it is used in.</summary>
+    private sealed record Expectations(IReadOnlyCollection<string> Audiences, IReadOnlyCollection<string> Recipients, string? InResponseTo, bool CheckInResponseTo, bool RequireAuthnStatement)
+    {
+        public static Expectations WebSso(SamlServiceProvider sp, string? expectedRequestId) =>
+            new([sp.EntityId], [sp.AssertionConsumerServiceUrl.AbsoluteUri], expectedRequestId, CheckInResponseTo: true, RequireAuthnStatement: true);
+    }
+
     private static (XmlDocument? Document, SamlFailure? Failure) Decode(string value, int maxBytes)
     {
         // Size limit before any decoding or parsing: base64 is 4 characters per 3 bytes, plus line breaks.
@@ -176,7 +268,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
             return Fail(assertionInvalid);
         }
 
-        return ReadAssertion(assertion!, trust, expectedRequestId, now) is var read && read.Succeeded
+        return ReadAssertion(assertion!, trust, Expectations.WebSso(sp, expectedRequestId), now) is var read && read.Succeeded
             ? SamlResult.Success(read.Assertion! with { WasEncrypted = encrypted })
             : read;
     }
@@ -222,9 +314,9 @@ public sealed class SamlResponseValidator(TimeProvider time)
     private static bool IsAssertion(XmlElement element) =>
         element.NamespaceURI == SamlNames.Assertion && element.LocalName is "Assertion" or "EncryptedAssertion";
 
-    private static SamlResult ReadAssertion(XmlElement assertion, SamlTrust trust, string? expectedRequestId, DateTimeOffset now)
+    private static SamlResult ReadAssertion(XmlElement assertion, SamlTrust trust, Expectations expected, DateTimeOffset now)
     {
-        var (idp, sp, policy) = (trust.IdentityProvider, trust.ServiceProvider, trust.Policy);
+        var (idp, policy) = (trust.IdentityProvider, trust.Policy);
         var skew = policy.ClockSkew;
 
         var id = assertion.GetAttribute("ID");
@@ -261,13 +353,13 @@ public sealed class SamlResponseValidator(TimeProvider time)
             return SamlResult.Fail(SamlRules.Subject, "The NameID is empty or too long.");
         }
 
-        var (confirmationExpiry, confirmationFailure) = CheckBearerConfirmation(subject!, sp, expectedRequestId, now, skew);
+        var (confirmationExpiry, confirmationFailure) = CheckBearerConfirmation(subject!, expected, now, skew);
         if (confirmationFailure is not null)
         {
             return Fail(confirmationFailure);
         }
 
-        var (conditionsExpiry, conditionsFailure) = CheckConditions(assertion, sp, now, skew);
+        var (conditionsExpiry, conditionsFailure) = CheckConditions(assertion, expected.Audiences, now, skew);
         if (conditionsFailure is not null)
         {
             return Fail(conditionsFailure);
@@ -275,12 +367,13 @@ public sealed class SamlResponseValidator(TimeProvider time)
 
         // Profiles §4.1.4.2: a bearer SSO assertion carries at least one AuthnStatement.
         var authn = assertion.Child("AuthnStatement", SamlNames.Assertion);
-        if (authn is null)
+        if (authn is null && expected.RequireAuthnStatement)
         {
             return SamlResult.Fail(SamlRules.AuthnStatement, "The assertion carries no authentication statement.");
         }
 
-        if (!TryTime(authn, "AuthnInstant", out var authnInstant) || !TryTime(authn, "SessionNotOnOrAfter", out var sessionEnd))
+        DateTimeOffset? authnInstant = null, sessionEnd = null;
+        if (authn is not null && (!TryTime(authn, "AuthnInstant", out authnInstant) || !TryTime(authn, "SessionNotOnOrAfter", out sessionEnd)))
         {
             return SamlResult.Fail(SamlRules.Malformed, "The authentication statement has an unreadable time.");
         }
@@ -293,16 +386,16 @@ public sealed class SamlResponseValidator(TimeProvider time)
         var notOnOrAfter = conditionsExpiry is { } c && c < confirmationExpiry ? c : confirmationExpiry;
         return SamlResult.Success(new SamlAssertion(id, idp.EntityId, nameId, NullIfEmpty(nameIdElement.GetAttribute("Format")), ReadAttributes(assertion), notOnOrAfter)
         {
-            InResponseTo = expectedRequestId,
-            SessionIndex = NullIfEmpty(authn.GetAttribute("SessionIndex")),
+            InResponseTo = expected.InResponseTo,
+            SessionIndex = NullIfEmpty(authn?.GetAttribute("SessionIndex")),
             SessionNotOnOrAfter = sessionEnd,
             AuthnInstant = authnInstant,
-            AuthnContextClassRef = NullIfEmpty(authn.Child("AuthnContext", SamlNames.Assertion)?.Child("AuthnContextClassRef", SamlNames.Assertion)?.InnerText.Trim()),
+            AuthnContextClassRef = NullIfEmpty(authn?.Child("AuthnContext", SamlNames.Assertion)?.Child("AuthnContextClassRef", SamlNames.Assertion)?.InnerText.Trim()),
         });
     }
 
     /// <summary>Profiles §4.1.4.2: a bearer SubjectConfirmation with Recipient, NotOnOrAfter and (when solicited) InResponseTo.</summary>
-    private static (DateTimeOffset Expiry, SamlFailure? Failure) CheckBearerConfirmation(XmlElement subject, SamlServiceProvider sp, string? expectedRequestId, DateTimeOffset now, TimeSpan skew)
+    private static (DateTimeOffset Expiry, SamlFailure? Failure) CheckBearerConfirmation(XmlElement subject, Expectations expected, DateTimeOffset now, TimeSpan skew)
     {
         var bearers = subject.Children("SubjectConfirmation", SamlNames.Assertion)
             .Where(c => c.GetAttribute("Method") == SamlNames.BearerConfirmation)
@@ -322,9 +415,11 @@ public sealed class SamlResponseValidator(TimeProvider time)
             {
                 failure = new SamlFailure(SamlRules.Recipient, "The bearer confirmation names no recipient.");
             }
-            else if (data.GetAttribute("Recipient") != sp.AssertionConsumerServiceUrl.AbsoluteUri)
+            else if (!expected.Recipients.Contains(data.GetAttribute("Recipient"), StringComparer.Ordinal))
             {
-                failure = new SamlFailure(SamlRules.Recipient, "The assertion's Recipient is not this connection's assertion consumer service.");
+                failure = new SamlFailure(SamlRules.Recipient, expected.CheckInResponseTo
+                    ? "The assertion's Recipient is not this connection's assertion consumer service."
+                    : "The assertion's Recipient is not Tessera.");
             }
             else if (!TryTime(data, "NotOnOrAfter", out expiry) || expiry is null)
             {
@@ -342,7 +437,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
             {
                 failure = new SamlFailure(SamlRules.NotYetValid, "The bearer confirmation is not valid yet.");
             }
-            else if (NullIfEmpty(data.GetAttribute("InResponseTo")) != expectedRequestId)
+            else if (expected.CheckInResponseTo && NullIfEmpty(data.GetAttribute("InResponseTo")) != expected.InResponseTo)
             {
                 failure = new SamlFailure(SamlRules.InResponseTo, "The assertion answers a different request than this sign-in sent.");
             }
@@ -358,7 +453,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
     }
 
     /// <summary>Core §2.5.1: the validity window, and every AudienceRestriction names this SP.</summary>
-    private static (DateTimeOffset? Expiry, SamlFailure? Failure) CheckConditions(XmlElement assertion, SamlServiceProvider sp, DateTimeOffset now, TimeSpan skew)
+    private static (DateTimeOffset? Expiry, SamlFailure? Failure) CheckConditions(XmlElement assertion, IReadOnlyCollection<string> audiences, DateTimeOffset now, TimeSpan skew)
     {
         var conditions = assertion.Children("Conditions", SamlNames.Assertion).ToList();
         if (conditions.Count != 1)
@@ -383,7 +478,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
         }
 
         var restrictions = element.Children("AudienceRestriction", SamlNames.Assertion).ToList();
-        if (restrictions.Count == 0 || !restrictions.All(r => r.Children("Audience", SamlNames.Assertion).Any(a => a.InnerText.Trim() == sp.EntityId)))
+        if (restrictions.Count == 0 || !restrictions.All(r => r.Children("Audience", SamlNames.Assertion).Any(a => audiences.Contains(a.InnerText.Trim(), StringComparer.Ordinal))))
         {
             return (null, new SamlFailure(SamlRules.Audience, "The assertion is not meant for this service provider (Audience)."));
         }

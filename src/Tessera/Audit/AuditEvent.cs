@@ -28,6 +28,8 @@ public static class AuditEvents
     public const string TokenRefreshed = "token.refreshed";
     public const string TokenRequestRefused = "token.refused";
     public const string TokenRevoked = "token.revoked";
+    public const string TokenExchanged = "token.exchanged";
+    public const string TokenExchangeRefused = "token.exchange_refused";
     public const string RefreshTokenReuseDetected = "token.refresh_reuse_detected";
     public const string AuthorizationCodeReplayDetected = "token.code_replay_detected";
     public const string IntrospectionRefused = "introspection.refused";

@@ -4,8 +4,11 @@ using Tessera.Federation;
 
 namespace Tessera.Exchange;
 
-/// <summary>A foreign issuer Tessera trusts to vouch for subjects: where its keys are and what its tokens must say.</summary>
-public sealed record TrustedIssuer(string Id, string Issuer, Uri JwksUri, IReadOnlyList<string> Algorithms, IReadOnlyList<string> Audiences, string SubjectClaim)
+/// <summary>
+/// A foreign issuer Tessera trusts to vouch for subjects: where its keys are (null: from its discovery document)
+/// and what its tokens must say.
+/// </summary>
+public sealed record TrustedIssuer(string Id, string Issuer, Uri? JwksUri, IReadOnlyList<string> Algorithms, IReadOnlyList<string> Audiences, string SubjectClaim)
 {
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
     public KeyCachePolicy Keys { get; init; } = new();
@@ -25,18 +28,19 @@ public sealed record ForeignTokenResult(TrustedIssuer? Issuer, JsonWebToken? Tok
 /// set, never from the token (<c>jku</c>, <c>x5u</c>, <c>jwk</c>, <c>x5c</c> are refused, as is any <c>crit</c>
 /// extension); then audience, expiry and not-before with the issuer's skew, and the subject claim.
 /// </summary>
-public sealed class ForeignTokenValidator(IssuerKeyCache keys, TimeProvider time)
+public sealed class ForeignTokenValidator(IssuerKeyCache keys, IssuerDiscovery discovery, TimeProvider time)
 {
     public const int MaxTokenLength = 16 * 1024;
 
     private static readonly string[] KeyReferenceHeaders = ["jku", "x5u", "jwk", "x5c"];
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
-    public async Task<ForeignTokenResult> ValidateAsync(string token, IReadOnlyList<TrustedIssuer> trusted, CancellationToken cancellationToken)
+    /// <param name="name">What the token is to the caller ($"subject token", "actor token"), for the descriptions.</param>
+    public async Task<ForeignTokenResult> ValidateAsync(string token, IReadOnlyList<TrustedIssuer> trusted, CancellationToken cancellationToken, string name = $"subject token")
     {
         if (token.Length > MaxTokenLength)
         {
-            return ForeignTokenResult.Fail("oversized", "The subject token is larger than allowed.");
+            return ForeignTokenResult.Fail("oversized", $"The {name} is larger than allowed.");
         }
 
         JsonWebToken jwt;
@@ -46,30 +50,30 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, TimeProvider time
         }
         catch (ArgumentException)
         {
-            return ForeignTokenResult.Fail("malformed", "The subject token is not a well-formed JWT.");
+            return ForeignTokenResult.Fail("malformed", $"The {name} is not a well-formed JWT.");
         }
 
         if (string.IsNullOrEmpty(jwt.Alg) || jwt.Alg == "none" || string.IsNullOrEmpty(jwt.EncodedSignature))
         {
-            return ForeignTokenResult.Fail("algorithm", "The subject token is not signed.");
+            return ForeignTokenResult.Fail("algorithm", $"The {name} is not signed.");
         }
 
         // RFC 7515 §4.1.2-4.1.6: keys named by the token itself are never fetched or trusted.
         if (KeyReferenceHeaders.FirstOrDefault(name => jwt.TryGetHeaderValue<object>(name, out _)) is { } header)
         {
-            return ForeignTokenResult.Fail("key_reference", $"The subject token names its own key ('{header}'); keys come only from the issuer's configured key set.");
+            return ForeignTokenResult.Fail("key_reference", $"The {name} names its own key ('{header}'); keys come only from the issuer's configured key set.");
         }
 
         // RFC 7515 §4.1.11: Tessera understands no extension, so any critical one makes the token unacceptable.
         if (jwt.TryGetHeaderValue<object>("crit", out _))
         {
-            return ForeignTokenResult.Fail("critical_header", "The subject token has a critical header extension Tessera does not understand.");
+            return ForeignTokenResult.Fail("critical_header", $"The {name} has a critical header extension Tessera does not understand.");
         }
 
         var issuer = trusted.FirstOrDefault(i => string.Equals(i.Issuer, jwt.Issuer, StringComparison.Ordinal));
         if (issuer is null)
         {
-            return ForeignTokenResult.Fail("untrusted_issuer", "The subject token's issuer is not trusted.");
+            return ForeignTokenResult.Fail("untrusted_issuer", $"The {name}'s issuer is not trusted.");
         }
 
         if (!issuer.Algorithms.Contains(jwt.Alg, StringComparer.Ordinal))
@@ -77,7 +81,8 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, TimeProvider time
             return ForeignTokenResult.Fail("algorithm", $"The algorithm '{Short(jwt.Alg)}' is not accepted from this issuer.");
         }
 
-        var signingKeys = await keys.GetKeysAsync(issuer.Id, issuer.JwksUri, issuer.Keys, jwt.Kid, cancellationToken);
+        var jwksUri = await discovery.JwksUriAsync(issuer, cancellationToken);
+        var signingKeys = jwksUri is null ? [] : await keys.GetKeysAsync(issuer.Id, jwksUri, issuer.Keys, jwt.Kid, cancellationToken);
         var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
             ValidIssuer = issuer.Issuer,
@@ -94,19 +99,19 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, TimeProvider time
         {
             return result.Exception switch
             {
-                SecurityTokenExpiredException => ForeignTokenResult.Fail("expired", "The subject token has expired."),
-                SecurityTokenNotYetValidException => ForeignTokenResult.Fail("not_yet_valid", "The subject token is not valid yet."),
-                SecurityTokenNoExpirationException => ForeignTokenResult.Fail("expired", "The subject token has no expiry."),
-                SecurityTokenInvalidAudienceException => ForeignTokenResult.Fail("audience", "The subject token is not meant for Tessera (aud)."),
-                SecurityTokenSignatureKeyNotFoundException => ForeignTokenResult.Fail("unknown_key", "The subject token is signed with a key its issuer does not publish."),
-                _ => ForeignTokenResult.Fail("signature", "The subject token's signature does not verify with its issuer's keys."),
+                SecurityTokenExpiredException => ForeignTokenResult.Fail("expired", $"The {name} has expired."),
+                SecurityTokenNotYetValidException => ForeignTokenResult.Fail("not_yet_valid", $"The {name} is not valid yet."),
+                SecurityTokenNoExpirationException => ForeignTokenResult.Fail("expired", $"The {name} has no expiry."),
+                SecurityTokenInvalidAudienceException => ForeignTokenResult.Fail("audience", $"The {name} is not meant for Tessera (aud)."),
+                SecurityTokenSignatureKeyNotFoundException => ForeignTokenResult.Fail("unknown_key", $"The {name} is signed with a key its issuer does not publish."),
+                _ => ForeignTokenResult.Fail("signature", $"The {name}'s signature does not verify with its issuer's keys."),
             };
         }
 
         var subject = jwt.TryGetPayloadValue<object>(issuer.SubjectClaim, out var value) ? value?.ToString() : null;
         if (string.IsNullOrWhiteSpace(subject) || subject.Length > 255)
         {
-            return ForeignTokenResult.Fail("subject", $"The subject token carries no usable '{issuer.SubjectClaim}' claim.");
+            return ForeignTokenResult.Fail("subject", $"The {name} carries no usable '{issuer.SubjectClaim}' claim.");
         }
 
         return new ForeignTokenResult(issuer, jwt, subject, null, null);

@@ -82,7 +82,8 @@ public sealed partial class SamlConnector(
         return Identity(connection, result.Assertion!);
     }
 
-    private UpstreamResult Identity(Connection connection, SamlAssertion assertion)
+    /// <summary>Who a validated assertion names, with its claims: for sign-in and for token exchange alike.</summary>
+    public UpstreamResult Identity(Connection connection, SamlAssertion assertion)
     {
         var options = connection.Options;
         string subject;

@@ -53,7 +53,9 @@ public static class TesseraApp
         services.AddSingleton<IConnector, OidcConnector>();
         services.AddSingleton<SamlIdentityProviders>();
         services.AddSingleton<Exchange.IssuerKeyCache>();
+        services.AddSingleton<Exchange.IssuerDiscovery>();
         services.AddSingleton<Exchange.ForeignTokenValidator>();
+        services.AddSingleton<Exchange.ExchangeDirectory>();
         services.AddSingleton(provider => new Saml.SamlResponseValidator(provider.GetRequiredService<TimeProvider>()));
         services.AddScoped<DatabaseSamlReplayCache>();
         services.AddScoped<SamlConnector>();

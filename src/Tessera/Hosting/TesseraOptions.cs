@@ -12,6 +12,13 @@ public sealed class TesseraOptions
     public SessionOptions Sessions { get; set; } = new();
     public List<ClientOptions> Clients { get; set; } = [];
     public List<OrganizationOptions> Organizations { get; set; } = [];
+
+    /// <summary>Foreign token issuers whose JWTs may be exchanged for Tessera tokens (RFC 8693).</summary>
+    public List<TrustedIssuerOptions> TrustedIssuers { get; set; } = [];
+
+    /// <summary>Which client may exchange which subject tokens into which audiences and scopes.</summary>
+    public List<ExchangePolicyOptions> ExchangePolicies { get; set; } = [];
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 

@@ -5,6 +5,7 @@ public static class TesseraOptionsDefaults
 {
     public static readonly IReadOnlyList<string> UpstreamScopes = ["openid", "email", "profile"];
     public static readonly IReadOnlyList<string> UpstreamAlgorithms = ["RS256", "ES256", "PS256"];
+    public static readonly IReadOnlyList<string> TrustedIssuerAlgorithms = ["RS256", "ES256"];
 
     public static void Apply(TesseraOptions options)
     {
@@ -20,6 +21,11 @@ public static class TesseraOptionsDefaults
             {
                 connection.AllowedAlgorithms = connection.Protocol == "saml2" ? [.. Saml.SamlNames.DefaultSignatureAlgorithms] : [.. UpstreamAlgorithms];
             }
+        }
+
+        foreach (var issuer in options.TrustedIssuers.Where(i => i.AllowedAlgorithms.Count == 0))
+        {
+            issuer.AllowedAlgorithms = [.. TrustedIssuerAlgorithms];
         }
     }
 }

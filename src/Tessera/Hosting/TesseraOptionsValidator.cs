@@ -10,8 +10,10 @@ public static partial class TesseraOptionsValidator
 {
     public static readonly IReadOnlySet<string> SupportedGrantTypes = new HashSet<string>(StringComparer.Ordinal)
     {
-        "authorization_code", "refresh_token", "client_credentials",
+        "authorization_code", "refresh_token", "client_credentials", TokenExchangeGrant,
     };
+
+    public const string TokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
 
     public static readonly IReadOnlySet<string> AsymmetricAlgorithms = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -59,6 +61,7 @@ public static partial class TesseraOptionsValidator
             ValidateOrganization(options, options.Organizations[i], $"$.Tessera.Organizations[{i}]", organizationIds, connectionIds, domains, Error);
         }
 
+        ExchangeOptionsValidator.Validate(options, Error);
         return errors;
     }
 
@@ -183,17 +186,13 @@ public static partial class TesseraOptionsValidator
         for (var g = 0; g < client.GrantTypes.Count; g++)
         {
             var grant = client.GrantTypes[g];
-            if (grant == "urn:ietf:params:oauth:grant-type:token-exchange")
-            {
-                error($"{path}.GrantTypes[{g}]", "token exchange is not available in this version of Tessera");
-            }
-            else if (!SupportedGrantTypes.Contains(grant))
+            if (!SupportedGrantTypes.Contains(grant))
             {
                 error($"{path}.GrantTypes[{g}]", $"unsupported grant type '{grant}' (supported: {string.Join(", ", SupportedGrantTypes)})");
             }
-            else if (grant == "client_credentials" && isPublic)
+            else if (grant is "client_credentials" or TokenExchangeGrant && isPublic)
             {
-                error($"{path}.GrantTypes[{g}]", "a public client cannot use client_credentials");
+                error($"{path}.GrantTypes[{g}]", $"a public client cannot use {grant}: it has no credentials to prove who is exchanging");
             }
         }
 
@@ -296,7 +295,7 @@ public static partial class TesseraOptionsValidator
     internal static bool IsAbsolute(string value, out Uri uri) =>
         Uri.TryCreate(value, UriKind.Absolute, out uri!) && value.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase);
 
-    private static void ValidateScopes(List<string> scopes, string path, Action<string, string> error)
+    internal static void ValidateScopes(List<string> scopes, string path, Action<string, string> error)
     {
         for (var s = 0; s < scopes.Count; s++)
         {
@@ -347,10 +346,15 @@ public static partial class TesseraOptionsValidator
             ValidateConnection(options, organization.Connections[c], $"{path}.Connections[{c}]", connectionIds, error);
         }
 
-        for (var r = 0; r < organization.Rules.Count; r++)
+        ValidateRules(organization.Rules, $"{path}.Rules", error);
+    }
+
+    internal static void ValidateRules(List<RuleOptions> rules, string path, Action<string, string> error)
+    {
+        for (var r = 0; r < rules.Count; r++)
         {
-            var rule = organization.Rules[r];
-            var rulePath = $"{path}.Rules[{r}]";
+            var rule = rules[r];
+            var rulePath = $"{path}[{r}]";
             if (rule.When.Count == 0)
             {
                 error($"{rulePath}.When", "a rule needs at least one condition");
@@ -374,7 +378,7 @@ public static partial class TesseraOptionsValidator
 
     internal static readonly HashSet<string> ReservedClaims = new(StringComparer.Ordinal)
     {
-        "sub", "iss", "aud", "exp", "iat", "nbf", "jti", "sid", "org", "client_id", "scope", "azp", "nonce", "auth_time", "acr", "amr", "act", "cnf",
+        "sub", "iss", "aud", "exp", "iat", "nbf", "jti", "sid", "org", "client_id", "scope", "azp", "nonce", "auth_time", "acr", "amr", "act", "may_act", "cnf",
         "email", "email_verified", "name", "given_name", "family_name",
     };
 
@@ -451,7 +455,7 @@ public static partial class TesseraOptionsValidator
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9._:\-]{1,100}$")]
-    private static partial Regex IdentifierPattern();
+    internal static partial Regex IdentifierPattern();
 
     [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]{1,200}$")]
     private static partial Regex ScopeTokenPattern();

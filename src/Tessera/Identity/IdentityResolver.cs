@@ -10,6 +10,14 @@ namespace Tessera.Identity;
 /// </summary>
 public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time)
 {
+    /// <summary>The user an upstream identity is already linked to, without creating or updating anything.</summary>
+    public Task<UserRecord?> FindAsync(UpstreamIdentity identity, CancellationToken cancellationToken) =>
+        db.ExternalIdentities
+            .Where(l => l.OrganizationId == identity.OrganizationId && l.ConnectionId == identity.ConnectionId && l.Subject == identity.Subject)
+            .Join(db.Users, l => l.UserId, u => u.Id, (_, u) => u)
+            .AsNoTracking()
+            .FirstOrDefaultAsync(cancellationToken);
+
     public async Task<UserRecord> ResolveAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;

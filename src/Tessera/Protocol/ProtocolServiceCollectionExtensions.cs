@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
+using Tessera.Exchange;
 using Tessera.Hosting;
 using Tessera.Keys;
 using Tessera.Protocol.Handlers;
@@ -21,6 +22,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<ClientRegistry>();
         services.AddSingleton<ClientSynchronizer>();
         services.AddSingleton<AudienceSelector>();
+        services.AddScoped<ExchangeTokenVerifier>();
 
         var issuer = new Uri(options.Issuer + "/", UriKind.Absolute);
         services.AddOpenIddict()
@@ -42,7 +44,8 @@ public static class ProtocolServiceCollectionExtensions
 
                 server.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
-                    .AllowClientCredentialsFlow();
+                    .AllowClientCredentialsFlow()
+                    .AllowTokenExchangeFlow();
 
                 server.SetAccessTokenLifetime(options.Tokens.AccessToken)
                     .SetIdentityTokenLifetime(options.Tokens.IdentityToken)
@@ -57,6 +60,10 @@ public static class ProtocolServiceCollectionExtensions
                 // Scopes and resources are checked per client (its permissions), against the live configuration.
                 server.DisableScopeValidation();
                 server.DisableResourceValidation();
+
+                // RFC 8693 audience values name APIs; each client's exchange policies say which it may ask for.
+                server.DisableAudienceValidation();
+                server.IgnoreAudiencePermissions();
                 server.RegisterClaims(Claims.Subject, Claims.Email, Claims.EmailVerified, Claims.Name, Claims.GivenName,
                     Claims.FamilyName, TesseraClaims.Organization, TesseraClaims.SessionId, Claims.AuthenticationTime);
 
@@ -65,6 +72,12 @@ public static class ProtocolServiceCollectionExtensions
                     // RFC 7636 §4.2: only S256; "plain" is refused.
                     o.CodeChallengeMethods.Clear();
                     o.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
+
+                    // RFC 8693: refresh tokens are neither exchanged nor issued by exchange.
+                    Replace(o.SubjectTokenTypes, ExchangeTokenTypes.Accepted);
+                    Replace(o.ActorTokenTypes, ExchangeTokenTypes.Accepted);
+                    Replace(o.RequestedTokenTypes, ExchangeTokenTypes.Issued);
+                    o.DefaultRequestedTokenType = ExchangeTokenTypes.AccessToken;
                 });
 
                 var aspNetCore = server.UseAspNetCore()
@@ -95,6 +108,11 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(RejectRevokedAccessTokens.Descriptor);
                 server.AddEventHandler(AttachUserInfoClaims.Descriptor);
                 server.AddEventHandler(AdvertiseConfiguredScopes.Descriptor);
+                server.AddEventHandler(VerifyForeignExchangeTokens.Descriptor);
+                server.AddEventHandler(AuthorizeOwnExchangeTokens.Descriptor);
+                server.AddEventHandler(IssueExchangedTokens.Descriptor);
+                server.AddEventHandler(ShapeIssuedJwt.Descriptor);
+                server.AddEventHandler(CompleteExchangeResponse.Descriptor);
                 server.AddEventHandler(AuditProtocolResponses.TokenDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.AuthorizationDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.IntrospectionDescriptor);
@@ -121,5 +139,11 @@ public static class ProtocolServiceCollectionExtensions
         });
 
         return services;
+    }
+
+    private static void Replace(HashSet<string> set, IEnumerable<string> values)
+    {
+        set.Clear();
+        set.UnionWith(values);
     }
 }

@@ -37,6 +37,7 @@ public sealed class ForeignTokenValidatorTests : IAsyncLifetime
         services.AddHttpClient(OidcMetadataCache.HttpClientName);
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton<IssuerKeyCache>();
+        services.AddSingleton<IssuerDiscovery>();
         services.AddSingleton<ForeignTokenValidator>();
         _services = services.BuildServiceProvider();
         _validator = _services.GetRequiredService<ForeignTokenValidator>();

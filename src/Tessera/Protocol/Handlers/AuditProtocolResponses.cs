@@ -3,6 +3,8 @@ using OpenIddict.Server;
 using Microsoft.AspNetCore;
 using OpenIddict.Server.AspNetCore;
 using Tessera.Audit;
+using Tessera.Exchange;
+using OpenIddictServer = OpenIddict.Server.OpenIddictServerHandlers;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -18,7 +20,7 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
     IOpenIddictServerHandler<ApplyIntrospectionResponseContext>
 {
     public static OpenIddictServerHandlerDescriptor TokenDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
-        .UseSingletonHandler<AuditProtocolResponses>().SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
+        .UseSingletonHandler<AuditProtocolResponses>().SetOrder(OpenIddictServer.Exchange.NormalizeErrorResponse.Descriptor.Order + 500).SetType(OpenIddictServerHandlerType.Custom).Build();
 
     public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
         .UseSingletonHandler<AuditProtocolResponses>().SetOrder(int.MinValue + 100_000).SetType(OpenIddictServerHandlerType.Custom).Build();
@@ -31,6 +33,12 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
         var request = context.Request;
         var grant = request?.GrantType;
         var failed = !string.IsNullOrEmpty(context.Response.Error);
+        if (request?.IsTokenExchangeGrantType() == true)
+        {
+            AuditExchange(context, request, failed);
+            return ValueTask.CompletedTask;
+        }
+
         var name = failed ? AuditEvents.TokenRequestRefused : grant == GrantTypes.RefreshToken ? AuditEvents.TokenRefreshed : AuditEvents.TokenIssued;
         audit.Record(Describe(context, name, failed, request?.ClientId) with
         {
@@ -48,6 +56,32 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
             },
         });
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>RFC 8693: who was exchanged, by whom, from which issuer, into which audience and scopes, and what refused it.</summary>
+    private void AuditExchange(ApplyTokenResponseContext context, OpenIddictRequest request, bool failed)
+    {
+        var record = ExchangeRecord.Find(context.Transaction);
+        audit.Record(Describe(context, failed ? AuditEvents.TokenExchangeRefused : AuditEvents.TokenExchanged, failed, request.ClientId) with
+        {
+            UserId = record?.UserId?.ToString(),
+            OrganizationId = record?.OrganizationId,
+            Reason = failed ? Bounded($"{record?.Rule ?? context.Response.Error}: {context.Response.ErrorDescription}") : null,
+            Detail = new Dictionary<string, string?>
+            {
+                ["grant_type"] = "token_exchange",
+                ["subject_issuer"] = Bounded(record?.Subject?.Source),
+                ["subject"] = Bounded(record?.Subject?.Subject),
+                ["actor_issuer"] = Bounded(record?.Actor?.Source),
+                ["actor"] = Bounded(record?.Actor?.Subject),
+                ["audience"] = Bounded(record?.Audience ?? string.Join(' ', request.GetResources().Concat(request.GetAudiences()))),
+                ["scope"] = Bounded(failed ? request.Scope : record?.Scopes),
+                ["subject_token_type"] = Bounded(request.SubjectTokenType),
+                ["requested_token_type"] = Bounded(request.RequestedTokenType),
+                ["rule"] = Bounded(record?.Rule),
+                ["error"] = Bounded(context.Response.Error),
+            },
+        });
     }
 
     public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using Tessera.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -30,15 +32,22 @@ public sealed class AuthorizeIntrospectionByAudience(ClientRegistry clients) : I
             return ValueTask.CompletedTask;
         }
 
-        var issuedToCaller = principal.GetPresenters().Contains(caller.ClientId, StringComparer.Ordinal)
-            || string.Equals(principal.GetClaim(Claims.ClientId), caller.ClientId, StringComparison.Ordinal);
-        var forCallersApi = principal.HasTokenType(TokenTypeIdentifiers.AccessToken)
-            && principal.GetAudiences().Any(a => caller.Audiences.Contains(a, StringComparer.Ordinal));
-        if (!issuedToCaller && !forCallersApi)
+        if (!IsIssuedToOrFor(principal, caller))
         {
             context.Reject(Errors.InvalidToken, "The token cannot be introspected by this client.");
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The token was issued to <paramref name="caller"/>, or is an access token for one of its registered audiences.</summary>
+    public static bool IsIssuedToOrFor(ClaimsPrincipal principal, ClientOptions caller)
+    {
+        var issuedToCaller = principal.GetPresenters().Contains(caller.ClientId, StringComparer.Ordinal)
+            || string.Equals(principal.GetClaim(Claims.ClientId), caller.ClientId, StringComparison.Ordinal)
+            || principal.HasTokenType(TokenTypeIdentifiers.IdentityToken) && principal.GetAudiences().Contains(caller.ClientId, StringComparer.Ordinal);
+        var forCallersApi = principal.HasTokenType(TokenTypeIdentifiers.AccessToken)
+            && principal.GetAudiences().Any(a => caller.Audiences.Contains(a, StringComparer.Ordinal));
+        return issuedToCaller || forCallersApi;
     }
 }

@@ -9,7 +9,7 @@ namespace Tessera.Protocol.Handlers;
 
 /// <summary>
 /// Tokens are signed and encrypted with the key ring's current keys, so a rotation takes effect without a
-/// restart. ID and access tokens use the algorithm the client is registered for (ES256 unless it asks for RS256).
+/// restart. ID and access tokens (and JWTs issued by exchange) use the algorithm the client is registered for (ES256 unless it asks for RS256).
 /// </summary>
 public sealed class SignWithKeyRing(KeyRing keys, ClientRegistry clients) : IOpenIddictServerHandler<GenerateTokenContext>
 {
@@ -21,7 +21,7 @@ public sealed class SignWithKeyRing(KeyRing keys, ClientRegistry clients) : IOpe
 
     public ValueTask HandleAsync(GenerateTokenContext context)
     {
-        var algorithm = context.TokenType is TokenTypeIdentifiers.AccessToken or TokenTypeIdentifiers.IdentityToken
+        var algorithm = context.TokenType is TokenTypeIdentifiers.AccessToken or TokenTypeIdentifiers.IdentityToken or Exchange.ExchangeTokenTypes.Jwt
             ? clients.Find(context.ClientId)?.SigningAlgorithm ?? SecurityAlgorithms.EcdsaSha256
             : SecurityAlgorithms.EcdsaSha256;
         context.SigningCredentials = keys.SigningCredentials(algorithm);

@@ -7,8 +7,9 @@ using static OpenIddict.Server.OpenIddictServerHandlers;
 namespace Tessera.Protocol.Handlers;
 
 /// <summary>
-/// A client-credentials access token belongs to no session or grant that could be revoked as a family, so it is
-/// not written to the token table: no database write per token. Revoking one puts its <c>jti</c> on a deny list.
+/// A client-credentials access token, and any token issued by exchange, belongs to no session or grant that could
+/// be revoked as a family, so it is not written to the token table: no database write per token. Revoking one
+/// puts its <c>jti</c> on a deny list.
 /// </summary>
 public sealed class SkipStorageForClientCredentials : IOpenIddictServerHandler<GenerateTokenContext>
 {
@@ -20,7 +21,8 @@ public sealed class SkipStorageForClientCredentials : IOpenIddictServerHandler<G
 
     public ValueTask HandleAsync(GenerateTokenContext context)
     {
-        if (context.TokenType == TokenTypeIdentifiers.AccessToken && context.Request?.IsClientCredentialsGrantType() == true)
+        if (context.TokenType == TokenTypeIdentifiers.AccessToken && context.Request?.IsClientCredentialsGrantType() == true
+            || context.Request?.IsTokenExchangeGrantType() == true)
         {
             context.CreateTokenEntry = false;
         }

@@ -11,4 +11,10 @@ public static class TesseraClaims
 
     /// <summary>The upstream connection the user signed in through.</summary>
     public const string Connection = "conn";
+
+    /// <summary>RFC 8693 §4.1: the party acting for the subject of an exchanged token.</summary>
+    public const string Actor = "act";
+
+    /// <summary>RFC 8693 §4.4: who may act for the subject.</summary>
+    public const string MayAct = "may_act";
 }
