@@ -52,46 +52,80 @@ public sealed class ExchangeArrangement : IAsyncDisposable
         string[] grants = [Exchange, "client_credentials"];
         options.Clients.Add(new ClientOptions
         {
-            ClientId = Gateway, Type = "confidential", ClientSecret = Secret, GrantTypes = [.. grants],
-            Scopes = ["read:orders", "write:orders", "doctor_access"], Audiences = [TestConfiguration.OrdersAudience, TestConfiguration.ReportsAudience],
+            ClientId = Gateway,
+            Type = "confidential",
+            ClientSecret = Secret,
+            GrantTypes = [.. grants],
+            Scopes = ["read:orders", "write:orders", "doctor_access"],
+            Audiences = [TestConfiguration.OrdersAudience, TestConfiguration.ReportsAudience],
         });
         options.Clients.Add(new ClientOptions
         {
-            ClientId = DelegateOnly, Type = "confidential", ClientSecret = Secret, GrantTypes = [.. grants],
-            Scopes = ["write:orders"], Audiences = [TestConfiguration.OrdersAudience],
+            ClientId = DelegateOnly,
+            Type = "confidential",
+            ClientSecret = Secret,
+            GrantTypes = [.. grants],
+            Scopes = ["write:orders"],
+            Audiences = [TestConfiguration.OrdersAudience],
         });
         options.Clients.Add(new ClientOptions
         {
-            ClientId = Unpoliced, Type = "confidential", ClientSecret = Secret, GrantTypes = [.. grants],
-            Scopes = ["write:orders"], Audiences = [TestConfiguration.OrdersAudience],
+            ClientId = Unpoliced,
+            Type = "confidential",
+            ClientSecret = Secret,
+            GrantTypes = [.. grants],
+            Scopes = ["write:orders"],
+            Audiences = [TestConfiguration.OrdersAudience],
         });
         options.TrustedIssuers.Add(new TrustedIssuerOptions
         {
-            Id = "partner-portal", Issuer = PortalIssuer, Organization = TestConfiguration.Organization, JwksUri = portal.JwksUri.AbsoluteUri,
-            Audiences = [TesseraAudience], SubjectClaim = "ext_user_id",
+            Id = "partner-portal",
+            Issuer = PortalIssuer,
+            Organization = TestConfiguration.Organization,
+            JwksUri = portal.JwksUri.AbsoluteUri,
+            Audiences = [TesseraAudience],
+            SubjectClaim = "ext_user_id",
             ClaimMappings = [new ClaimMappingOptions { From = "department", Claim = "dept" }],
             Rules = [new RuleOptions { When = new() { ["role"] = "doctor" }, Grant = new GrantOptions { Scopes = ["doctor_access"] } }],
         });
         options.TrustedIssuers.Add(new TrustedIssuerOptions
         {
-            Id = "other-partner", Issuer = OtherIssuer, Organization = TestConfiguration.Organization, JwksUri = other.JwksUri.AbsoluteUri,
+            Id = "other-partner",
+            Issuer = OtherIssuer,
+            Organization = TestConfiguration.Organization,
+            JwksUri = other.JwksUri.AbsoluteUri,
             Audiences = [TesseraAudience],
         });
         options.ExchangePolicies.Add(new ExchangePolicyOptions
         {
-            ClientId = Gateway, SubjectIssuers = ["partner-portal", "tessera"], Audiences = [TestConfiguration.OrdersAudience],
-            Scopes = ["read:orders", "write:orders"], MaxLifetime = TimeSpan.FromMinutes(15),
-            Delegation = true, Impersonation = true, JustInTimeUsers = true, IdTokens = true,
+            ClientId = Gateway,
+            SubjectIssuers = ["partner-portal", "tessera"],
+            Audiences = [TestConfiguration.OrdersAudience],
+            Scopes = ["read:orders", "write:orders"],
+            MaxLifetime = TimeSpan.FromMinutes(15),
+            Delegation = true,
+            Impersonation = true,
+            JustInTimeUsers = true,
+            IdTokens = true,
         });
         options.ExchangePolicies.Add(new ExchangePolicyOptions
         {
-            ClientId = Gateway, SubjectIssuers = ["partner-portal", "tessera"], Audiences = [TestConfiguration.ReportsAudience],
-            Scopes = ["doctor_access"], Delegation = true, Impersonation = true, JustInTimeUsers = true,
+            ClientId = Gateway,
+            SubjectIssuers = ["partner-portal", "tessera"],
+            Audiences = [TestConfiguration.ReportsAudience],
+            Scopes = ["doctor_access"],
+            Delegation = true,
+            Impersonation = true,
+            JustInTimeUsers = true,
         });
         options.ExchangePolicies.Add(new ExchangePolicyOptions
         {
-            ClientId = DelegateOnly, SubjectIssuers = ["partner-portal"], ActorIssuers = ["tessera"], Audiences = [TestConfiguration.OrdersAudience],
-            Scopes = ["write:orders"], Delegation = true,
+            ClientId = DelegateOnly,
+            SubjectIssuers = ["partner-portal"],
+            ActorIssuers = ["tessera"],
+            Audiences = [TestConfiguration.OrdersAudience],
+            Scopes = ["write:orders"],
+            Delegation = true,
         });
     }
 
