@@ -8,7 +8,7 @@ namespace Tessera.Exchange;
 
 /// <summary>
 /// A token issued as <c>urn:ietf:params:oauth:token-type:jwt</c> is a plain JWT (<c>typ</c> JWT) that carries
-/// its scopes and a <c>jti</c>, like the access token it stands in for.
+/// its audience, scopes and a <c>jti</c>, like the access token it stands in for.
 /// </summary>
 public sealed class ShapeIssuedJwt : IOpenIddictServerHandler<GenerateTokenContext>
 {
@@ -25,11 +25,29 @@ public sealed class ShapeIssuedJwt : IOpenIddictServerHandler<GenerateTokenConte
             return ValueTask.CompletedTask;
         }
 
+        // Signed only: it is for an API to read, not for Tessera to read back, so it is neither encrypted nor
+        // carries OpenIddict's private claims.
+        context.EncryptionCredentials = null;
+        context.SecurityTokenDescriptor.EncryptingCredentials = null;
         context.SecurityTokenDescriptor.TokenType = "JWT";
+        if (context.SecurityTokenDescriptor.Subject is { } subject)
+        {
+            foreach (var claim in subject.Claims.Where(c => c.Type.StartsWith("oi_", StringComparison.Ordinal)).ToList())
+            {
+                subject.RemoveClaim(claim);
+            }
+        }
+
         var claims = context.SecurityTokenDescriptor.Claims ??= new Dictionary<string, object>(StringComparer.Ordinal);
         if (principal.GetScopes() is { IsDefaultOrEmpty: false } scopes)
         {
             claims[Claims.Scope] = string.Join(' ', scopes);
+        }
+
+        var audiences = principal.GetAudiences();
+        if (!audiences.IsDefaultOrEmpty)
+        {
+            claims[Claims.Audience] = audiences.Length == 1 ? audiences[0] : audiences.ToArray();
         }
 
         claims[Claims.JwtId] = Guid.NewGuid().ToString();

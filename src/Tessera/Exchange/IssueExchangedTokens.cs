@@ -91,18 +91,23 @@ public sealed class IssueExchangedTokens(
             return (null, refusal);
         }
 
-        var (user, grants, userRefusal) = await ResolveUserAsync(policy!, subject, cancellationToken);
+        var beyond = request.GetScopes().FirstOrDefault(s => !policy!.Scopes.Contains(s, StringComparer.Ordinal));
+        if (beyond is not null)
+        {
+            return (null, new(Errors.InvalidScope, "scope", $"The scope '{(beyond.Length > 100 ? beyond[..100] : beyond)}' is beyond what this exchange may grant."));
+        }
+
+        // Every check runs before a just-in-time user is created, so a refused exchange creates nothing.
+        var (user, grants, userRefusal) = await FindUserAsync(policy!, subject, cancellationToken);
         if (userRefusal is not null)
         {
             return (null, userRefusal);
         }
 
-        record.UserId = user!.Id;
-        record.OrganizationId = user.OrganizationId;
-        var (scopes, scopeRefusal) = Scopes(request, policy!, subject, grants!, issuedType);
-        if (scopeRefusal is not null)
+        var scopes = Scopes(request, policy!, grants!);
+        if (scopes.Count == 0 && issuedType != ExchangeTokenTypes.IdToken)
         {
-            return (null, scopeRefusal);
+            return (null, new(Errors.InvalidScope, "scope", "None of the requested scopes is granted to this subject."));
         }
 
         var lifetime = Lifetime(client, policy!, subject, issuedType);
@@ -111,6 +116,9 @@ public sealed class IssueExchangedTokens(
             return (null, new(Errors.InvalidRequest, "subject_token.expired", "The subject token has expired."));
         }
 
+        user ??= await identities.ResolveAsync(subject.Identity!, cancellationToken);
+        record.UserId = user.Id;
+        record.OrganizationId = user.OrganizationId;
         record.Audience = string.Join(' ', audiences!);
         record.Scopes = string.Join(' ', scopes);
         return (Principal(user, subject, actor, grants!, scopes, audiences!, issuedType, lifetime), null);
@@ -170,12 +178,15 @@ public sealed class IssueExchangedTokens(
 
     private static bool SameIssuer(string? a, string b) => string.Equals(a?.TrimEnd('/'), b.TrimEnd('/'), StringComparison.Ordinal);
 
-    private async Task<(UserRecord? User, SessionGrants? Grants, Refusal? Refusal)> ResolveUserAsync(ExchangePolicyOptions policy, ExchangeParty subject, CancellationToken cancellationToken)
+    /// <summary>
+    /// The subject's user and what the rules grant it. A foreign subject no user is linked to yet yields no user
+    /// and no refusal when the policy creates users just in time: the caller creates it once everything else holds.
+    /// </summary>
+    private async Task<(UserRecord? User, SessionGrants? Grants, Refusal? Refusal)> FindUserAsync(ExchangePolicyOptions policy, ExchangeParty subject, CancellationToken cancellationToken)
     {
-        UserRecord? user = null;
-        var grants = SessionGrants.None;
         if (subject.UserId is { } userId)
         {
+            var grants = SessionGrants.None;
             if (subject.SessionId is { } sessionId)
             {
                 var session = await sessions.FindActiveByIdAsync(sessionId, cancellationToken);
@@ -187,52 +198,49 @@ public sealed class IssueExchangedTokens(
                 grants = SessionGrants.FromJson(session.Grants);
             }
 
-            user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
-        }
-        else if (subject.Identity is { } identity)
-        {
-            user = await identities.FindAsync(identity, cancellationToken);
-            if (user is null && !policy.JustInTimeUsers)
-            {
-                return (null, null, new(Errors.InvalidGrant, "unknown_subject", "No user is linked to this subject, and this exchange does not create users."));
-            }
-
-            user ??= await identities.ResolveAsync(identity, cancellationToken);
-            var rules = connections.FindOrganization(identity.OrganizationId)?.Rules.AsEnumerable() ?? [];
-            if (exchange.IssuerOptions(subject.Source) is { } issuer)
-            {
-                rules = rules.Concat(issuer.Rules);
-            }
-
-            grants = MappingRules.Evaluate(rules, identity.Claims, identity.MappedClaims);
+            var own = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
+            return own is null ? (null, null, new(Errors.InvalidGrant, "unknown_subject", "The subject token does not name a user."))
+                : own.DisabledAt is not null ? (null, null, new(Errors.InvalidGrant, "user_disabled", "The user is disabled."))
+                : (own, grants, null);
         }
 
-        if (user is null)
+        if (subject.Identity is not { } identity)
         {
             return (null, null, new(Errors.InvalidGrant, "unknown_subject", "The subject token does not name a user."));
         }
 
-        return user.DisabledAt is null ? (user, grants, null) : (null, null, new(Errors.InvalidGrant, "user_disabled", "The user is disabled."));
-    }
-
-    private (IReadOnlyList<string> Scopes, Refusal? Refusal) Scopes(OpenIddictRequest request, ExchangePolicyOptions policy, ExchangeParty subject, SessionGrants grants, string issuedType)
-    {
-        var requested = request.GetScopes();
-        var beyond = requested.FirstOrDefault(s => !policy.Scopes.Contains(s, StringComparer.Ordinal));
-        if (beyond is not null)
+        var user = await identities.FindAsync(identity, cancellationToken);
+        if (user is null && !policy.JustInTimeUsers)
         {
-            return ([], new(Errors.InvalidScope, "scope", $"The scope '{(beyond.Length > 100 ? beyond[..100] : beyond)}' is beyond what this exchange may grant."));
+            return (null, null, new(Errors.InvalidGrant, "unknown_subject", "No user is linked to this subject, and this exchange does not create users."));
         }
 
-        // A scope that a mapping rule grants anywhere is issued only when a rule granted it to this subject.
+        if (user?.DisabledAt is not null)
+        {
+            return (null, null, new(Errors.InvalidGrant, "user_disabled", "The user is disabled."));
+        }
+
+        var rules = connections.FindOrganization(identity.OrganizationId)?.Rules.AsEnumerable() ?? [];
+        if (exchange.IssuerOptions(subject.Source) is { } issuer)
+        {
+            rules = rules.Concat(issuer.Rules);
+        }
+
+        return (user, MappingRules.Evaluate(rules, identity.Claims, identity.MappedClaims), null);
+    }
+
+    /// <summary>
+    /// The requested scopes (all of the policy's when none are requested), less those a mapping rule grants
+    /// somewhere but did not grant to this subject.
+    /// </summary>
+    private IReadOnlyList<string> Scopes(OpenIddictRequest request, ExchangePolicyOptions policy, SessionGrants grants)
+    {
+        var requested = request.GetScopes();
         var restricted = connections.RuleGrantedScopes().Concat(exchange.RuleGrantedScopes()).ToHashSet(StringComparer.Ordinal);
-        var scopes = (requested.IsDefaultOrEmpty ? policy.Scopes : [.. requested])
+        return (requested.IsDefaultOrEmpty ? policy.Scopes : [.. requested])
             .Where(s => !restricted.Contains(s) || grants.Scopes.Contains(s, StringComparer.Ordinal))
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        return scopes.Count == 0 && issuedType != ExchangeTokenTypes.IdToken
-            ? ([], new(Errors.InvalidScope, "scope", "None of the requested scopes is granted to this subject."))
-            : (scopes, null);
     }
 
     private TimeSpan Lifetime(ClientOptions client, ExchangePolicyOptions policy, ExchangeParty subject, string issuedType)

@@ -151,7 +151,7 @@ public sealed class ExchangeArrangement : IAsyncDisposable
         Portal.Sign(kid, PortalClaims(user, change));
 
     /// <summary>A token-exchange request; <paramref name="extra"/> adds or (with null) removes parameters.</summary>
-    public Task<OauthResponse> ExchangeAsync(string subjectToken, string subjectTokenType = JwtType, string client = Gateway, IDictionary<string, string?>? extra = null)
+    public Task<OauthResponse> ExchangeAsync(string subjectToken, string subjectTokenType = JwtType, string client = Gateway, Dictionary<string, string?>? extra = null)
     {
         var form = new Dictionary<string, string>
         {
