@@ -7,11 +7,11 @@ namespace Tessera.Exchange;
 /// <summary>
 /// Finds a trusted issuer's <c>jwks_uri</c> in its OpenID Connect discovery document when none is configured.
 /// The document must name the issuer exactly as configured (OpenID Connect Discovery §4.3); the answer is cached
-/// like the keys, and a failed fetch keeps the last good answer.
+/// like the keys, concurrent callers share one fetch, and a failed fetch keeps the last good answer.
 /// </summary>
 public sealed partial class IssuerDiscovery(IHttpClientFactory httpClients, TimeProvider time, ILogger<IssuerDiscovery> logger)
 {
-    private readonly ConcurrentDictionary<string, (Uri? JwksUri, DateTimeOffset Until)> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public async ValueTask<Uri?> JwksUriAsync(TrustedIssuer issuer, CancellationToken cancellationToken)
     {
@@ -20,23 +20,50 @@ public sealed partial class IssuerDiscovery(IHttpClientFactory httpClients, Time
             return issuer.JwksUri;
         }
 
-        var now = time.GetUtcNow();
-        _known.TryGetValue(issuer.Issuer, out var known);
-        if (known.JwksUri is not null && now < known.Until)
+        var entry = _entries.GetOrAdd(issuer.Issuer, _ => new Entry());
+        var known = entry.Known;
+        if (time.GetUtcNow() < known.Until)
         {
-            return known.JwksUri;
+            return known.JwksUri; // fresh, or failed recently and not to be asked again yet
         }
 
-        if (known.JwksUri is null && now < known.Until)
+        Task<Answer> task;
+        lock (entry)
         {
-            return null; // failed recently: do not hammer the issuer
+            // Concurrent callers share one fetch, as with the keys.
+            task = entry.InFlight ??= RefreshAsync(issuer, entry);
         }
 
-        var found = await FetchAsync(issuer, cancellationToken);
-        _known[issuer.Issuer] = found is not null
-            ? (found, now + issuer.Keys.DefaultCacheDuration)
-            : (known.JwksUri, now + issuer.Keys.RefreshInterval);
-        return found ?? known.JwksUri;
+        return (await task.WaitAsync(cancellationToken)).JwksUri;
+    }
+
+    private async Task<Answer> RefreshAsync(TrustedIssuer issuer, Entry entry)
+    {
+        await Task.Yield();
+        try
+        {
+            var found = await FetchAsync(issuer, CancellationToken.None);
+            var now = time.GetUtcNow();
+            entry.Known = found is not null
+                ? new Answer(found, now + issuer.Keys.DefaultCacheDuration)
+                : new Answer(entry.Known.JwksUri, now + issuer.Keys.RefreshInterval); // keep the last good answer
+            return entry.Known;
+        }
+        finally
+        {
+            lock (entry)
+            {
+                entry.InFlight = null;
+            }
+        }
+    }
+
+    private sealed record Answer(Uri? JwksUri, DateTimeOffset Until);
+
+    private sealed class Entry
+    {
+        public Answer Known { get; set; } = new(null, DateTimeOffset.MinValue);
+        public Task<Answer>? InFlight { get; set; }
     }
 
     private async Task<Uri?> FetchAsync(TrustedIssuer issuer, CancellationToken cancellationToken)

@@ -160,4 +160,29 @@ public sealed class ForeignTokenValidatorTests : IAsyncLifetime
         await _portal.DisposeAsync();
         await _other.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Without_a_configured_key_set_the_issuers_discovery_document_names_it_once_for_concurrent_callers()
+    {
+        var discovered = new TrustedIssuer("discovered", _other.BaseUrl, null, ["RS256"], [Audience], "sub");
+        var token = _other.Sign("other-1", Claims(c => c["iss"] = _other.BaseUrl));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => _validator.ValidateAsync(token, [discovered], default)));
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.Description));
+        Assert.Equal(1, _other.DiscoveryRequests);
+        Assert.Equal(1, _other.Requests);
+    }
+
+    [Fact]
+    public async Task An_issuer_whose_discovery_document_cannot_be_read_has_no_keys()
+    {
+        var impostor = new TrustedIssuer("impostor", _other.BaseUrl + "/tenant", null, ["RS256"], [Audience], "sub");
+        var token = _other.Sign("other-1", Claims(c => c["iss"] = _other.BaseUrl + "/tenant"));
+
+        var result = await _validator.ValidateAsync(token, [impostor], default);
+
+        Assert.Equal("unknown_key", result.Rule);
+        Assert.Equal(0, _other.Requests);
+    }
 }

@@ -15,6 +15,7 @@ public sealed class ForeignIssuer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly Dictionary<string, RSA> _keys = [];
     private int _requests;
+    private int _discoveryRequests;
 
     private ForeignIssuer(WebApplication app) => _app = app;
 
@@ -26,7 +27,11 @@ public sealed class ForeignIssuer : IAsyncDisposable
     public string? Extra { get; set; }
     public bool Down { get; set; }
     public int Requests => _requests;
+    public int DiscoveryRequests => _discoveryRequests;
     public Uri JwksUri { get; private set; } = null!;
+
+    /// <summary>Its loopback address, which is also the issuer its discovery document names.</summary>
+    public string BaseUrl { get; private set; } = "";
 
     public static async Task<ForeignIssuer> StartAsync(params string[] kids)
     {
@@ -35,12 +40,18 @@ public sealed class ForeignIssuer : IAsyncDisposable
         {
             issuer = new ForeignIssuer(app);
             app.MapGet("/jwks", issuer.Jwks);
+            app.MapGet("/.well-known/openid-configuration", () =>
+            {
+                Interlocked.Increment(ref issuer._discoveryRequests);
+                return Results.Json(new Dictionary<string, string> { ["issuer"] = issuer.BaseUrl, ["jwks_uri"] = issuer.JwksUri.AbsoluteUri });
+            });
         });
         foreach (var kid in kids)
         {
             issuer.Publish(kid);
         }
 
+        issuer.BaseUrl = baseUrl;
         issuer.JwksUri = new Uri(baseUrl + "/jwks");
         return issuer;
     }
