@@ -112,7 +112,7 @@ public sealed class ConfigurationValidationTests : IDisposable
         { "scope with a space", "\"write:orders\"", "\"write orders\"", "$.Tessera.Clients[1].Scopes[0]: is not a valid scope token" },
         { "wildcard audience", "\"https://orders.internal\"", "\"*\"", "$.Tessera.Clients[1].Audiences[0]: must be a non-empty identifier" },
         { "unknown signing algorithm", "\"Type\": \"public\",", "\"Type\": \"public\", \"SigningAlgorithm\": \"HS256\",", "$.Tessera.Clients[0].SigningAlgorithm: must be ES256 or RS256" },
-        { "token exchange before its time", "[\"client_credentials\"]", "[\"urn:ietf:params:oauth:grant-type:token-exchange\"]", "$.Tessera.Clients[1].GrantTypes[0]: token exchange is not available" },
+        { "public client with token exchange", "[\"authorization_code\", \"refresh_token\"]", "[\"authorization_code\", \"refresh_token\", \"urn:ietf:params:oauth:grant-type:token-exchange\"]", "$.Tessera.Clients[0].GrantTypes[2]: a public client cannot use urn:ietf:params:oauth:grant-type:token-exchange" },
         { "domain that is not one", "\"stmarys.example\"", "\"not a domain\"", "$.Tessera.Organizations[0].Domains[0]: is not a domain name" },
         { "connection over plain http", "\"https://idp.stmarys.example\"", "\"http://idp.stmarys.example\"", "$.Tessera.Organizations[0].Connections[0].Authority: must use https" },
         { "connection without upstream client id", "\"ClientId\": \"tessera\",", "", "$.Tessera.Organizations[0].Connections[0].ClientId: the client id registered at the upstream IdP is required" },
