@@ -22,13 +22,21 @@ public sealed class SamlExchangeTests : IAsyncLifetime
     {
         options.Clients.Add(new ClientOptions
         {
-            ClientId = ExchangeArrangement.Gateway, Type = "confidential", ClientSecret = ExchangeArrangement.Secret,
-            GrantTypes = [ExchangeArrangement.Exchange], Scopes = ["doctor_access", "read:orders"], Audiences = [TestConfiguration.OrdersAudience],
+            ClientId = ExchangeArrangement.Gateway,
+            Type = "confidential",
+            ClientSecret = ExchangeArrangement.Secret,
+            GrantTypes = [ExchangeArrangement.Exchange],
+            Scopes = ["doctor_access", "read:orders"],
+            Audiences = [TestConfiguration.OrdersAudience],
         });
         options.ExchangePolicies.Add(new ExchangePolicyOptions
         {
-            ClientId = ExchangeArrangement.Gateway, SubjectIssuers = [SamlSignIn.ConnectionId], Audiences = [TestConfiguration.OrdersAudience],
-            Scopes = ["doctor_access", "read:orders"], Impersonation = true, JustInTimeUsers = true,
+            ClientId = ExchangeArrangement.Gateway,
+            SubjectIssuers = [SamlSignIn.ConnectionId],
+            Audiences = [TestConfiguration.OrdersAudience],
+            Scopes = ["doctor_access", "read:orders"],
+            Impersonation = true,
+            JustInTimeUsers = true,
         });
     });
 

@@ -21,13 +21,21 @@ public sealed class ExchangeValidationTests
         });
         options.TrustedIssuers.Add(new TrustedIssuerOptions
         {
-            Id = "partner-portal", Issuer = "https://portal.partner.example", Organization = TestConfiguration.Organization,
-            Audiences = ["https://tessera.example"], SubjectClaim = "ext_user_id",
+            Id = "partner-portal",
+            Issuer = "https://portal.partner.example",
+            Organization = TestConfiguration.Organization,
+            Audiences = ["https://tessera.example"],
+            SubjectClaim = "ext_user_id",
         });
         options.ExchangePolicies.Add(new ExchangePolicyOptions
         {
-            ClientId = TestConfiguration.ServiceClient, SubjectIssuers = ["partner-portal"], Audiences = [TestConfiguration.OrdersAudience],
-            Scopes = ["write:orders"], MaxLifetime = TimeSpan.FromMinutes(15), Delegation = true, JustInTimeUsers = true,
+            ClientId = TestConfiguration.ServiceClient,
+            SubjectIssuers = ["partner-portal"],
+            Audiences = [TestConfiguration.OrdersAudience],
+            Scopes = ["write:orders"],
+            MaxLifetime = TimeSpan.FromMinutes(15),
+            Delegation = true,
+            JustInTimeUsers = true,
         });
         change(options);
         TesseraOptionsDefaults.Apply(options);
