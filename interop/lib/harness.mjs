@@ -1,7 +1,7 @@
 // The live environment of the interop suite: Tessera (`tessera serve`, built once per run unless TESSERA_DLL
-// names a built tessera.dll) brokering sign-in to a real oidc-provider and to an independent SAML IdP, on free
-// loopback ports, with a generated configuration and secrets in a temporary directory. Everything is stopped and
-// removed in stop().
+// names a built tessera.dll) brokering sign-in to a real oidc-provider and to an independent SAML IdP, and
+// exchanging the tokens of a second oidc-provider (a partner portal's STS), on free loopback ports, with a generated
+// configuration and secrets in a temporary directory. Everything is stopped and removed in stop().
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
 import { Browser } from './browser.mjs';
+import { PARTNER_RESOURCES, startPartnerSts } from './partner-sts.mjs';
 import { startSamlIdp } from './saml-idp.mjs';
 import { startUpstream } from './upstream.mjs';
 import { selfSignedRsa } from './x509.mjs';
@@ -29,6 +30,18 @@ export const SAML_CONNECTION = 'stmarys-saml';
 export const SAML_LOOSE_CONNECTION = 'stmarys-saml-loose';
 export const REPORTS_AUDIENCE = 'https://reports.example';
 export const ORDERS_AUDIENCE = 'https://orders.internal';
+/** The partner portal's STS as a trusted issuer of subject tokens, and the audience its tokens name for Tessera. */
+export const PARTNER_ISSUER = 'partner-portal';
+export const PARTNER_AUDIENCE = PARTNER_RESOURCES[0]; // https://tessera.example
+/** The claim of the portal's tokens that names the portal user; Tessera keys its users by it. */
+export const PARTNER_SUBJECT_CLAIM = 'ext_user_id';
+/** The partner's gateway: a client of Tessera that exchanges portal tokens for tokens to orders.internal. */
+export const GATEWAY = 'partner-gateway';
+/**
+ * How often an unknown kid may make Tessera fetch the portal's keys again (Keys.RefreshInterval, 30 s by default):
+ * shorter here so that area 11 can rotate the portal's key and wait out the interval without doubling the run.
+ */
+export const PARTNER_KEY_REFRESH_SECONDS = 10;
 /** Everything the two applications may ask for (doctor_access only reaches users the St Mary's rule grants it). */
 export const USER_SCOPE = 'openid profile email offline_access read:reports doctor_access';
 /** Each area finishes well within this on a 2-core machine; a hung request fails the area instead of the run. */
@@ -67,7 +80,7 @@ async function launch() {
 
   try {
     const dll = process.env.TESSERA_DLL ?? await build(join(dir, 'build'));
-    const [tesseraPort, upstreamPort, samlIdpPort] = await freePorts(3);
+    const [tesseraPort, upstreamPort, samlIdpPort, partnerPort] = await freePorts(4);
     const tesseraUrl = `http://127.0.0.1:${tesseraPort}`;
     const upstreamSecret = generatedSecret();
 
@@ -77,6 +90,10 @@ async function launch() {
       redirectUri: `${tesseraUrl}/oidc/${CONNECTION}/callback`,
     });
     cleanups.push(() => upstream.close());
+
+    // Tessera reads the portal's discovery document and keys on the first exchange, so it may start before Tessera.
+    const partner = await startPartnerSts({ port: partnerPort, clientSecret: generatedSecret() });
+    cleanups.push(() => partner.close());
 
     // The IdP reads Tessera's SP metadata when the first AuthnRequest arrives, so it may start before Tessera.
     const samlIdp = await startSamlIdp({
@@ -99,15 +116,17 @@ async function launch() {
     const services = {
       orders: { id: 'orders-service', secret: generatedSecret() },
       reports: { id: 'reports-api', secret: generatedSecret() },
+      gateway: { id: GATEWAY, secret: generatedSecret() },
     };
 
     const configFile = join(dir, 'tessera.json');
-    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, samlIdp, spKeys, dir, app, services }), null, 2));
+    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, app, services }), null, 2));
     const secretsEnv = {
       TESSERA_KEK: randomBytes(32).toString('base64'),
       APP_TWO_SECRET: app.two.secret,
       ORDERS_SECRET: services.orders.secret,
       REPORTS_API_SECRET: services.reports.secret,
+      PARTNER_GATEWAY_SECRET: services.gateway.secret,
       UPSTREAM_SECRET: upstreamSecret,
       STMARYS_SAML_KEY: spKeys[SAML_CONNECTION].privateKeyPem,
       STMARYS_SAML_LOOSE_KEY: spKeys[SAML_LOOSE_CONNECTION].privateKeyPem,
@@ -122,6 +141,7 @@ async function launch() {
       tesseraUrl,
       upstream,
       samlIdp,
+      partner,
       /** Tessera as a SAML SP, per connection: entity id, ACS and metadata URLs, and the certificate it publishes. */
       saml: Object.fromEntries(Object.entries(spKeys).map(([id, key]) => [id, {
         entityId: `${tesseraUrl}/saml/${id}`,
@@ -157,7 +177,7 @@ async function launch() {
 /** app-one is public (PKCE, client_id only); the others authenticate with client_secret_basic. */
 function clientAuthentication(id, app, services) {
   if (id === app.one.id) return client.None();
-  const secrets = { [app.two.id]: app.two.secret, [services.orders.id]: services.orders.secret, [services.reports.id]: services.reports.secret };
+  const secrets = Object.fromEntries([app.two, ...Object.values(services)].map(({ id, secret }) => [id, secret]));
   if (!secrets[id]) throw new Error(`no client ${id} is configured`);
   return client.ClientSecretBasic(secrets[id]);
 }
@@ -176,7 +196,7 @@ function recordingFetch(config, issued) {
   };
 }
 
-function configuration({ tesseraUrl, upstream, samlIdp, spKeys, dir, app, services }) {
+function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, app, services }) {
   const userScopes = USER_SCOPE.split(' ');
   return {
     Tessera: {
@@ -202,7 +222,24 @@ function configuration({ tesseraUrl, upstream, samlIdp, spKeys, dir, app, servic
           ClientId: services.reports.id, Type: 'confidential', ClientSecret: 'env:REPORTS_API_SECRET',
           GrantTypes: ['client_credentials'], Scopes: ['read:reports'], Audiences: [REPORTS_AUDIENCE],
         },
+        {
+          // client_credentials too: its own access token is the actor token when it exchanges as a delegate.
+          ClientId: services.gateway.id, Type: 'confidential', ClientSecret: 'env:PARTNER_GATEWAY_SECRET',
+          GrantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange', 'client_credentials'],
+          Scopes: ['write:orders', 'read:orders'], Audiences: [ORDERS_AUDIENCE],
+        },
       ],
+      // No JwksUri: Tessera finds the portal's keys through its discovery document.
+      TrustedIssuers: [{
+        Id: PARTNER_ISSUER, Issuer: partner.issuer, Organization: ORGANIZATION,
+        Audiences: [PARTNER_AUDIENCE], SubjectClaim: PARTNER_SUBJECT_CLAIM,
+        Keys: { RefreshInterval: `00:00:${String(PARTNER_KEY_REFRESH_SECONDS).padStart(2, '0')}` },
+      }],
+      ExchangePolicies: [{
+        ClientId: services.gateway.id, SubjectIssuers: [PARTNER_ISSUER, 'tessera'], ActorIssuers: ['tessera'],
+        Audiences: [ORDERS_AUDIENCE], Scopes: ['write:orders', 'read:orders'], MaxLifetime: '00:15:00',
+        Delegation: true, Impersonation: true, JustInTimeUsers: true,
+      }],
       Organizations: [{
         Id: ORGANIZATION, DisplayName: "St Mary's", Domains: ['stmarys.example'],
         Connections: [

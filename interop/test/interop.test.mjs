@@ -1,5 +1,6 @@
-// The interop suite: one live `tessera serve` (with one oidc-provider upstream and one SAML IdP) for all areas, so that
-// area 9 can verify every access token the others obtained. Each area is one file in ../areas/.
+// The interop suite: one live `tessera serve` (with one oidc-provider upstream, one SAML IdP, and a second oidc-provider
+// as a partner portal's STS) for all areas, so that area 9 can verify every access token the others obtained. Each
+// area is one file in ../areas/.
 import { after, before, describe } from 'node:test';
 import discovery from '../areas/01-discovery.mjs';
 import clientCredentials from '../areas/02-client-credentials.mjs';
@@ -11,6 +12,7 @@ import revocation from '../areas/07-revocation.mjs';
 import endSession from '../areas/08-end-session.mjs';
 import accessTokens from '../areas/09-access-tokens.mjs';
 import saml from '../areas/10-saml.mjs';
+import tokenExchange from '../areas/11-token-exchange.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -28,4 +30,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   endSession();
   accessTokens();
   saml();
+  tokenExchange();
 });
