@@ -15,223 +15,44 @@
 #                          ranks processes within one session, so the script moves itself into a session of its
 #                          own and sets that session's nice.
 set -euo pipefail
-
-if [[ $EUID -eq 0 ]]; then BENCH_NICE=${BENCH_NICE:--10}; else BENCH_NICE=${BENCH_NICE:-0}; fi
-export BENCH_NICE
-if [[ $BENCH_NICE != 0 && -z ${BENCH_SESSION:-} && $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null) == 1 ]]; then
-  BENCH_SESSION=1 setsid bash "${BASH_SOURCE[0]}" "$@" &
-  child=$!
-  trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 130' INT TERM
-  wait "$child"
-  exit $?
-fi
-[[ $BENCH_NICE == 0 || ! -w /proc/self/autogroup ]] || echo "$BENCH_NICE" >/proc/self/autogroup
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$HERE")
-RUNS=${RUNS:-3}
-WARMUP=${WARMUP:-30}
-DURATION=${DURATION:-20}
-CONNECTIONS=${CONNECTIONS:-32}
-THREADS=${THREADS:-2}
-TESSERA_PORT=${TESSERA_PORT:-5090}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PEER_PORT=${PEER_PORT:-5091}
 
-OUT="$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)"
-TMP=$(mktemp -d /tmp/tessera-bench.XXXXXX)
-mkdir -p "$OUT"
-started=$SECONDS
-
-say() { printf '[%3ds] %s\n' $((SECONDS - started)) "$*"; }
-die() { say "error: $*" >&2; exit 1; }
-
-declare -A PID=([tessera]="" [oidc-provider]="") URL=()
-stop_servers() {
-  local name pid
-  for name in tessera oidc-provider; do
-    pid=${PID[$name]:-}
-    [[ -n $pid ]] || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    PID[$name]=""
-  done
-}
-cleanup() { stop_servers; rm -rf "$TMP"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# --- prerequisites ----------------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-  [[ $EUID -eq 0 ]] || die "wrk is missing: apt-get install wrk"
-  say "installing wrk (Debian package)"
-  (apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }) >"$OUT/apt.log" 2>&1
-fi
-for tool in node npm dotnet curl; do command -v "$tool" >/dev/null || die "$tool is missing"; done
-for port in "$TESSERA_PORT" "$PEER_PORT"; do
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then die "port $port is already in use"; fi
-done
-
-say "npm ci (oidc-provider, jose)"
-(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.log" 2>&1 || die "npm ci failed, see $OUT/npm.log"
-
-SRC="$ROOT"
-REVISION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
-if [[ -n ${TESSERA_REF:-} ]]; then
-  mkdir -p "$TMP/src"
-  git -C "$ROOT" archive "$TESSERA_REF" | tar -x -C "$TMP/src"
-  SRC="$TMP/src"
-  REVISION=$(git -C "$ROOT" rev-parse --short "$TESSERA_REF")
-fi
-say "dotnet publish -c Release ($REVISION)"
-PUB="$TMP/tessera"
-for attempt in 1 2 3; do
-  # A concurrent build of the same project can hold a file lock; try again shortly.
-  if dotnet publish "$SRC/src/Tessera" -c Release -o "$PUB" --nologo >"$OUT/publish.log" 2>&1; then break; fi
-  [[ $attempt -lt 3 ]] || die "dotnet publish failed 3 times, see $OUT/publish.log"
-  say "publish failed (attempt $attempt), retrying in 15 s"; sleep 15
-done
-
-export TESSERA_KEK BENCH_SECRET
-TESSERA_KEK=$(dotnet "$PUB/tessera.dll" secret new --kind kek)
-BENCH_SECRET=$(dotnet "$PUB/tessera.dll" secret new)
-AUTH="Basic $(printf 'bench-client:%s' "$BENCH_SECRET" | base64 -w0)"
-sed -e "s|\${TESSERA_PORT}|$TESSERA_PORT|g" -e "s|\${BENCH_TMP}|$TMP|g" "$HERE/tessera.template.json" >"$TMP/tessera.json"
+prerequisites "$TESSERA_PORT" "$PEER_PORT"
+publish_tessera
+configure_tessera "$HERE/tessera.template.json"
 
 # --- servers --------------------------------------------------------------------------------------------------
 # Both servers are started once and stay up; only one is under load at a time.
-URL[tessera]="http://127.0.0.1:$TESSERA_PORT"
-URL[oidc-provider]="http://127.0.0.1:$PEER_PORT"
-
-wait_ready() { # name url
-  for _ in $(seq 1 600); do
-    curl -sf -o /dev/null --max-time 1 "$2" && return 0
-    kill -0 "${PID[$1]}" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
 start_servers() {
-  # Tessera: Production environment and default logging, as deployed.
-  (cd "$TMP" && exec nice -n "$BENCH_NICE" dotnet "$PUB/tessera.dll" serve --config "$TMP/tessera.json" \
-    --urls "${URL[tessera]}") >"$OUT/tessera.log" 2>&1 &
-  PID[tessera]=$!
-  wait_ready tessera "${URL[tessera]}/healthz" || die "Tessera did not start, see $OUT/tessera.log"
+  start_tessera
   # oidc-provider: one Node process (its default), NODE_ENV=production.
+  URL[oidc-provider]="http://127.0.0.1:$PEER_PORT"
   (cd "$HERE" && NODE_ENV=production exec nice -n "$BENCH_NICE" node oidc-provider-server.mjs 127.0.0.1 "$PEER_PORT") \
     >"$OUT/oidc-provider.log" 2>&1 &
   PID[oidc-provider]=$!
   wait_ready oidc-provider "${URL[oidc-provider]}/.well-known/openid-configuration" || die "oidc-provider did not start, see $OUT/oidc-provider.log"
 }
 
-# --- CPU accounting (clock ticks from /proc) -------------------------------------------------------------------
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime + stime, all threads
-machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # user nice system irq softirq steal
-HZ=$(getconf CLK_TCK)
-
-# Waits (at most 15 s) until the server that was just loaded is idle (under 5% of a core for half a second), so
-# work it deferred (GC, background writes, JIT) does not run during the other server's measurement.
-settle() { # name
-  local pid=${PID[$1]} a b
-  for _ in $(seq 1 30); do
-    a=$(proc_ticks "$pid"); sleep 0.5; b=$(proc_ticks "$pid")
-    (( (b - a) * 100 / HZ * 2 < 5 )) && return 0
-  done
-  say "warning: $1 still busy 15 s after its run"
-}
-
-# Waits (at most 10 s) until the machine as a whole is quiet (under 15% of a core for half a second): other work
-# on a shared machine skews a run, so start runs in a lull. The CPU other column shows what happened during it.
-wait_quiet() {
-  local a b
-  for _ in $(seq 1 20); do
-    a=$(machine_busy_ticks); sleep 0.5; b=$(machine_busy_ticks)
-    (( (b - a) * 100 / HZ * 2 < 15 )) && return 0
-  done
-}
-
-# Loads server $1 for $2 seconds; sets RESULT (the BENCH_RESULT line) and CPU figures in % of one core.
-run_wrk() { # name seconds label
-  local pid=${PID[$1]} s0 m0 s1 m1 t0 t1
-  wait_quiet
-  s0=$(proc_ticks "$pid"); m0=$(machine_busy_ticks); t0=$(date +%s.%N)
-  local TIMEFORMAT='%U %S'
-  { time BENCH_AUTH="$AUTH" nice -n "$BENCH_NICE" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${2}s" --latency --timeout 10s \
-      -s "$HERE/wrk.lua" "${URL[$1]}/token" >"$OUT/$3.wrk.txt"; } 2>"$OUT/$3.time.txt"
-  t1=$(date +%s.%N); s1=$(proc_ticks "$pid"); m1=$(machine_busy_ticks)
-  RESULT=$(grep '^BENCH_RESULT' "$OUT/$3.wrk.txt") || die "wrk printed no result, see $OUT/$3.wrk.txt"
-  read -r CPU_SERVER CPU_WRK CPU_OTHER < <(awk -v s="$((s1 - s0))" -v m="$((m1 - m0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" \
-    -v w="$(tail -n 1 "$OUT/$3.time.txt")" 'BEGIN { split(w, a, " "); wall = t1 - t0;
-      srv = s / hz / wall * 100; gen = (a[1] + a[2]) / wall * 100; all = m / hz / wall * 100;
-      other = all - srv - gen; if (other < 0) other = 0; printf "%.0f %.0f %.0f\n", srv, gen, other }')
-  settle "$1"
-}
-
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$RESULT"; }
-errors_of() { awk '{ n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(non2xx|connect|read|write|timeout)=/) { split($i, a, "="); n += a[2] } print n }' <<<"$RESULT"; }
-
 # --- runs -----------------------------------------------------------------------------------------------------
 say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 say "settings: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per server, then $RUNS x ${DURATION}s each, alternating, one server loaded at a time, nice $BENCH_NICE"
 start_servers
-FAILED=0
 for server in tessera oidc-provider; do
   check=$(node "$HERE/check-token.mjs" "${URL[$server]}" 2>&1) || die "token check failed: $check"
   say "$check"
 done
 for server in tessera oidc-provider; do
-  run_wrk "$server" "$WARMUP" "$server-warmup"
-  say "$server warm-up: $(printf '%.0f' "$(field rps)") req/s (discarded)"
-  if [[ $(errors_of) -ne 0 ]]; then say "$server warm-up had errors: $RESULT"; FAILED=1; fi
+  warm_up "$server" "$server"
 done
-
-ROWS=()
 for run in $(seq 1 "$RUNS"); do
   for server in tessera oidc-provider; do
-    run_wrk "$server" "$DURATION" "$server-$run"
-    errors=$(errors_of)
-    [[ $errors -eq 0 ]] || FAILED=1
-    rps=$(field rps)
-    ROWS+=("$run $server $rps $(field p50_us) $(field p99_us) $errors $CPU_SERVER $CPU_WRK $CPU_OTHER")
-    say "$server-$run: $(printf '%.0f' "$rps") req/s, errors $errors, CPU server ${CPU_SERVER}% wrk ${CPU_WRK}% other ${CPU_OTHER}%"
+    measure "$run" "$server" "$server"
   done
 done
 stop_servers
 
 # --- report ---------------------------------------------------------------------------------------------------
-printf '%s\n' "${ROWS[@]}" >"$OUT/runs.txt"
-REPORT=$(awk -v revision="$REVISION" -v settings="wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per server, ${DURATION}s per measured run" '
-  function median(list, n,   i, j, t, v) {
-    for (i = 1; i <= n; i++) v[i] = list[i]
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-  }
-  BEGIN {
-    printf "Tessera %s vs oidc-provider, client_credentials, ES256 at+jwt; %s\n\n", revision, settings
-    printf "| run | server | req/s | p50 ms | p99 ms | errors | CPU server | CPU wrk | CPU other |\n"
-    printf "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-  }
-  {
-    printf "| %s | %s | %.0f | %.1f | %.1f | %d | %d%% | %d%% | %d%% |\n", $1, $2, $3, $4 / 1000, $5 / 1000, $6, $7, $8, $9
-    if ($2 == "tessera") t[++nt] = $3; else p[++np] = $3
-    if ($9 > other) other = $9
-  }
-  END {
-    mt = median(t, nt); mp = median(p, np)
-    printf "\nmedian req/s: Tessera %.0f, oidc-provider %.0f\n", mt, mp
-    printf "ratio Tessera/oidc-provider: %.2fx\n", mt / mp
-    printf "(CPU in %% of one core; the machine has %d. \"other\" is CPU used by processes outside the benchmark", cores
-    printf "; highest %d%%.)\n", other
-  }' cores="$(nproc)" "$OUT/runs.txt")
-echo
-echo "$REPORT" | tee "$OUT/report.md"
-echo
-say "raw output in $OUT"
-
-RATIO=$(sed -n 's/^ratio Tessera\/oidc-provider: \([0-9.]*\)x$/\1/p' <<<"$REPORT")
-if [[ $FAILED -ne 0 ]]; then say "INVALID: at least one run had errors (non-2xx or socket errors)"; exit 1; fi
-if [[ -n ${MIN_RATIO:-} ]] && awk -v r="$RATIO" -v m="$MIN_RATIO" 'BEGIN { exit !(r < m) }'; then
-  say "ratio ${RATIO}x is below MIN_RATIO ${MIN_RATIO}x"; exit 3
-fi
+report "Tessera $REVISION vs oidc-provider, client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per server, ${DURATION}s per measured run" \
+  server Tessera tessera oidc-provider oidc-provider
+verdict
