@@ -25,6 +25,13 @@ public sealed class ExchangeDirectory(TesseraConfiguration configuration)
     /// <summary>Scopes some trusted issuer's rule grants: issued only to subjects a rule granted them to.</summary>
     public IReadOnlySet<string> RuleGrantedScopes() => Current.RuleScopes;
 
+    /// <summary>The trusted issuers any policy of the client accepts subject (or actor) tokens from.</summary>
+    public IReadOnlyList<TrustedIssuer> IssuersFor(string clientId, bool actor)
+    {
+        var snapshot = Current;
+        return snapshot.ClientIssuers.GetOrAdd((clientId, actor), key => Issuers(Sources(PoliciesOf(key.ClientId), key.Actor)));
+    }
+
     /// <summary>Every source any policy of the client accepts, for subjects or for actors.</summary>
     public static IReadOnlyCollection<string> Sources(IEnumerable<ExchangePolicyOptions> policies, bool actor) =>
         policies.SelectMany(p => actor ? ActorSources(p) : p.SubjectIssuers).ToHashSet(StringComparer.Ordinal);
@@ -58,5 +65,8 @@ public sealed class ExchangeDirectory(TesseraConfiguration configuration)
         IReadOnlyDictionary<string, TrustedIssuer> Issuers,
         IReadOnlyDictionary<string, TrustedIssuerOptions> IssuerOptions,
         IReadOnlyDictionary<string, IReadOnlyList<ExchangePolicyOptions>> Policies,
-        IReadOnlySet<string> RuleScopes);
+        IReadOnlySet<string> RuleScopes)
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<(string ClientId, bool Actor), IReadOnlyList<TrustedIssuer>> ClientIssuers { get; } = new();
+    }
 }

@@ -30,11 +30,13 @@ public sealed class ExchangeTokenVerifier(
     DatabaseSamlReplayCache replayCache,
     TesseraConfiguration configuration)
 {
-    public async Task<ExchangeTokenOutcome> VerifyAsync(string token, string tokenType, IReadOnlyCollection<string> sources, string name, CancellationToken cancellationToken)
+    /// <param name="actor">Whether the token is the actor token (policies may name other sources for actors).</param>
+    public async Task<ExchangeTokenOutcome> VerifyAsync(string token, string tokenType, string clientId, bool actor, CancellationToken cancellationToken)
     {
+        var name = actor ? "actor token" : "subject token";
         if (tokenType == ExchangeTokenTypes.Saml2)
         {
-            return await VerifySamlAsync(token, sources, name, cancellationToken);
+            return await VerifySamlAsync(token, ExchangeDirectory.Sources(exchange.PoliciesOf(clientId), actor), name, cancellationToken);
         }
 
         if (token.Length > ForeignTokenValidator.MaxTokenLength)
@@ -61,8 +63,7 @@ public sealed class ExchangeTokenVerifier(
                 : ExchangeTokenOutcome.Own;
         }
 
-        var allowed = exchange.Issuers(sources);
-        var result = await jwts.ValidateAsync(token, allowed, cancellationToken, name);
+        var result = await jwts.ValidateAsync(jwt, exchange.IssuersFor(clientId, actor), cancellationToken, name);
         if (!result.Succeeded)
         {
             if (result.Rule == "untrusted_issuer" && exchange.Issuers(exchange.AllIssuerIds).Any(i => i.Issuer == jwt.Issuer))
@@ -74,16 +75,19 @@ public sealed class ExchangeTokenVerifier(
         }
 
         var options = exchange.IssuerOptions(result.Issuer!.Id)!;
-        return new ExchangeTokenOutcome(false, Party(options, result.Token!, result.Subject!), null, null);
+        var readsClaims = options.ClaimMappings.Count > 0 || options.Rules.Count > 0 || connections.FindOrganization(options.Organization)?.Rules.Count > 0;
+        return new ExchangeTokenOutcome(false, Party(options, result.Token!, result.Subject!, readsClaims), null, null);
     }
 
     private bool IsTessera(string? issuer) =>
         issuer is not null && string.Equals(issuer.TrimEnd('/'), configuration.Current.Issuer, StringComparison.Ordinal);
 
-    private static ExchangeParty Party(TrustedIssuerOptions options, JsonWebToken jwt, string subject)
+    /// <param name="readsClaims">Whether a mapping or rule reads the token's claims; when none does, they are not copied out.</param>
+    private static ExchangeParty Party(TrustedIssuerOptions options, JsonWebToken jwt, string subject, bool readsClaims)
     {
-        var claims = jwt.Claims.GroupBy(c => c.Type, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Value).ToList(), StringComparer.Ordinal);
+        var claims = !readsClaims ? new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+            : jwt.Claims.GroupBy(c => c.Type, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Value).ToList(), StringComparer.Ordinal);
         var mapped = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var mapping in options.ClaimMappings)
         {

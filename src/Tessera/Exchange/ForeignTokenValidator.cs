@@ -35,12 +35,12 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, IssuerDiscovery d
     private static readonly string[] KeyReferenceHeaders = ["jku", "x5u", "jwk", "x5c"];
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
-    /// <param name="name">What the token is to the caller ($"subject token", "actor token"), for the descriptions.</param>
-    public async Task<ForeignTokenResult> ValidateAsync(string token, IReadOnlyList<TrustedIssuer> trusted, CancellationToken cancellationToken, string name = $"subject token")
+    /// <param name="name">What the token is to the caller ("subject token", "actor token"), for the descriptions.</param>
+    public Task<ForeignTokenResult> ValidateAsync(string token, IReadOnlyList<TrustedIssuer> trusted, CancellationToken cancellationToken, string name = "subject token")
     {
         if (token.Length > MaxTokenLength)
         {
-            return ForeignTokenResult.Fail("oversized", $"The {name} is larger than allowed.");
+            return Task.FromResult(ForeignTokenResult.Fail("oversized", $"The {name} is larger than allowed."));
         }
 
         JsonWebToken jwt;
@@ -50,9 +50,15 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, IssuerDiscovery d
         }
         catch (ArgumentException)
         {
-            return ForeignTokenResult.Fail("malformed", $"The {name} is not a well-formed JWT.");
+            return Task.FromResult(ForeignTokenResult.Fail("malformed", $"The {name} is not a well-formed JWT."));
         }
 
+        return ValidateAsync(jwt, trusted, cancellationToken, name);
+    }
+
+    /// <summary>The same checks on a token the caller already parsed (and checked for size).</summary>
+    public async Task<ForeignTokenResult> ValidateAsync(JsonWebToken jwt, IReadOnlyList<TrustedIssuer> trusted, CancellationToken cancellationToken, string name = "subject token")
+    {
         if (string.IsNullOrEmpty(jwt.Alg) || jwt.Alg == "none" || string.IsNullOrEmpty(jwt.EncodedSignature))
         {
             return ForeignTokenResult.Fail("algorithm", $"The {name} is not signed.");
@@ -83,18 +89,7 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, IssuerDiscovery d
 
         var jwksUri = await discovery.JwksUriAsync(issuer, cancellationToken);
         var signingKeys = jwksUri is null ? [] : await keys.GetKeysAsync(issuer.Id, jwksUri, issuer.Keys, jwt.Kid, cancellationToken);
-        var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
-        {
-            ValidIssuer = issuer.Issuer,
-            ValidAudiences = issuer.Audiences,
-            ValidAlgorithms = issuer.Algorithms,
-            IssuerSigningKeys = signingKeys,
-            TryAllIssuerSigningKeys = false,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ClockSkew = issuer.ClockSkew,
-            LifetimeValidator = (notBefore, expires, _, parameters) => TokenLifetime.Holds(time.GetUtcNow(), notBefore, expires, parameters.ClockSkew),
-        });
+        var result = await Handler.ValidateTokenAsync(jwt, Parameters(issuer, signingKeys));
         if (!result.IsValid)
         {
             return result.Exception switch
@@ -116,6 +111,37 @@ public sealed class ForeignTokenValidator(IssuerKeyCache keys, IssuerDiscovery d
 
         return new ForeignTokenResult(issuer, jwt, subject, null, null);
     }
+
+    /// <summary>
+    /// The validation parameters of one issuer with one fetched key set, made once and shared (they are only read):
+    /// a new key set, or a new configuration of the issuer, makes new ones.
+    /// </summary>
+    private TokenValidationParameters Parameters(TrustedIssuer issuer, IReadOnlyList<JsonWebKey> signingKeys)
+    {
+        if (_parameters.TryGetValue(signingKeys, out var cached) && ReferenceEquals(cached.Issuer, issuer))
+        {
+            return cached.Parameters;
+        }
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer.Issuer,
+            ValidAudiences = issuer.Audiences,
+            ValidAlgorithms = issuer.Algorithms,
+            IssuerSigningKeys = signingKeys,
+            TryAllIssuerSigningKeys = false,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = issuer.ClockSkew,
+            LifetimeValidator = (notBefore, expires, _, p) => TokenLifetime.Holds(time.GetUtcNow(), notBefore, expires, p.ClockSkew),
+        };
+        _parameters.AddOrUpdate(signingKeys, new CachedParameters(issuer, parameters));
+        return parameters;
+    }
+
+    private sealed record CachedParameters(TrustedIssuer Issuer, TokenValidationParameters Parameters);
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<JsonWebKey>, CachedParameters> _parameters = [];
 
     private static string Short(string value) => value.Length > 20 ? value[..20] : value;
 }

@@ -42,7 +42,7 @@ public sealed class VerifyForeignExchangeTokens(ExchangeTokenVerifier verifier, 
 
         if (context.ValidateSubjectToken && !string.IsNullOrEmpty(context.SubjectToken))
         {
-            var outcome = await verifier.VerifyAsync(context.SubjectToken, context.SubjectTokenType!, ExchangeDirectory.Sources(policies, actor: false), "subject token", context.CancellationToken);
+            var outcome = await verifier.VerifyAsync(context.SubjectToken, context.SubjectTokenType!, context.ClientId!, actor: false, context.CancellationToken);
             if (!Apply(context, record, outcome, "subject_token"))
             {
                 return;
@@ -58,7 +58,7 @@ public sealed class VerifyForeignExchangeTokens(ExchangeTokenVerifier verifier, 
 
         if (context.ValidateActorToken && !string.IsNullOrEmpty(context.ActorToken))
         {
-            var outcome = await verifier.VerifyAsync(context.ActorToken, context.ActorTokenType!, ExchangeDirectory.Sources(policies, actor: true), "actor token", context.CancellationToken);
+            var outcome = await verifier.VerifyAsync(context.ActorToken, context.ActorTokenType!, context.ClientId!, actor: true, context.CancellationToken);
             if (!Apply(context, record, outcome, "actor_token") || outcome.Party is not { } actor)
             {
                 return;

@@ -10,13 +10,48 @@ namespace Tessera.Identity;
 /// </summary>
 public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time)
 {
-    /// <summary>The user an upstream identity is already linked to, without creating or updating anything.</summary>
-    public Task<UserRecord?> FindAsync(UpstreamIdentity identity, CancellationToken cancellationToken) =>
-        db.ExternalIdentities
-            .Where(l => l.OrganizationId == identity.OrganizationId && l.ConnectionId == identity.ConnectionId && l.Subject == identity.Subject)
-            .Join(db.Users, l => l.UserId, u => u.Id, (_, u) => u)
-            .AsNoTracking()
-            .FirstOrDefaultAsync(cancellationToken);
+    // Token exchange looks a link up on every request: plain SQL (valid on SQLite and PostgreSQL; names as in the
+    // model of TesseraDbContext) on a lookup connection, without EF's query pipeline, which cost more than the read.
+    private const string LinkedUserSql = """
+        SELECT u."Id", u."OrganizationId", u."DisabledAt"
+        FROM external_identities AS l JOIN users AS u ON u."Id" = l."UserId"
+        WHERE l."OrganizationId" = @organization AND l."ConnectionId" = @connection AND l."Subject" = @subject
+        LIMIT 1
+        """;
+
+    /// <summary>
+    /// The user an upstream identity is already linked to (its id, organization and whether it is disabled), without
+    /// creating or updating anything.
+    /// </summary>
+    public async Task<UserRecord?> FindAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
+    {
+        await using var lookup = await LookupConnection.OpenAsync(db, cancellationToken);
+        await using var command = lookup.Connection.CreateCommand();
+        command.CommandText = LinkedUserSql;
+        Parameter(command, "@organization", identity.OrganizationId);
+        Parameter(command, "@connection", identity.ConnectionId);
+        Parameter(command, "@subject", identity.Subject);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new UserRecord
+        {
+            Id = reader.GetGuid(0),
+            OrganizationId = reader.GetString(1),
+            DisabledAt = await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetDateTime(2),
+        };
+    }
+
+    private static void Parameter(System.Data.Common.DbCommand command, string name, string value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
 
     public async Task<UserRecord> ResolveAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
     {

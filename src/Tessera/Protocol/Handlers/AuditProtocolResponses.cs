@@ -67,7 +67,7 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
             UserId = record?.UserId?.ToString(),
             OrganizationId = record?.OrganizationId,
             Reason = failed ? Bounded($"{record?.Rule ?? context.Response.Error}: {context.Response.ErrorDescription}") : null,
-            Detail = new Dictionary<string, string?>
+            Detail = WithoutEmpty(new Dictionary<string, string?>
             {
                 ["grant_type"] = "token_exchange",
                 ["subject_issuer"] = Bounded(record?.Subject?.Source),
@@ -80,8 +80,22 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
                 ["requested_token_type"] = Bounded(request.RequestedTokenType),
                 ["rule"] = Bounded(record?.Rule),
                 ["error"] = Bounded(context.Response.Error),
-            },
+            }),
         });
+    }
+
+    /// <summary>Only what applies to this exchange (no actor, no rule on success), so rows stay small.</summary>
+    private static Dictionary<string, string?> WithoutEmpty(Dictionary<string, string?> detail)
+    {
+        foreach (var (name, value) in detail)
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                detail.Remove(name);
+            }
+        }
+
+        return detail;
     }
 
     public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
