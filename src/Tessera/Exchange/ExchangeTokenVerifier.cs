@@ -26,8 +26,7 @@ public sealed class ExchangeTokenVerifier(
     ConnectionDirectory connections,
     SamlIdentityProviders samlProviders,
     SamlResponseValidator saml,
-    SamlConnector samlConnector,
-    DatabaseSamlReplayCache replayCache,
+    IServiceProvider services,
     TesseraConfiguration configuration)
 {
     /// <param name="actor">Whether the token is the actor token (policies may name other sources for actors).</param>
@@ -147,12 +146,14 @@ public sealed class ExchangeTokenVerifier(
             }
 
             var assertion = result.Assertion!;
+            // Resolved here, not injected: only SAML subjects need the request's database context and connector.
+            var replayCache = services.GetRequiredService<DatabaseSamlReplayCache>();
             if (!await replayCache.TryRecordAsync(assertion.Issuer, assertion.Id, assertion.NotOnOrAfter + trust.Policy.ClockSkew, cancellationToken))
             {
                 return ExchangeTokenOutcome.Refused(SamlRules.Replay, "This assertion was already used.");
             }
 
-            var identity = samlConnector.Identity(connection, assertion);
+            var identity = services.GetRequiredService<SamlConnector>().Identity(connection, assertion);
             if (!identity.Succeeded)
             {
                 return ExchangeTokenOutcome.Refused(identity.Error!, identity.Description!);

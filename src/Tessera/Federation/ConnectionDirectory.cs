@@ -44,6 +44,9 @@ public sealed class ConnectionDirectory(TesseraConfiguration configuration)
         organization.Connections.Select(c => new Connection(organization, c)).ToList();
 
     /// <summary>Every scope that some rule grants. Such scopes are issued only to users a rule grants them to.</summary>
-    public IReadOnlySet<string> RuleGrantedScopes() =>
-        configuration.Current.Organizations.SelectMany(o => o.Rules).SelectMany(r => r.Grant.Scopes).ToHashSet(StringComparer.Ordinal);
+    /// <summary>Scopes some organization's rule grants (read once per configuration version).</summary>
+    public IReadOnlySet<string> RuleGrantedScopes() => RuleScopes.GetValue(configuration.Current, options =>
+        options.Organizations.SelectMany(o => o.Rules).SelectMany(r => r.Grant.Scopes).ToHashSet(StringComparer.Ordinal));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TesseraOptions, IReadOnlySet<string>> RuleScopes = [];
 }

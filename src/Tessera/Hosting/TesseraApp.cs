@@ -43,6 +43,7 @@ public static class TesseraApp
         services.AddHostedService(provider => provider.GetRequiredService<ConfigurationWatcher>());
 
         services.AddScoped<IdentityResolver>();
+        services.AddSingleton<IdentityLinks>();
         services.AddScoped<SessionStore>();
         services.AddScoped<RevocationService>();
         services.AddSingleton<BrowserCookies>();

@@ -8,15 +8,21 @@ namespace Tessera.Identity;
 /// Maps an upstream identity to its internal user. The key is (organization, connection, upstream subject) and
 /// nothing else: email is stored as an attribute, so the same address in two organizations is two users.
 /// </summary>
-public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time)
+public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, IdentityLinks links)
 {
-    // Token exchange looks a link up on every request: plain SQL (valid on SQLite and PostgreSQL; names as in the
-    // model of TesseraDbContext) on a lookup connection, without EF's query pipeline, which cost more than the read.
+    // Token exchange finds a user on every request. A link never changes the user it points to, so which user is
+    // remembered (IdentityLinks); whether that user is disabled is read from the database every time, so that
+    // deprovisioning on any node takes effect at once. Plain SQL (valid on SQLite and PostgreSQL; names as in the
+    // model of TesseraDbContext) on a lookup connection: EF's query pipeline cost more than the read itself.
     private const string LinkedUserSql = """
         SELECT u."Id", u."OrganizationId", u."DisabledAt"
         FROM external_identities AS l JOIN users AS u ON u."Id" = l."UserId"
         WHERE l."OrganizationId" = @organization AND l."ConnectionId" = @connection AND l."Subject" = @subject
         LIMIT 1
+        """;
+
+    private const string UserStateSql = """
+        SELECT "DisabledAt" FROM users WHERE "Id" = @id
         """;
 
     /// <summary>
@@ -25,8 +31,19 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time)
     /// </summary>
     public async Task<UserRecord?> FindAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
     {
+        var key = (identity.OrganizationId, identity.ConnectionId, identity.Subject);
         await using var lookup = await LookupConnection.OpenAsync(db, cancellationToken);
         await using var command = lookup.Connection.CreateCommand();
+        if (links.Find(key) is { } userId)
+        {
+            command.CommandText = UserStateSql;
+            Parameter(command, "@id", db.Database.IsSqlite() ? userId.ToString().ToUpperInvariant() : userId);
+            await using var state = await command.ExecuteReaderAsync(cancellationToken);
+            return await state.ReadAsync(cancellationToken)
+                ? new UserRecord { Id = userId, OrganizationId = identity.OrganizationId, DisabledAt = state.IsDBNull(0) ? null : state.GetDateTime(0) }
+                : null;
+        }
+
         command.CommandText = LinkedUserSql;
         Parameter(command, "@organization", identity.OrganizationId);
         Parameter(command, "@connection", identity.ConnectionId);
@@ -37,15 +54,17 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time)
             return null;
         }
 
-        return new UserRecord
+        var user = new UserRecord
         {
             Id = reader.GetGuid(0),
             OrganizationId = reader.GetString(1),
-            DisabledAt = await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetDateTime(2),
+            DisabledAt = reader.IsDBNull(2) ? null : reader.GetDateTime(2),
         };
+        links.Remember(key, user.Id);
+        return user;
     }
 
-    private static void Parameter(System.Data.Common.DbCommand command, string name, string value)
+    private static void Parameter(System.Data.Common.DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
