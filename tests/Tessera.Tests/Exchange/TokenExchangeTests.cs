@@ -219,4 +219,16 @@ public sealed class TokenExchangeTests : IAsyncLifetime
 
         Assert.Contains(ExchangeArrangement.Exchange, discovery.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString()));
     }
+
+    [Fact]
+    public async Task An_issuer_linked_to_a_connection_maps_its_subjects_to_the_users_who_sign_in_through_it()
+    {
+        await using var linked = await ExchangeArrangement.StartAsync(options => options.TrustedIssuers[0].Connection = TestConfiguration.Connection);
+        var (_, tokens) = await linked.Host.SignInAsync(linked.Server.CreateBrowser());
+
+        var response = await linked.ExchangeAsync(linked.PortalToken(linked.Host.Idp.Person.Subject));
+
+        Assert.True(response.Status == 200, response.Json.ToString());
+        Assert.Equal(tokens.AccessToken.Subject, response.AccessToken.Subject);
+    }
 }
