@@ -5,7 +5,8 @@ namespace Tessera.Identity;
 /// <summary>
 /// Which user each upstream identity is linked to, as far as this process has seen. A link is created once and never
 /// points elsewhere afterwards, so remembering it is safe; anything that can change (a user being disabled) is not
-/// kept here. Bounded: past the limit the memory starts over, which only costs lookups.
+/// kept here, and a link whose user no longer exists is forgotten when next used. Bounded: past the limit the
+/// memory starts over, which only costs lookups.
 /// </summary>
 public sealed class IdentityLinks
 {
@@ -25,4 +26,6 @@ public sealed class IdentityLinks
 
         _links[key] = userId;
     }
+
+    public void Forget((string Organization, string Connection, string Subject) key) => _links.TryRemove(key, out _);
 }

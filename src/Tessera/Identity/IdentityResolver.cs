@@ -38,10 +38,17 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
         {
             command.CommandText = UserStateSql;
             Parameter(command, "@id", db.Database.IsSqlite() ? userId.ToString().ToUpperInvariant() : userId);
-            await using var state = await command.ExecuteReaderAsync(cancellationToken);
-            return await state.ReadAsync(cancellationToken)
-                ? new UserRecord { Id = userId, OrganizationId = identity.OrganizationId, DisabledAt = state.IsDBNull(0) ? null : state.GetDateTime(0) }
-                : null;
+            await using (var state = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await state.ReadAsync(cancellationToken))
+                {
+                    return new UserRecord { Id = userId, OrganizationId = identity.OrganizationId, DisabledAt = state.IsDBNull(0) ? null : state.GetDateTime(0) };
+                }
+            }
+
+            // The user is gone (and its links with it): forget the link and look it up afresh.
+            links.Forget(key);
+            command.Parameters.Clear();
         }
 
         command.CommandText = LinkedUserSql;

@@ -231,4 +231,24 @@ public sealed class TokenExchangeTests : IAsyncLifetime
         Assert.True(response.Status == 200, response.Json.ToString());
         Assert.Equal(tokens.AccessToken.Subject, response.AccessToken.Subject);
     }
+
+    [Fact]
+    public async Task A_remembered_link_whose_user_was_deleted_is_looked_up_afresh()
+    {
+        var first = await _x.ExchangeAsync(_x.PortalToken("removed"));
+        Assert.Equal(first.AccessToken.Subject, (await _x.ExchangeAsync(_x.PortalToken("removed"))).AccessToken.Subject);
+        await _x.Server.WithDbAsync(async db =>
+        {
+            db.ExternalIdentities.RemoveRange(db.ExternalIdentities.Where(l => l.Subject == "removed"));
+            db.Users.RemoveRange(db.Users.Where(u => u.Id == Guid.Parse(first.AccessToken.Subject)));
+            return await db.SaveChangesAsync();
+        });
+
+        var again = await _x.ExchangeAsync(_x.PortalToken("removed"));
+        var then = await _x.ExchangeAsync(_x.PortalToken("removed"));
+
+        Assert.True(again.Status == 200, again.Json.ToString());
+        Assert.NotEqual(first.AccessToken.Subject, again.AccessToken.Subject); // created anew, just in time
+        Assert.Equal(again.AccessToken.Subject, then.AccessToken.Subject);
+    }
 }
