@@ -10,7 +10,7 @@ public static class DemoConfiguration
 
     public static TesseraOptions Create(string issuer, string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
+        System.IO.Directory.CreateDirectory(dataDirectory);
         var options = new TesseraOptions
         {
             Issuer = issuer.TrimEnd('/'),

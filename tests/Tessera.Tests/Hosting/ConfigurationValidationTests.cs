@@ -9,9 +9,9 @@ public sealed class ConfigurationValidationTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "tessera-config-" + Guid.NewGuid().ToString("N"));
 
-    public ConfigurationValidationTests() => Directory.CreateDirectory(_directory);
+    public ConfigurationValidationTests() => System.IO.Directory.CreateDirectory(_directory);
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => System.IO.Directory.Delete(_directory, recursive: true);
 
     private static readonly string Kek = KeyEncryptionKey.Generate();
 

@@ -69,7 +69,7 @@ public sealed class DemoTests
         {
             await app.StopAsync();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(data, recursive: true);
+            System.IO.Directory.Delete(data, recursive: true);
         }
     }
 

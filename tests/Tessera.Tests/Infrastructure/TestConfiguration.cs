@@ -99,7 +99,7 @@ public static class ConfigurationFile
     public static string Write(TesseraOptions options, string? path = null)
     {
         path ??= Path.Combine(Path.GetTempPath(), "tessera-tests", Guid.NewGuid().ToString("N") + ".json");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["Tessera"] = options }, Json));
         return path;
     }

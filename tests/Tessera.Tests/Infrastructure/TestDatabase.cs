@@ -47,7 +47,7 @@ public sealed class TestDatabase : IAsyncDisposable
         }
 
         var directory = Path.Combine(Path.GetTempPath(), "tessera-tests");
-        Directory.CreateDirectory(directory);
+        System.IO.Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, Guid.NewGuid().ToString("N") + ".db");
         return new TestDatabase(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={path}" }, path, null, null);
     }
