@@ -51,14 +51,7 @@ public sealed class ExchangeDirectory(TesseraConfiguration configuration)
         new(options.Id, options.Issuer, options.JwksUri is null ? null : new Uri(options.JwksUri), options.AllowedAlgorithms, options.Audiences, options.SubjectClaim)
         {
             ClockSkew = options.ClockSkew,
-            Keys = new KeyCachePolicy
-            {
-                RefreshInterval = options.Keys.RefreshInterval,
-                StaleLifetime = options.Keys.StaleLifetime,
-                MinCacheDuration = options.Keys.MinCacheDuration,
-                MaxCacheDuration = options.Keys.MaxCacheDuration,
-                DefaultCacheDuration = options.Keys.DefaultCacheDuration,
-            },
+            Keys = options.Keys,
         };
 
     private sealed record Snapshot(

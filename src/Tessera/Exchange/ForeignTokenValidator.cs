@@ -1,6 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Federation;
+using Tessera.Hosting;
 
 namespace Tessera.Exchange;
 
@@ -11,7 +12,7 @@ namespace Tessera.Exchange;
 public sealed record TrustedIssuer(string Id, string Issuer, Uri? JwksUri, IReadOnlyList<string> Algorithms, IReadOnlyList<string> Audiences, string SubjectClaim)
 {
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
-    public KeyCachePolicy Keys { get; init; } = new();
+    public IssuerKeyOptions Keys { get; init; } = new();
 }
 
 /// <summary>A verified foreign token and its subject, or the rule it broke with a description safe to return.</summary>

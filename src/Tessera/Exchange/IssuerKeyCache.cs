@@ -3,25 +3,9 @@ using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Federation;
+using Tessera.Hosting;
 
 namespace Tessera.Exchange;
-
-/// <summary>How one trusted issuer's key set is cached.</summary>
-public sealed record KeyCachePolicy
-{
-    /// <summary>Bounds on the lifetime an issuer's Cache-Control asks for.</summary>
-    public TimeSpan MinCacheDuration { get; init; } = TimeSpan.FromMinutes(5);
-    public TimeSpan MaxCacheDuration { get; init; } = TimeSpan.FromHours(24);
-
-    /// <summary>How long keys are cached when the response says nothing about it.</summary>
-    public TimeSpan DefaultCacheDuration { get; init; } = TimeSpan.FromHours(1);
-
-    /// <summary>An unknown <c>kid</c> triggers a refresh at most once per interval.</summary>
-    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>While the issuer's key endpoint fails, keys fetched before keep working for this long after the last success.</summary>
-    public TimeSpan StaleLifetime { get; init; } = TimeSpan.FromHours(24);
-}
 
 /// <summary>
 /// One key-set cache per trusted issuer, shared by every request. Keys live as long as the issuer's Cache-Control
@@ -40,7 +24,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
     /// them and the last fetch is older than the refresh interval. Empty when none could ever be fetched, or the
     /// last good ones are older than the stale lifetime.
     /// </summary>
-    public async ValueTask<IReadOnlyList<JsonWebKey>> GetKeysAsync(string issuerId, Uri jwksUri, KeyCachePolicy policy, string? kid, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<JsonWebKey>> GetKeysAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, string? kid, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(issuerId + "\n" + jwksUri.AbsoluteUri, _ => new Entry());
         var now = time.GetUtcNow();
@@ -56,7 +40,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
         return state.LastSuccess is { } success && time.GetUtcNow() - success <= policy.StaleLifetime ? state.Keys : [];
     }
 
-    private async Task<KeyState> FetchAsync(string issuerId, Uri jwksUri, KeyCachePolicy policy, KeyState previous)
+    private async Task<KeyState> FetchAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, KeyState previous)
     {
         var attempt = time.GetUtcNow();
         try
@@ -79,7 +63,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
         }
     }
 
-    private KeyState Failed(string issuerId, KeyState previous, DateTimeOffset attempt, KeyCachePolicy policy, string reason)
+    private KeyState Failed(string issuerId, KeyState previous, DateTimeOffset attempt, IssuerKeyOptions policy, string reason)
     {
         _fetches.Add(1, new KeyValuePair<string, object?>("issuer", issuerId), new KeyValuePair<string, object?>("outcome", "failure"));
         KeyFetchFailed(logger, issuerId, reason, previous.Keys.Count);
@@ -89,7 +73,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
     }
 
     /// <summary>RFC 9111 §5.2.2: max-age, or no-store / no-cache, clamped to the policy's bounds.</summary>
-    private static TimeSpan CacheDuration(CacheControlHeaderValue? cacheControl, KeyCachePolicy policy)
+    private static TimeSpan CacheDuration(CacheControlHeaderValue? cacheControl, IssuerKeyOptions policy)
     {
         var asked = cacheControl switch
         {

@@ -37,7 +37,7 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
         if (links.Find(key) is { } userId)
         {
             command.CommandText = UserStateSql;
-            Parameter(command, "@id", db.Database.IsSqlite() ? userId.ToString().ToUpperInvariant() : userId);
+            Parameter(command, "@id", lookup.Guid(userId));
             await using (var state = await command.ExecuteReaderAsync(cancellationToken))
             {
                 if (await state.ReadAsync(cancellationToken))

@@ -96,7 +96,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(ClientAssertionAudienceCheck.Descriptor);
                 server.AddEventHandler(RejectReplayedClientAssertions.Descriptor);
                 server.AddEventHandler(PublishKeyRing.Descriptor);
-                server.AddEventHandler(SkipStorageForClientCredentials.Descriptor);
+                server.AddEventHandler(SkipStorageForFamilylessTokens.Descriptor);
                 server.AddEventHandler(IssueClientCredentialsTokens.Descriptor);
                 server.AddEventHandler(ClientCredentialsNeedAuthentication.Descriptor);
                 server.AddEventHandler(RequireLiveSession.Descriptor);

@@ -24,6 +24,9 @@ public sealed class LookupConnection : IAsyncDisposable
 
     public DbConnection Connection { get; }
 
+    /// <summary>A Guid as the store keeps it: EF Core writes it to SQLite as upper-case text.</summary>
+    public object Guid(System.Guid value) => Connection is SqliteConnection ? value.ToString().ToUpperInvariant() : value;
+
     public static async Task<LookupConnection> OpenAsync(TesseraDbContext db, CancellationToken cancellationToken)
     {
         if (db.Database.IsSqlite())

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Exchange;
+using Tessera.Hosting;
 using Tessera.Federation;
 using Tessera.Tests.Infrastructure;
 
@@ -14,7 +15,7 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly ServiceProvider _services;
     private readonly IssuerKeyCache _cache;
-    private readonly KeyCachePolicy _policy = new();
+    private readonly IssuerKeyOptions _policy = new();
     private ForeignIssuer _server = null!;
 
     public IssuerKeyCacheTests()

@@ -50,33 +50,18 @@ public sealed class ExchangeArrangement : IAsyncDisposable
     private static void Configure(TesseraOptions options, ForeignIssuer portal, ForeignIssuer other)
     {
         string[] grants = [Exchange, "client_credentials"];
-        options.Clients.Add(new ClientOptions
+        void Client(string id, List<string> scopes, List<string> audiences) => options.Clients.Add(new ClientOptions
         {
-            ClientId = Gateway,
+            ClientId = id,
             Type = "confidential",
             ClientSecret = Secret,
             GrantTypes = [.. grants],
-            Scopes = ["read:orders", "write:orders", "doctor_access"],
-            Audiences = [TestConfiguration.OrdersAudience, TestConfiguration.ReportsAudience],
+            Scopes = scopes,
+            Audiences = audiences,
         });
-        options.Clients.Add(new ClientOptions
-        {
-            ClientId = DelegateOnly,
-            Type = "confidential",
-            ClientSecret = Secret,
-            GrantTypes = [.. grants],
-            Scopes = ["write:orders"],
-            Audiences = [TestConfiguration.OrdersAudience],
-        });
-        options.Clients.Add(new ClientOptions
-        {
-            ClientId = Unpoliced,
-            Type = "confidential",
-            ClientSecret = Secret,
-            GrantTypes = [.. grants],
-            Scopes = ["write:orders"],
-            Audiences = [TestConfiguration.OrdersAudience],
-        });
+        Client(Gateway, ["read:orders", "write:orders", "doctor_access"], [TestConfiguration.OrdersAudience, TestConfiguration.ReportsAudience]);
+        Client(DelegateOnly, ["write:orders"], [TestConfiguration.OrdersAudience]);
+        Client(Unpoliced, ["write:orders"], [TestConfiguration.OrdersAudience]);
         options.TrustedIssuers.Add(new TrustedIssuerOptions
         {
             Id = "partner-portal",

@@ -11,10 +11,10 @@ namespace Tessera.Protocol.Handlers;
 /// be revoked as a family, so it is not written to the token table: no database write per token. Revoking one
 /// puts its <c>jti</c> on a deny list.
 /// </summary>
-public sealed class SkipStorageForClientCredentials : IOpenIddictServerHandler<GenerateTokenContext>
+public sealed class SkipStorageForFamilylessTokens : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-        .UseSingletonHandler<SkipStorageForClientCredentials>()
+        .UseSingletonHandler<SkipStorageForFamilylessTokens>()
         .SetOrder(Protection.CreateTokenEntry.Descriptor.Order - 100)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
