@@ -95,6 +95,29 @@ public sealed class OrganizationOptions
     public List<string> Domains { get; set; } = [];
     public List<ConnectionOptions> Connections { get; set; } = [];
     public List<RuleOptions> Rules { get; set; } = [];
+    public ScimOptions Scim { get; set; } = new();
+}
+
+/// <summary>The organization's SCIM 2.0 service (<c>/scim/v2/{organization}</c>) and how provisioned users meet sign-ins.</summary>
+public sealed class ScimOptions
+{
+    public const string MatchEmail = "email";
+    public const string MatchExternalId = "externalId";
+
+    /// <summary>
+    /// Bearer tokens of the service (usually <c>env:NAME</c>), besides those made with <c>tessera scim token create</c>.
+    /// Several may be active at once, for rotation.
+    /// </summary>
+    public List<string> Tokens { get; set; } = [];
+
+    /// <summary>
+    /// How a sign-in finds the provisioned user it is: <c>email</c> (the default: <c>userName</c> or the primary email
+    /// equals the signed-in email) or <c>externalId</c> (<c>externalId</c> equals the upstream subject, <c>sub</c> or NameID).
+    /// </summary>
+    public string Match { get; set; } = MatchEmail;
+
+    /// <summary>Only people the SCIM client provisioned (and has not deactivated) may sign in.</summary>
+    public bool RequireProvisioning { get; set; }
 }
 
 public sealed class ConnectionOptions

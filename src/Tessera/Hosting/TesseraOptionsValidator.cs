@@ -56,9 +56,10 @@ public static partial class TesseraOptionsValidator
         var organizationIds = new HashSet<string>(StringComparer.Ordinal);
         var connectionIds = new HashSet<string>(StringComparer.Ordinal);
         var domains = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var scimTokens = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Organizations.Count; i++)
         {
-            ValidateOrganization(options, options.Organizations[i], $"$.Tessera.Organizations[{i}]", organizationIds, connectionIds, domains, Error);
+            ValidateOrganization(options, options.Organizations[i], $"$.Tessera.Organizations[{i}]", organizationIds, connectionIds, domains, scimTokens, Error);
         }
 
         ExchangeOptionsValidator.Validate(options, Error);
@@ -313,7 +314,7 @@ public static partial class TesseraOptionsValidator
     }
 
     private static void ValidateOrganization(TesseraOptions options, OrganizationOptions organization, string path, HashSet<string> organizationIds,
-        HashSet<string> connectionIds, Dictionary<string, string> domains, Action<string, string> error)
+        HashSet<string> connectionIds, Dictionary<string, string> domains, HashSet<string> scimTokens, Action<string, string> error)
     {
         if (!IdentifierPattern().IsMatch(organization.Id))
         {
@@ -347,6 +348,29 @@ public static partial class TesseraOptionsValidator
         }
 
         ValidateRules(organization.Rules, $"{path}.Rules", error);
+        ValidateScim(organization.Scim, $"{path}.Scim", scimTokens, error);
+    }
+
+    private static void ValidateScim(ScimOptions scim, string path, HashSet<string> tokens, Action<string, string> error)
+    {
+        if (scim.Match is not (ScimOptions.MatchEmail or ScimOptions.MatchExternalId))
+        {
+            error($"{path}.Match", $"must be '{ScimOptions.MatchEmail}' or '{ScimOptions.MatchExternalId}'");
+        }
+
+        for (var t = 0; t < scim.Tokens.Count; t++)
+        {
+            var token = scim.Tokens[t];
+            if (string.IsNullOrEmpty(token) || token.Length < 32 || token.Any(char.IsWhiteSpace))
+            {
+                error($"{path}.Tokens[{t}]", "must be at least 32 characters without spaces (use 'tessera scim token create' or 'tessera secret new')");
+            }
+            else if (!tokens.Add(token))
+            {
+                // A token names the one directory it opens.
+                error($"{path}.Tokens[{t}]", "is already a SCIM token of this or another organization");
+            }
+        }
     }
 
     internal static void ValidateRules(List<RuleOptions> rules, string path, Action<string, string> error)

@@ -13,6 +13,9 @@ public sealed class UserRecord
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? DisabledAt { get; set; }
+
+    /// <summary>Tokens issued to this user before this instant are dead, even after the user is enabled again.</summary>
+    public DateTime? TokensValidAfter { get; set; }
 }
 
 /// <summary>Links an upstream identity to the internal user it resolved to, never by email.</summary>
@@ -122,4 +125,89 @@ public sealed class AuditRecord
     public string? Detail { get; set; }
     public string PreviousHash { get; set; } = "";
     public string Hash { get; set; } = "";
+}
+
+/// <summary>
+/// A user as the organization's SCIM client provisioned it. Its id is the internal user's id (<see cref="UserRecord"/>),
+/// so a SCIM id, a token's <c>sub</c> and an audit row's user are the same UUID.
+/// </summary>
+public sealed class DirectoryUserRecord
+{
+    public Guid UserId { get; set; }
+    public string OrganizationId { get; set; } = "";
+    public string UserName { get; set; } = "";
+
+    /// <summary><c>userName</c> is not case-exact (RFC 7643 §4.1.1): its lowercase form is what is unique and searched.</summary>
+    public string UserNameKey { get; set; } = "";
+
+    public string? ExternalId { get; set; }
+    public string? DisplayName { get; set; }
+    public string? DisplayNameKey { get; set; }
+    public bool Active { get; set; }
+
+    /// <summary>The resource as JSON: every attribute the client wrote, in the schema's spelling; not id, meta or groups.</summary>
+    public string Document { get; set; } = "{}";
+
+    /// <summary>Bumped by every change; <c>meta.version</c> and the ETag are made from it.</summary>
+    public long Version { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// One value of a provisioned user's attribute, for filtering: <c>emails</c> #1's <c>type</c> is a row with
+/// Attribute "emails", Ordinal 1, SubAttribute "type". Rebuilt from the document on every change.
+/// </summary>
+public sealed class DirectoryUserValueRecord
+{
+    public long Id { get; set; }
+    public Guid UserId { get; set; }
+
+    /// <summary>Lowercase; an extension attribute carries its schema URN (<c>urn:…:enterprise:2.0:user:department</c>).</summary>
+    public string Attribute { get; set; } = "";
+
+    /// <summary>Lowercase sub-attribute name, empty for a simple attribute.</summary>
+    public string SubAttribute { get; set; } = "";
+
+    /// <summary>Which value of a multi-valued attribute; 0 for a single-valued one.</summary>
+    public int Ordinal { get; set; }
+
+    /// <summary>The value as compared: lowercase unless the attribute is case-exact; booleans as true/false; times as UTC ISO 8601.</summary>
+    public string Key { get; set; } = "";
+}
+
+/// <summary>A group as the organization's SCIM client provisioned it.</summary>
+public sealed class DirectoryGroupRecord
+{
+    public Guid Id { get; set; }
+    public string OrganizationId { get; set; } = "";
+    public string DisplayName { get; set; } = "";
+    public string DisplayNameKey { get; set; } = "";
+    public string? ExternalId { get; set; }
+    public long Version { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A user's membership of a group.</summary>
+public sealed class DirectoryMemberRecord
+{
+    public Guid GroupId { get; set; }
+    public Guid UserId { get; set; }
+}
+
+/// <summary>A bearer token of an organization's SCIM service. Only a hash of the token is stored.</summary>
+public sealed class ScimTokenRecord
+{
+    /// <summary>Short public handle, shown by <c>tessera scim token list</c> and used to revoke.</summary>
+    public string Id { get; set; } = "";
+    public string OrganizationId { get; set; } = "";
+
+    /// <summary>SHA-256 of the token (base64url). Tokens are 256 random bits, so a fast hash is enough.</summary>
+    public string Hash { get; set; } = "";
+
+    public string? Description { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
 }

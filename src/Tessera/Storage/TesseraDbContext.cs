@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Tessera.Directory;
 
 namespace Tessera.Storage;
 
@@ -21,6 +22,11 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<UsedSamlAssertionRecord> UsedSamlAssertions => Set<UsedSamlAssertionRecord>();
     public DbSet<AuditRecord> AuditEvents => Set<AuditRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<DirectoryUserRecord> DirectoryUsers => Set<DirectoryUserRecord>();
+    public DbSet<DirectoryUserValueRecord> DirectoryUserValues => Set<DirectoryUserValueRecord>();
+    public DbSet<DirectoryGroupRecord> DirectoryGroups => Set<DirectoryGroupRecord>();
+    public DbSet<DirectoryMemberRecord> DirectoryMembers => Set<DirectoryMemberRecord>();
+    public DbSet<ScimTokenRecord> ScimTokens => Set<ScimTokenRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -136,6 +142,70 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        modelBuilder.Entity<DirectoryUserRecord>(user =>
+        {
+            user.ToTable("directory_users");
+            user.HasKey(u => u.UserId);
+            user.Property(u => u.OrganizationId).HasMaxLength(100);
+            user.Property(u => u.UserName).HasMaxLength(ScimLimits.MaxStringLength);
+            user.Property(u => u.UserNameKey).HasMaxLength(ScimLimits.MaxStringLength);
+            user.Property(u => u.ExternalId).HasMaxLength(ScimLimits.MaxStringLength);
+            user.Property(u => u.DisplayName).HasMaxLength(ScimLimits.MaxStringLength);
+            user.Property(u => u.DisplayNameKey).HasMaxLength(ScimLimits.MaxStringLength);
+            user.Property(u => u.Version).IsConcurrencyToken();
+            user.HasIndex(u => new { u.OrganizationId, u.UserNameKey }).IsUnique();
+            user.HasIndex(u => new { u.OrganizationId, u.ExternalId });
+            user.HasIndex(u => new { u.OrganizationId, u.DisplayNameKey });
+            user.HasIndex(u => new { u.OrganizationId, u.CreatedAt });
+            user.HasIndex(u => new { u.OrganizationId, u.UpdatedAt });
+            user.HasOne<UserRecord>().WithOne().HasForeignKey<DirectoryUserRecord>(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DirectoryUserValueRecord>(value =>
+        {
+            value.ToTable("directory_user_values");
+            value.HasKey(v => v.Id);
+            value.Property(v => v.Attribute).HasMaxLength(200);
+            value.Property(v => v.SubAttribute).HasMaxLength(100);
+            value.Property(v => v.Key).HasMaxLength(ScimLimits.MaxStringLength);
+            value.HasIndex(v => new { v.Attribute, v.SubAttribute, v.Key });
+            value.HasIndex(v => new { v.UserId, v.Attribute, v.Ordinal });
+            value.HasOne<DirectoryUserRecord>().WithMany().HasForeignKey(v => v.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DirectoryGroupRecord>(group =>
+        {
+            group.ToTable("directory_groups");
+            group.HasKey(g => g.Id);
+            group.Property(g => g.OrganizationId).HasMaxLength(100);
+            group.Property(g => g.DisplayName).HasMaxLength(ScimLimits.MaxStringLength);
+            group.Property(g => g.DisplayNameKey).HasMaxLength(ScimLimits.MaxStringLength);
+            group.Property(g => g.ExternalId).HasMaxLength(ScimLimits.MaxStringLength);
+            group.Property(g => g.Version).IsConcurrencyToken();
+            group.HasIndex(g => new { g.OrganizationId, g.DisplayNameKey }).IsUnique();
+            group.HasIndex(g => new { g.OrganizationId, g.ExternalId });
+        });
+
+        modelBuilder.Entity<DirectoryMemberRecord>(member =>
+        {
+            member.ToTable("directory_members");
+            member.HasKey(m => new { m.GroupId, m.UserId });
+            member.HasIndex(m => m.UserId);
+            member.HasOne<DirectoryGroupRecord>().WithMany().HasForeignKey(m => m.GroupId).OnDelete(DeleteBehavior.Cascade);
+            member.HasOne<DirectoryUserRecord>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ScimTokenRecord>(token =>
+        {
+            token.ToTable("scim_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.Id).HasMaxLength(32);
+            token.Property(t => t.OrganizationId).HasMaxLength(100);
+            token.Property(t => t.Hash).HasMaxLength(64);
+            token.Property(t => t.Description).HasMaxLength(200);
+            token.HasIndex(t => t.Hash).IsUnique();
+        });
 
         // Every timestamp is UTC; SQLite forgets the kind on the way back, PostgreSQL insists on it on the way in.
         var utc = new ValueConverter<DateTime, DateTime>(v => DateTime.SpecifyKind(v, DateTimeKind.Utc), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
