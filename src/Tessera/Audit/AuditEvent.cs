@@ -34,6 +34,9 @@ public static class AuditEvents
     public const string AuthorizationCodeReplayDetected = "token.code_replay_detected";
     public const string IntrospectionRefused = "introspection.refused";
     public const string SessionEnded = "session.ended";
+    public const string UserAccessRevoked = "user.access_revoked";
+    public const string ScimChanged = "scim.changed";
+    public const string ScimRefused = "scim.refused";
     public const string ConfigurationApplied = "configuration.applied";
     public const string ConfigurationRefused = "configuration.refused";
     public const string KeysRotated = "keys.rotated";
