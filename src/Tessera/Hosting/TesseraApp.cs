@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Tessera.Audit;
+using Tessera.Directory;
 using Tessera.Federation;
 using Tessera.Federation.Development;
 using Tessera.Identity;
@@ -47,6 +48,13 @@ public static class TesseraApp
         services.AddScoped<SessionStore>();
         services.AddScoped<RevocationService>();
         services.AddSingleton<BrowserCookies>();
+
+        services.AddScoped<Directory.ScimTokens>();
+        services.AddScoped<Directory.ScimAudit>();
+        services.AddScoped<Directory.ScimUsers>();
+        services.AddScoped<Directory.ScimGroups>();
+        services.AddScoped<ProvisionedUsers>();
+        services.AddScoped<DirectoryGrants>();
 
         services.AddSingleton<ConnectionDirectory>();
         services.AddSingleton<HomeRealmDiscovery>();
@@ -119,6 +127,7 @@ public static class TesseraApp
         app.MapRazorPages();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapSamlMetadata();
+        app.MapScim();
 
         if (options.Development.Demo)
         {
