@@ -19,6 +19,7 @@ public sealed class UpstreamSignIn(
     IEnumerable<IConnector> connectors,
     ConnectionDirectory directory,
     IdentityResolver identities,
+    Directory.ProvisionedUsers provisioning,
     SessionStore sessions,
     RevocationService revocation,
     BrowserCookies cookies,
@@ -133,6 +134,12 @@ public sealed class UpstreamSignIn(
         }
 
         var identity = result.Identity!;
+        if (await provisioning.PrepareAsync(identity, cancellationToken) == Directory.ProvisioningCheck.NotProvisioned)
+        {
+            return Fail(http, connection, null, "not_provisioned",
+                "Your organization has not given you access to this service. Ask its administrator to assign it to you.");
+        }
+
         var user = await identities.ResolveAsync(identity, cancellationToken);
         if (user.DisabledAt is not null)
         {

@@ -28,6 +28,7 @@ public sealed class AuthorizeModel(
     BrowserCookies cookies,
     SignInRouter router,
     UserPrincipalFactory principals,
+    Directory.DirectoryGrants directoryGrants,
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
     TesseraDbContext db,
@@ -114,7 +115,8 @@ public sealed class AuthorizeModel(
 
     private async Task<IActionResult> IssueAsync(OpenIddictRequest request, Hosting.ClientOptions client, UserRecord user, SessionRecord session, CancellationToken cancellationToken)
     {
-        var principal = principals.Create(request, client, user, session);
+        var grants = await directoryGrants.ForAsync(user.Id, user.OrganizationId, SessionGrants.FromJson(session.Grants), cancellationToken);
+        var principal = principals.Create(request, client, user, session, grants);
         var application = await applications.FindByClientIdAsync(client.ClientId, cancellationToken)
             ?? throw new InvalidOperationException("The client is configured but not registered.");
 

@@ -100,12 +100,14 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(IssueClientCredentialsTokens.Descriptor);
                 server.AddEventHandler(ClientCredentialsNeedAuthentication.Descriptor);
                 server.AddEventHandler(RequireLiveSession.Descriptor);
+                server.AddEventHandler(ApplyCurrentGrantsOnRefresh.Descriptor);
                 server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
                 server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.TokenDescriptor);
                 server.AddEventHandler(RestrictResourcesToClientAudiences.AuthorizationDescriptor);
                 server.AddEventHandler(RestrictResourcesToClientAudiences.TokenDescriptor);
                 server.AddEventHandler(RejectRevokedAccessTokens.Descriptor);
+                server.AddEventHandler(RejectTokensOfDisabledUsers.Descriptor);
                 server.AddEventHandler(AttachUserInfoClaims.Descriptor);
                 server.AddEventHandler(AdvertiseConfiguredScopes.Descriptor);
                 server.AddEventHandler(VerifyForeignExchangeTokens.Descriptor);

@@ -17,9 +17,9 @@ namespace Tessera.Protocol;
 /// </summary>
 public sealed class UserPrincipalFactory(ConnectionDirectory directory, AudienceSelector audiences)
 {
-    public ClaimsPrincipal Create(OpenIddictRequest request, ClientOptions client, UserRecord user, SessionRecord session)
+    /// <param name="grants">What the rules grant the user now: at sign-in, and through provisioned groups (DirectoryGrants).</param>
+    public ClaimsPrincipal Create(OpenIddictRequest request, ClientOptions client, UserRecord user, SessionRecord session, SessionGrants grants)
     {
-        var grants = SessionGrants.FromJson(session.Grants);
         var restricted = directory.RuleGrantedScopes();
         var scopes = request.GetScopes()
             .Where(s => client.Scopes.Contains(s, StringComparer.Ordinal) || s == Scopes.OpenId)
