@@ -14,10 +14,11 @@ namespace Tessera.Directory;
 internal static class ScimComparison
 {
     /// <summary>
-    /// A condition on a normalized key. <paramref name="ordinalCollation"/> (PostgreSQL) makes gt/ge/lt/le compare
-    /// byte-wise like SQLite does, whatever the database's default collation.
+    /// A condition on a normalized key, compared byte-wise on both providers. On PostgreSQL gt/ge/lt/le name the "C"
+    /// collation, whatever the database's default. On SQLite, whose LIKE ignores ASCII case, sw and ew use GLOB
+    /// (case-sensitive, and a prefix GLOB can use the index) with its three wildcards escaped.
     /// </summary>
-    public static Expression<Func<string, bool>> OnKey(ScimFilterAttribute attribute, ScimOperator op, ScimValue value, bool ordinalCollation)
+    public static Expression<Func<string, bool>> OnKey(ScimFilterAttribute attribute, ScimOperator op, ScimValue value, bool postgres)
     {
         var target = attribute.Target;
         var key = target.Type switch
@@ -31,12 +32,14 @@ internal static class ScimComparison
         {
             ScimOperator.Eq => k => k == key,
             ScimOperator.Co => k => k.Contains(key),
-            ScimOperator.Sw => k => k.StartsWith(key),
-            ScimOperator.Ew => k => k.EndsWith(key),
-            ScimOperator.Gt when ordinalCollation => k => string.Compare(EF.Functions.Collate(k, "C"), key) > 0,
-            ScimOperator.Ge when ordinalCollation => k => string.Compare(EF.Functions.Collate(k, "C"), key) >= 0,
-            ScimOperator.Lt when ordinalCollation => k => string.Compare(EF.Functions.Collate(k, "C"), key) < 0,
-            ScimOperator.Le when ordinalCollation => k => string.Compare(EF.Functions.Collate(k, "C"), key) <= 0,
+            ScimOperator.Sw when postgres => k => k.StartsWith(key),
+            ScimOperator.Ew when postgres => k => k.EndsWith(key),
+            ScimOperator.Sw => GlobPrefix(key),
+            ScimOperator.Ew => GlobSuffix(key),
+            ScimOperator.Gt when postgres => k => string.Compare(EF.Functions.Collate(k, "C"), key) > 0,
+            ScimOperator.Ge when postgres => k => string.Compare(EF.Functions.Collate(k, "C"), key) >= 0,
+            ScimOperator.Lt when postgres => k => string.Compare(EF.Functions.Collate(k, "C"), key) < 0,
+            ScimOperator.Le when postgres => k => string.Compare(EF.Functions.Collate(k, "C"), key) <= 0,
             ScimOperator.Gt => k => string.Compare(k, key) > 0,
             ScimOperator.Ge => k => string.Compare(k, key) >= 0,
             ScimOperator.Lt => k => string.Compare(k, key) < 0,
@@ -46,9 +49,9 @@ internal static class ScimComparison
     }
 
     /// <summary>A condition on a nullable string column holding a normalized key; a missing value matches nothing.</summary>
-    public static Expression<Func<string?, bool>> OnNullableKey(ScimFilterAttribute attribute, ScimOperator op, ScimValue value, bool ordinalCollation)
+    public static Expression<Func<string?, bool>> OnNullableKey(ScimFilterAttribute attribute, ScimOperator op, ScimValue value, bool postgres)
     {
-        var condition = OnKey(attribute, op, value, ordinalCollation);
+        var condition = OnKey(attribute, op, value, postgres);
         Expression<Func<string?, bool>> present = k => k != null;
         return ScimPredicate.And(present, ScimPredicate.On<string?, string>(k => k!, condition));
     }
@@ -112,6 +115,22 @@ internal static class ScimComparison
             _ => throw NotApplicable(attribute, op),
         };
     }
+
+    private static Expression<Func<string, bool>> GlobPrefix(string key)
+    {
+        var pattern = GlobLiteral(key) + "*";
+        return k => EF.Functions.Glob(k, pattern);
+    }
+
+    private static Expression<Func<string, bool>> GlobSuffix(string key)
+    {
+        var pattern = "*" + GlobLiteral(key);
+        return k => EF.Functions.Glob(k, pattern);
+    }
+
+    // In a GLOB pattern "*", "?" and "[" are special; each is literal inside a bracket expression.
+    private static string GlobLiteral(string text) =>
+        text.Replace("[", "[[]", StringComparison.Ordinal).Replace("*", "[*]", StringComparison.Ordinal).Replace("?", "[?]", StringComparison.Ordinal);
 
     public static ScimFilterException NotApplicable(ScimFilterAttribute attribute, ScimOperator op) =>
         new($"'{op.ToString().ToLowerInvariant()}' does not apply to {attribute} ({Describe(attribute)})");
