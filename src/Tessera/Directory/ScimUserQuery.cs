@@ -46,8 +46,12 @@ public static class ScimUserQuery
         return ScimSort.Then(ordered, u => u.UserId, descending);
     }
 
-    /// <summary>How many matches <see cref="Order"/> sorts after filtering rather than in index order.</summary>
-    public const int SortAfterFilteringBelow = 5000;
+    /// <summary>
+    /// How many matches <see cref="Order"/> sorts after filtering rather than in index order. An index-driven filter
+    /// reads about its matches either way, a walk in userName order reads 100 × organization / matches users for a
+    /// page; the walk also wins for filters that scan anyway (co), so the switch stays low.
+    /// </summary>
+    public const int SortAfterFilteringBelow = 1000;
 
     private sealed class UserFilter(TesseraDbContext db, string organizationId) : ScimFilterTranslator<DirectoryUserRecord>
     {
