@@ -22,13 +22,19 @@ public static class ScimUserQuery
 
     /// <summary>
     /// The list order: <paramref name="sort"/>'s attribute (missing values last either way), then the id, so pages are
-    /// stable; without a sort, userName (case-insensitively) then id.
+    /// stable; without a sort, userName (case-insensitively) then id. Pass the count already taken for totalResults:
+    /// when it is at most <see cref="SortAfterFilteringBelow"/>, the default order is computed from the matches
+    /// alone. Otherwise both SQLite and PostgreSQL may walk the whole organization in userName order, testing each user
+    /// against a selective filter, to spare a sort of a handful of rows.
     /// </summary>
-    public static IOrderedQueryable<DirectoryUserRecord> Order(IQueryable<DirectoryUserRecord> users, ScimSort? sort)
+    public static IOrderedQueryable<DirectoryUserRecord> Order(IQueryable<DirectoryUserRecord> users, ScimSort? sort, int? totalResults = null)
     {
         var descending = sort?.Descending ?? false;
+        var few = totalResults <= SortAfterFilteringBelow;
         var ordered = sort?.Attribute switch
         {
+            // Appending the same lowest character to every key keeps their order and hides the index's.
+            null or "userName" when few => ScimSort.First(users, u => u.UserNameKey + "\u0001", descending),
             null or "userName" => ScimSort.First(users, u => u.UserNameKey, descending),
             "displayName" => ScimSort.Then(users.OrderBy(u => u.DisplayNameKey == null), u => u.DisplayNameKey, descending),
             "externalId" => ScimSort.Then(users.OrderBy(u => u.ExternalId == null), u => u.ExternalId, descending),
@@ -39,6 +45,13 @@ public static class ScimUserQuery
         };
         return ScimSort.Then(ordered, u => u.UserId, descending);
     }
+
+    /// <summary>
+    /// How many matches <see cref="Order"/> sorts after filtering rather than in index order. An index-driven filter
+    /// reads about its matches either way, a walk in userName order reads 100 × organization / matches users for a
+    /// page; the walk also wins for filters that scan anyway (co), so the switch stays low.
+    /// </summary>
+    public const int SortAfterFilteringBelow = 1000;
 
     private sealed class UserFilter(TesseraDbContext db, string organizationId) : ScimFilterTranslator<DirectoryUserRecord>
     {
@@ -135,7 +148,7 @@ public static class ScimUserQuery
             var terms = Conjuncts(inner).ToList();
             var driver = terms.OfType<ScimFilter.Comparison>()
                 .Where(c => c.Operator is not (ScimOperator.Ne or ScimOperator.Pr) && c.Value is { Kind: not System.Text.Json.JsonValueKind.Null })
-                .OrderBy(c => c.Operator switch { ScimOperator.Eq => 0, ScimOperator.Sw => 1, _ => 2 })
+                .OrderBy(DriverRank)
                 .FirstOrDefault();
 
             IQueryable<DirectoryUserValueRecord> candidates;
@@ -157,6 +170,20 @@ public static class ScimUserQuery
 
             var ids = candidates.Select(v => v.UserId);
             return u => ids.Contains(u.UserId);
+        }
+
+        // An equality on a distinctive sub-attribute (value) picks few rows; type and primary take a handful of values
+        // shared by every user, so "type eq work" picks nearly all of them and is checked on the candidates instead.
+        private static int DriverRank(ScimFilter.Comparison comparison)
+        {
+            var common = comparison.Path.Name.Equals("type", StringComparison.OrdinalIgnoreCase) || comparison.Path.Name.Equals("primary", StringComparison.OrdinalIgnoreCase);
+            return (comparison.Operator, common) switch
+            {
+                (ScimOperator.Eq, false) => 0,
+                (ScimOperator.Sw, false) => 1,
+                (_, false) => 2,
+                _ => 3,
+            };
         }
 
         private Expression<Func<DirectoryUserRecord, bool>> InGroups(Expression<Func<DirectoryGroupRecord, bool>> group)

@@ -248,6 +248,8 @@ public sealed class ScimUserQueryTests(ScimDirectoryCorpus corpus) : IClassFixtu
         Assert.Null(sort.Error);
 
         var users = await ScimUserQuery.Order(ScimUserQuery.Users(db, Acme, null), sort.Sort).ToListAsync();
+        var few = await ScimUserQuery.Order(ScimUserQuery.Users(db, Acme, null), sort.Sort, totalResults: All.Count).ToListAsync();
+        Assert.Equal(users.Select(u => u.UserId), few.Select(u => u.UserId));
 
         // Equal timestamps (bjensen and 100%off) fall back to the id, in the same direction.
         var tied = new[] { "bjensen", "100%off" }.OrderBy(n => Id(n).ToString(), StringComparer.Ordinal).ToArray();
