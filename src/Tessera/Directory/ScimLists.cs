@@ -16,7 +16,7 @@ public sealed class ScimLists(TesseraDbContext db, ScimUsers users, ScimGroups g
         var total = await query.CountAsync(cancellationToken);
         var page = request.Count == 0
             ? []
-            : await ScimUserQuery.Order(query, request.Sort).Skip(request.StartIndex - 1).Take(request.Count).ToListAsync(cancellationToken);
+            : await ScimUserQuery.Order(query, request.Sort, total).Skip(request.StartIndex - 1).Take(request.Count).ToListAsync(cancellationToken);
         var memberships = page.Count > 0 && request.Projection.Includes(ScimSchemas.UserType, "groups")
             ? await users.GroupsOfAsync([.. page.Select(u => u.UserId)], cancellationToken)
             : [];
