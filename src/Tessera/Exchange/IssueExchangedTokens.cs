@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -236,11 +237,18 @@ public sealed class IssueExchangedTokens(
     private IReadOnlyList<string> Scopes(OpenIddictRequest request, ExchangePolicyOptions policy, SessionGrants grants)
     {
         var requested = request.GetScopes();
-        var restricted = connections.RuleGrantedScopes().Concat(exchange.RuleGrantedScopes()).ToHashSet(StringComparer.Ordinal);
-        return (requested.IsDefaultOrEmpty ? policy.Scopes : [.. requested])
-            .Where(s => !restricted.Contains(s) || grants.Scopes.Contains(s, StringComparer.Ordinal))
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
+        var (organizationRules, issuerRules) = (connections.RuleGrantedScopes(), exchange.RuleGrantedScopes());
+        var scopes = new List<string>();
+        foreach (var scope in requested.IsDefaultOrEmpty ? policy.Scopes : (IReadOnlyList<string>)requested)
+        {
+            var restricted = organizationRules.Contains(scope) || issuerRules.Contains(scope);
+            if ((!restricted || grants.Scopes.Contains(scope, StringComparer.Ordinal)) && !scopes.Contains(scope, StringComparer.Ordinal))
+            {
+                scopes.Add(scope);
+            }
+        }
+
+        return scopes;
     }
 
     private TimeSpan Lifetime(ClientOptions client, ExchangePolicyOptions policy, ExchangeParty subject, string issuedType)
@@ -271,8 +279,13 @@ public sealed class IssueExchangedTokens(
             identity.SetClaim(TesseraClaims.SessionId, subject.SessionId);
         }
 
-        var mapped = subject.Identity?.MappedClaims ?? new Dictionary<string, string>();
-        foreach (var (name, value) in mapped.Concat(grants.Claims).GroupBy(c => c.Key).Select(g => g.Last()))
+        // Rule grants win over mapped claims of the same name.
+        foreach (var (name, value) in subject.Identity?.MappedClaims ?? EmptyClaims)
+        {
+            identity.SetClaim(name, value);
+        }
+
+        foreach (var (name, value) in grants.Claims)
         {
             identity.SetClaim(name, value);
         }
@@ -280,6 +293,13 @@ public sealed class IssueExchangedTokens(
         if (actor is not null)
         {
             identity.SetClaim(TesseraClaims.Actor, Act(actor, subject.Act));
+        }
+
+        // Only these claims are the user's; OpenIddict's own (scopes, resources, lifetimes, added below) are placed
+        // by OpenIddict whatever their destinations say.
+        foreach (var claim in identity.Claims)
+        {
+            claim.SetDestinations(IssuedTokenDestinations);
         }
 
         var principal = new ClaimsPrincipal(identity);
@@ -291,9 +311,11 @@ public sealed class IssueExchangedTokens(
             ExchangeTokenTypes.Jwt => principal.SetIssuedTokenLifetime(lifetime),
             _ => principal.SetAccessTokenLifetime(lifetime),
         };
-        principal.SetDestinations(_ => [Destinations.AccessToken, Destinations.IssuedToken]);
         return principal;
     }
+
+    private static readonly Dictionary<string, string> EmptyClaims = [];
+    private static readonly ImmutableArray<string> IssuedTokenDestinations = [Destinations.AccessToken, Destinations.IssuedToken];
 
     /// <summary>RFC 8693 §4.1: the current actor, with the chain the subject token already carried nested inside.</summary>
     private static JsonObject Act(ExchangeParty actor, JsonElement? prior)

@@ -8,12 +8,13 @@ namespace Tessera.Identity;
 /// Maps an upstream identity to its internal user. The key is (organization, connection, upstream subject) and
 /// nothing else: email is stored as an attribute, so the same address in two organizations is two users.
 /// </summary>
-public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, IdentityLinks links)
+public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, IdentityLinks links, LookupConnections lookups)
 {
     // Token exchange finds a user on every request. A link never changes the user it points to, so which user is
     // remembered (IdentityLinks); whether that user is disabled is read from the database every time, so that
     // deprovisioning on any node takes effect at once. Plain SQL (valid on SQLite and PostgreSQL; names as in the
-    // model of TesseraDbContext) on a lookup connection: EF's query pipeline cost more than the read itself.
+    // model of TesseraDbContext) on a lookup connection, prepared once: EF's query pipeline, and compiling the SQL
+    // each time, cost more than the read itself.
     private const string LinkedUserSql = """
         SELECT u."Id", u."OrganizationId", u."DisabledAt"
         FROM external_identities AS l JOIN users AS u ON u."Id" = l."UserId"
@@ -32,51 +33,45 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
     public async Task<UserRecord?> FindAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
     {
         var key = (identity.OrganizationId, identity.ConnectionId, identity.Subject);
-        await using var lookup = await LookupConnection.OpenAsync(db, cancellationToken);
-        await using var command = lookup.Connection.CreateCommand();
+        await using var lookup = await lookups.OpenAsync(db, cancellationToken);
         if (links.Find(key) is { } userId)
         {
-            command.CommandText = UserStateSql;
-            Parameter(command, "@id", lookup.Guid(userId));
-            await using (var state = await command.ExecuteReaderAsync(cancellationToken))
+            var state = lookup.Command(UserStateSql, "@id");
+            state.Parameters[0].Value = lookup.Guid(userId);
+            await using (var reader = await state.ExecuteReaderAsync(cancellationToken))
             {
-                if (await state.ReadAsync(cancellationToken))
+                if (await reader.ReadAsync(cancellationToken))
                 {
-                    return new UserRecord { Id = userId, OrganizationId = identity.OrganizationId, DisabledAt = state.IsDBNull(0) ? null : state.GetDateTime(0) };
+                    return new UserRecord { Id = userId, OrganizationId = identity.OrganizationId, DisabledAt = reader.IsDBNull(0) ? null : reader.GetDateTime(0) };
                 }
             }
 
             // The user is gone (and its links with it): forget the link and look it up afresh.
             links.Forget(key);
-            command.Parameters.Clear();
         }
 
-        command.CommandText = LinkedUserSql;
-        Parameter(command, "@organization", identity.OrganizationId);
-        Parameter(command, "@connection", identity.ConnectionId);
-        Parameter(command, "@subject", identity.Subject);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+        var linked = lookup.Command(LinkedUserSql, "@organization", "@connection", "@subject");
+        linked.Parameters[0].Value = identity.OrganizationId;
+        linked.Parameters[1].Value = identity.ConnectionId;
+        linked.Parameters[2].Value = identity.Subject;
+        UserRecord user;
+        await using (var reader = await linked.ExecuteReaderAsync(cancellationToken))
         {
-            return null;
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            user = new UserRecord
+            {
+                Id = reader.GetGuid(0),
+                OrganizationId = reader.GetString(1),
+                DisabledAt = reader.IsDBNull(2) ? null : reader.GetDateTime(2),
+            };
         }
 
-        var user = new UserRecord
-        {
-            Id = reader.GetGuid(0),
-            OrganizationId = reader.GetString(1),
-            DisabledAt = reader.IsDBNull(2) ? null : reader.GetDateTime(2),
-        };
         links.Remember(key, user.Id);
         return user;
-    }
-
-    private static void Parameter(System.Data.Common.DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     public async Task<UserRecord> ResolveAsync(UpstreamIdentity identity, CancellationToken cancellationToken)

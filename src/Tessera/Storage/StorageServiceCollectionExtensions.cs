@@ -25,6 +25,7 @@ public static class StorageServiceCollectionExtensions
         }
 
         services.AddSingleton<StorageInitializer>();
+        services.AddSingleton<LookupConnections>();
         return services;
     }
 
