@@ -40,6 +40,7 @@ public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, Ti
         var threshold = now - TimeSpan.FromDays(1);
         await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, cancellationToken);
         await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, cancellationToken);
+        await PlannerStatistics.RefreshAsync(db, cancellationToken);
     }
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Sweeping expired records failed")]

@@ -21,6 +21,8 @@ public sealed partial class StorageInitializer(IServiceScopeFactory scopes, ILog
             LogMigrating(pending.Count, string.Join(", ", pending));
             await db.Database.MigrateAsync(cancellationToken);
         }
+
+        await PlannerStatistics.RefreshAsync(db, cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> PendingMigrationsAsync(CancellationToken cancellationToken)

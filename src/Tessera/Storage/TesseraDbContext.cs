@@ -159,6 +159,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             user.HasIndex(u => new { u.OrganizationId, u.DisplayNameKey });
             user.HasIndex(u => new { u.OrganizationId, u.CreatedAt });
             user.HasIndex(u => new { u.OrganizationId, u.UpdatedAt });
+            user.HasIndex(u => new { u.OrganizationId, u.Active });
             user.HasOne<UserRecord>().WithOne().HasForeignKey<DirectoryUserRecord>(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -13,7 +13,7 @@ namespace Tessera.Protocol.Handlers;
 /// revoked tokens dead when the user is enabled again. Read from the database on every validation, so it holds
 /// on every node at once.
 /// </summary>
-public sealed class RejectTokensOfDisabledUsers(TesseraDbContext db) : IOpenIddictServerHandler<ValidateTokenContext>
+public sealed class RejectTokensOfDisabledUsers(TesseraDbContext db, LookupConnections lookups) : IOpenIddictServerHandler<ValidateTokenContext>
 {
     private const string UserStateSql = """
         SELECT "DisabledAt", "TokensValidAfter" FROM users WHERE "Id" = @id
@@ -33,13 +33,9 @@ public sealed class RejectTokensOfDisabledUsers(TesseraDbContext db) : IOpenIddi
             return;
         }
 
-        await using var lookup = await LookupConnection.OpenAsync(db, context.CancellationToken);
-        await using var command = lookup.Connection.CreateCommand();
-        command.CommandText = UserStateSql;
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@id";
-        parameter.Value = lookup.Guid(userId);
-        command.Parameters.Add(parameter);
+        await using var lookup = await lookups.OpenAsync(db, context.CancellationToken);
+        var command = lookup.Command(UserStateSql, "@id");
+        command.Parameters[0].Value = lookup.Guid(userId);
         await using var reader = await command.ExecuteReaderAsync(context.CancellationToken);
         if (!await reader.ReadAsync(context.CancellationToken))
         {

@@ -431,6 +431,8 @@ namespace Tessera.Storage.Migrations.Postgres
 
                     b.HasKey("UserId");
 
+                    b.HasIndex("OrganizationId", "Active");
+
                     b.HasIndex("OrganizationId", "CreatedAt");
 
                     b.HasIndex("OrganizationId", "DisplayNameKey");

@@ -422,6 +422,8 @@ namespace Tessera.Storage.Migrations.Sqlite
 
                     b.HasKey("UserId");
 
+                    b.HasIndex("OrganizationId", "Active");
+
                     b.HasIndex("OrganizationId", "CreatedAt");
 
                     b.HasIndex("OrganizationId", "DisplayNameKey");
