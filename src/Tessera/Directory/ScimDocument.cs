@@ -221,6 +221,12 @@ public static class ScimDocument
 
         if (attribute.Type == ScimType.Complex)
         {
+            if (!attribute.MultiValued && input is JsonValue lone && lone.GetValueKind() == JsonValueKind.String && attribute.Sub("value") is not null)
+            {
+                // Entra ID sends the enterprise manager as the manager's id alone ("manager": "id"), not {"value": "id"}.
+                input = new JsonObject { ["value"] = lone.GetValue<string>() };
+            }
+
             if (input is not JsonObject members)
             {
                 throw ScimException.InvalidValue($"'{path}' must be an object with sub-attributes.");
