@@ -35,7 +35,7 @@ public sealed class ScimGroups(TesseraDbContext db, ScimAudit audit, TimeProvide
         var displayName = document["displayName"]!.GetValue<string>();
         await RequireUniqueAsync(organizationId, displayName, null, cancellationToken);
         var members = await MemberIdsAsync(organizationId, document, cancellationToken);
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = ScimValueIndex.Timestamp(time);
         var record = new DirectoryGroupRecord
         {
             Id = Guid.NewGuid(),
@@ -93,7 +93,7 @@ public sealed class ScimGroups(TesseraDbContext db, ScimAudit audit, TimeProvide
         record.DisplayNameKey = displayName.ToLowerInvariant();
         record.ExternalId = externalId;
         record.Version++;
-        record.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        record.UpdatedAt = ScimValueIndex.Timestamp(time);
         if (removed.Count > 0)
         {
             await db.DirectoryMembers.Where(m => m.GroupId == record.Id && removed.Contains(m.UserId)).ExecuteDeleteAsync(cancellationToken);

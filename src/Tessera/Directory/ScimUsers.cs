@@ -47,7 +47,7 @@ public sealed class ScimUsers(
             throw ScimException.Uniqueness($"A user with userName '{ScimDocument.Shorten(userName)}' already exists.");
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = ScimValueIndex.Timestamp(time);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         // Someone who signed in before being provisioned keeps their id: the SCIM user is that user.
@@ -111,7 +111,7 @@ public sealed class ScimUsers(
         }
 
         var wasActive = record.Active;
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = ScimValueIndex.Timestamp(time);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var user = await db.Users.FirstAsync(u => u.Id == record.UserId, cancellationToken);
         Fill(record, user, after, now);

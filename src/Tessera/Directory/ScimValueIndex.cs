@@ -38,6 +38,16 @@ public static class ScimValueIndex
         _ => attribute.CaseExact ? text : text.ToLowerInvariant(),
     };
 
+    /// <summary>
+    /// Now, to the microsecond: what PostgreSQL keeps of a timestamp, so that <c>meta.lastModified</c> and ETags read
+    /// back exactly as they were answered.
+    /// </summary>
+    public static DateTime Timestamp(TimeProvider time)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - (now.Ticks % 10), DateTimeKind.Utc);
+    }
+
     public static string Time(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Whether a filter can compare this attribute (binary values are stored, not indexed).</summary>

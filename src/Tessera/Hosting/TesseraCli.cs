@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
+using Tessera.Directory;
 using Tessera.Keys;
 using Tessera.Protocol;
 using Tessera.Storage;
 
 namespace Tessera.Hosting;
 
-/// <summary><c>tessera serve | demo | migrate | config validate | keys list|rotate | secret new</c>.</summary>
+/// <summary><c>tessera serve | demo | migrate | config validate | keys list|rotate | scim token create|list|revoke | secret new</c>.</summary>
 public static class TesseraCli
 {
     public const int ConfigurationRefused = 2;
@@ -55,7 +56,7 @@ public static class TesseraCli
 
         var root = new RootCommand("Tessera: an OpenID Connect provider that brokers sign-in to each organization's identity provider.")
         {
-            serve, demo, migrate, config, keys, secret, configOption, urlsOption, noMigrateOption,
+            serve, demo, migrate, config, keys, ScimTokenCommands.Create(configOption), secret, configOption, urlsOption, noMigrateOption,
         };
         root.SetAction((result, cancellationToken) => ServeAsync(result.GetValue(configOption)!, result.GetValue(urlsOption), result.GetValue(noMigrateOption), cancellationToken));
         return root;
@@ -164,7 +165,7 @@ public static class TesseraCli
         }, cancellationToken);
 
     /// <summary>Runs a maintenance command against the configured database, migrated first or checked to be current.</summary>
-    private static async Task<int> WithStorageAsync(string configFile, bool migrate, Func<IServiceProvider, Task<int>> command, CancellationToken cancellationToken)
+    internal static async Task<int> WithStorageAsync(string configFile, bool migrate, Func<IServiceProvider, Task<int>> command, CancellationToken cancellationToken)
     {
         var options = LoadOrReport(configFile);
         if (options is null)
@@ -187,7 +188,7 @@ public static class TesseraCli
         return await command(host.Services);
     }
 
-    /// <summary>Storage and keys without a web server, for the maintenance commands.</summary>
+    /// <summary>Storage, keys and SCIM tokens without a web server, for the maintenance commands.</summary>
     private static IHost BuildToolHost(TesseraOptions options, string configFile)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -196,6 +197,7 @@ public static class TesseraCli
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddTesseraStorage(options.Storage);
         builder.Services.AddSingleton<KeyRing>();
+        builder.Services.AddScoped<ScimTokens>();
         return builder.Build();
     }
 
