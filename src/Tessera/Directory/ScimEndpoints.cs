@@ -33,6 +33,8 @@ public static class ScimEndpoints
                 ? Json(ScimDiscovery.Schema(schema, BaseUrl(http)))
                 : Error(ScimException.NotFound($"No schema '{ScimDocument.Shorten(id)}'.")));
 
+        scim.MapGet("/Users", (HttpContext http, ScimLists lists) =>
+            RunAsync(http, async () => Json(await lists.UsersAsync(Organization(http), ScimListRequest.From(http.Request.Query, ScimSchemas.UserType), BaseUrl(http), http.RequestAborted))));
         scim.MapPost("/Users", (HttpContext http, ScimUsers users) => RunAsync(http, async () =>
         {
             var user = await users.CreateAsync(Organization(http), await BodyAsync(http), Context(http), http.RequestAborted);
@@ -59,6 +61,8 @@ public static class ScimEndpoints
             return Results.NoContent();
         }));
 
+        scim.MapGet("/Groups", (HttpContext http, ScimLists lists) =>
+            RunAsync(http, async () => Json(await lists.GroupsAsync(Organization(http), ScimListRequest.From(http.Request.Query, ScimSchemas.GroupType), BaseUrl(http), http.RequestAborted))));
         scim.MapPost("/Groups", (HttpContext http, ScimGroups groups) => RunAsync(http, async () =>
         {
             var group = await groups.CreateAsync(Organization(http), await BodyAsync(http), Context(http), http.RequestAborted);

@@ -55,6 +55,11 @@ public sealed class ScimProjection
         var dot = rest.IndexOf('.');
         var name = dot < 0 ? rest : rest[..dot];
         var sub = dot < 0 ? null : rest[(dot + 1)..];
+        if (schema is null && type.Schema.Attribute(name) is not null)
+        {
+            schema = type.Schema; // "emails.value": a core attribute with its sub-attribute
+        }
+
         if (schema is null)
         {
             var common = ScimSchemas.Common.FirstOrDefault(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -53,6 +53,7 @@ public static class TesseraApp
         services.AddScoped<Directory.ScimAudit>();
         services.AddScoped<Directory.ScimUsers>();
         services.AddScoped<Directory.ScimGroups>();
+        services.AddScoped<Directory.ScimLists>();
         services.AddScoped<ProvisionedUsers>();
         services.AddScoped<DirectoryGrants>();
 

@@ -296,6 +296,61 @@ public sealed class ScimUsersTests
     }
 
     [Fact]
+    public async Task Lists_filter_page_sort_and_project_as_rfc_7644_says()
+    {
+        var (server, scim, http) = await StartAsync();
+        await using var _ = server;
+        using var __ = http;
+        foreach (var name in new[] { "zoe", "yann", "xavier", "walt", "vera" })
+        {
+            Assert.Equal(201, (await scim.PostAsync("Users", ScimClient.User($"{name}@stmarys.example", externalId: "ext-" + name))).Status);
+        }
+
+        // What Entra ID and Okta send first: is there such a user? (Entra also probes with a random GUID.)
+        var found = await scim.GetAsync("Users?filter=" + Uri.EscapeDataString("userName eq \"YANN@stmarys.example\""));
+        var probe = await scim.GetAsync("Users?filter=" + Uri.EscapeDataString($"userName eq \"{Guid.NewGuid()}\"") + "&startIndex=1&count=100");
+        var page = await scim.GetAsync("Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2&attributes=userName,emails.value");
+        var counted = await scim.GetAsync("Users?filter=" + Uri.EscapeDataString("externalId sw \"ext-\" and not (userName eq \"zoe@stmarys.example\")") + "&count=0");
+
+        Assert.Equal(1, found.Json!["totalResults"]!.GetValue<int>());
+        Assert.Equal("yann@stmarys.example", found.Json["Resources"]![0]!["userName"]!.GetValue<string>());
+        Assert.Equal("urn:ietf:params:scim:api:messages:2.0:ListResponse", found.Json["schemas"]![0]!.GetValue<string>());
+        Assert.Equal(0, probe.Json!["totalResults"]!.GetValue<int>());
+        Assert.Empty(probe.Json["Resources"]!.AsArray());
+        Assert.Equal(5, page.Json!["totalResults"]!.GetValue<int>());
+        Assert.Equal(2, page.Json["startIndex"]!.GetValue<int>());
+        Assert.Equal(2, page.Json["itemsPerPage"]!.GetValue<int>());
+        var resources = page.Json["Resources"]!.AsArray();
+        Assert.Equal(["yann@stmarys.example", "xavier@stmarys.example"], resources.Select(r => r!["userName"]!.GetValue<string>()));
+        Assert.Null(resources[0]!["name"]);
+        Assert.NotNull(resources[0]!["id"]);
+        Assert.Null(resources[0]!["emails"]![0]!["type"]);
+        Assert.Equal(4, counted.Json!["totalResults"]!.GetValue<int>());
+        Assert.Empty(counted.Json["Resources"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("filter=userName%20eq", "invalidFilter")]
+    [InlineData("filter=userName%20eq%20%22x%22)%20or%20(1%20eq%201", "invalidFilter")]
+    [InlineData("filter=password%20eq%20%22x%22", "invalidFilter")]
+    [InlineData("filter=active%20gt%20true", "invalidFilter")]
+    [InlineData("sortBy=nickName", "invalidValue")]
+    [InlineData("sortOrder=sideways", "invalidValue")]
+    [InlineData("count=many", "invalidValue")]
+    [InlineData("attributes=favouriteColour", "invalidValue")]
+    public async Task A_bad_list_request_gets_the_scim_error(string query, string scimType)
+    {
+        var (server, scim, http) = await StartAsync();
+        await using var _ = server;
+        using var __ = http;
+
+        var response = await scim.GetAsync("Users?" + query);
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal(scimType, response.ScimType);
+    }
+
+    [Fact]
     public async Task Discovery_describes_what_the_service_supports()
     {
         var (server, scim, http) = await StartAsync();
