@@ -113,6 +113,8 @@ async function launch() {
     };
     app.one.postLogoutRedirectUri = new URL('/bye', app.one.redirectUri).href;
     app.two.postLogoutRedirectUri = new URL('/bye', app.two.redirectUri).href;
+    // St Mary's SCIM token, as an operator would make one ('tessera scim token create' or a generated secret).
+    const scimToken = generatedSecret();
     const services = {
       orders: { id: 'orders-service', secret: generatedSecret() },
       reports: { id: 'reports-api', secret: generatedSecret() },
@@ -127,6 +129,7 @@ async function launch() {
       ORDERS_SECRET: services.orders.secret,
       REPORTS_API_SECRET: services.reports.secret,
       PARTNER_GATEWAY_SECRET: services.gateway.secret,
+      STMARYS_SCIM_TOKEN: scimToken,
       UPSTREAM_SECRET: upstreamSecret,
       STMARYS_SAML_KEY: spKeys[SAML_CONNECTION].privateKeyPem,
       STMARYS_SAML_LOOSE_KEY: spKeys[SAML_LOOSE_CONNECTION].privateKeyPem,
@@ -152,6 +155,8 @@ async function launch() {
       app,
       services,
       issued,
+      /** St Mary's SCIM service: the base URL and bearer token an admin types into Okta or Entra ID. */
+      scim: { baseUrl: `${tesseraUrl}/scim/v2/${ORGANIZATION}`, token: scimToken },
       log: () => readFile(join(dir, 'tessera.log'), 'utf8'),
       /** A fresh browser with an empty cookie jar that stops at the applications' URIs. */
       browser: () => new Browser({
@@ -255,6 +260,8 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
           { When: { groups: 'Doctors' }, Grant: { Scopes: ['doctor_access'] } },
           { When: { Role: 'doctor' }, Grant: { Scopes: ['doctor_access'] } },
         ],
+        // Area 12 provisions users and groups here as Okta and Entra ID do.
+        Scim: { Tokens: ['env:STMARYS_SCIM_TOKEN'] },
       }],
     },
   };

@@ -8,6 +8,9 @@ import Provider from 'oidc-provider';
 export const ACCOUNTS = {
   'stm-1001': { email: 'alice@stmarys.example', name: 'Alice Adams', groups: ['Doctors', 'Staff'] },
   'stm-1002': { email: 'bob@stmarys.example', name: 'Bob Brown', groups: ['Staff'] },
+  // Provisioned over SCIM in area 12 (Okta's sequence and Entra ID's), then deactivated while signed in.
+  'stm-1003': { email: 'carol@stmarys.example', name: 'Carol Chen', groups: ['Staff'] },
+  'stm-1004': { email: 'dmitri@stmarys.example', name: 'Dmitri Petrov', groups: ['Staff'] },
 };
 
 export const UPSTREAM_CLIENT_ID = 'tessera';

@@ -13,6 +13,7 @@ import endSession from '../areas/08-end-session.mjs';
 import accessTokens from '../areas/09-access-tokens.mjs';
 import saml from '../areas/10-saml.mjs';
 import tokenExchange from '../areas/11-token-exchange.mjs';
+import scim from '../areas/12-scim.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -31,4 +32,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   accessTokens();
   saml();
   tokenExchange();
+  scim();
 });

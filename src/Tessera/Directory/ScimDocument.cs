@@ -8,7 +8,8 @@ namespace Tessera.Directory;
 /// Reads a resource a SCIM client sent into the form Tessera stores: attribute names spelled as the schema spells
 /// them, extension attributes under their schema's URN, values checked against their type and bounded in size.
 /// Read-only attributes (<c>id</c>, <c>meta</c>, <c>groups</c>) are ignored, as RFC 7643 §7 allows; attributes no
-/// schema defines are ignored too, but a schema URN the resource type does not carry is refused.
+/// schema defines are ignored too, but a schema URN the resource type does not carry is refused (save the few that
+/// clients list without attributes, <see cref="ScimSchemas.IgnoredUrns"/>).
 /// </summary>
 public static class ScimDocument
 {
@@ -24,6 +25,11 @@ public static class ScimDocument
         foreach (var entry in schemas)
         {
             var urn = entry is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            if (urn is not null && ScimSchemas.IgnoredUrns.Contains(urn))
+            {
+                continue;
+            }
+
             var schema = urn is null ? null : type.SchemaById(urn);
             if (schema is null)
             {
@@ -215,6 +221,12 @@ public static class ScimDocument
 
         if (attribute.Type == ScimType.Complex)
         {
+            if (!attribute.MultiValued && input is JsonValue lone && lone.GetValueKind() == JsonValueKind.String && attribute.Sub("value") is not null)
+            {
+                // Entra ID sends the enterprise manager as the manager's id alone ("manager": "id"), not {"value": "id"}.
+                input = new JsonObject { ["value"] = lone.GetValue<string>() };
+            }
+
             if (input is not JsonObject members)
             {
                 throw ScimException.InvalidValue($"'{path}' must be an object with sub-attributes.");

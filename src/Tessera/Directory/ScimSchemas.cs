@@ -157,6 +157,15 @@ public static class ScimSchemas
         },
     ]);
 
+    /// <summary>
+    /// Schema URNs that a provisioning client lists on a resource without sending attributes of theirs; they are
+    /// passed over rather than refused. Entra ID lists Microsoft's ADSCIM Group schema on every group it creates.
+    /// </summary>
+    public static readonly IReadOnlySet<string> IgnoredUrns = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+    };
+
     public static readonly ScimResourceType UserType = new("User", "/Users", "User Account", User, [EnterpriseUser]);
     public static readonly ScimResourceType GroupType = new("Group", "/Groups", "Group", Group, []);
 

@@ -155,6 +155,33 @@ public sealed class ScimUsersTests
         Assert.Equal("Erin Evans", user.Name);
     }
 
+    private const string Enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    [Theory]
+    [InlineData("the manager's id alone, as Entra ID sends it")]
+    [InlineData("the complex value of RFC 7643 §4.3")]
+    public async Task The_enterprise_manager_is_taken_as_an_id_or_as_a_complex_value(string form)
+    {
+        var (server, scim, http) = await StartAsync();
+        await using var _ = server;
+        using var __ = http;
+        var manager = (await scim.PostAsync("Users", ScimClient.User("maria@stmarys.example"))).Id;
+        var id = (await scim.PostAsync("Users", ScimClient.User("nick@stmarys.example"))).Id;
+        JsonNode value = form.StartsWith("the manager's id", StringComparison.Ordinal) ? JsonValue.Create(manager) : new JsonObject { ["value"] = manager };
+
+        var patched = await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("Add", Enterprise + ":manager", value)));
+        var created = ScimClient.User("olga@stmarys.example");
+        created["schemas"]!.AsArray().Add(Enterprise);
+        created[Enterprise] = new JsonObject { ["department"] = "Oncology", ["manager"] = value.DeepClone() };
+        var posted = await scim.PostAsync("Users", created);
+
+        Assert.Equal(200, patched.Status);
+        Assert.Equal(manager, patched.Json![Enterprise]!["manager"]!["value"]!.GetValue<string>());
+        Assert.Equal(201, posted.Status);
+        Assert.Equal(manager, posted.Json![Enterprise]!["manager"]!["value"]!.GetValue<string>());
+        Assert.Equal(400, (await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "name", "Nick")))).Status);
+    }
+
     public static TheoryData<string, object, int, string?> RefusedRequests() => new()
     {
         // what it stands for, the request body, the status, the scimType
