@@ -19,7 +19,7 @@ public sealed class ScimAudit(AuditLog audit)
         var old = Flatten(before);
         var now = Flatten(after);
         var changed = old.Keys.Union(now.Keys, StringComparer.Ordinal)
-            .Where(k => !old.TryGetValue(k, out var a) | !now.TryGetValue(k, out var b) || a != b)
+            .Where(k => old.GetValueOrDefault(k) != now.GetValueOrDefault(k))
             .Order(StringComparer.Ordinal)
             .Take(MaxAttributes)
             .ToList();

@@ -18,7 +18,7 @@ public sealed class ScimTokens(TesseraDbContext db, TesseraConfiguration configu
     public const string Prefix = "tscim_";
 
     // The configured tokens' hashes, computed once per configuration (which is replaced whole on reload).
-    private static volatile ConfiguredTokens? _configured;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TesseraOptions, Dictionary<string, string>> ConfiguredByHash = [];
 
     /// <summary>The organization whose directory this bearer token opens, or null.</summary>
     public async Task<string?> AuthenticateAsync(string? token, CancellationToken cancellationToken)
@@ -73,14 +73,8 @@ public sealed class ScimTokens(TesseraDbContext db, TesseraConfiguration configu
 
     public static string Hash(string token) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    private Dictionary<string, string> Configured()
+    private Dictionary<string, string> Configured() => ConfiguredByHash.GetValue(configuration.Current, options =>
     {
-        var options = configuration.Current;
-        if (_configured is { } known && ReferenceEquals(known.Options, options))
-        {
-            return known.OrganizationByHash;
-        }
-
         var byHash = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var organization in options.Organizations)
         {
@@ -90,9 +84,6 @@ public sealed class ScimTokens(TesseraDbContext db, TesseraConfiguration configu
             }
         }
 
-        _configured = new ConfiguredTokens(options, byHash);
         return byHash;
-    }
-
-    private sealed record ConfiguredTokens(TesseraOptions Options, Dictionary<string, string> OrganizationByHash);
+    });
 }

@@ -23,7 +23,8 @@ public sealed class ScimUsers(
     public async Task<ScimUser> GetAsync(string organizationId, string id, CancellationToken cancellationToken)
     {
         var record = await FindAsync(organizationId, id, tracking: false, cancellationToken);
-        return new ScimUser(record, await GroupsOfAsync([record.UserId], cancellationToken) is var groups && groups.TryGetValue(record.UserId, out var mine) ? mine : []);
+        var groups = await GroupsOfAsync([record.UserId], cancellationToken);
+        return new ScimUser(record, groups.GetValueOrDefault(record.UserId) ?? []);
     }
 
     /// <summary>The groups of each user, for rendering <c>groups</c>.</summary>
