@@ -35,6 +35,12 @@ public static class AuditEvents
     public const string IntrospectionRefused = "introspection.refused";
     public const string SessionEnded = "session.ended";
     public const string UserAccessRevoked = "user.access_revoked";
+    public const string UserEnabled = "user.enabled";
+    public const string SignalDelivered = "signal.delivered";
+    public const string SignalDeliveryFailed = "signal.delivery_failed";
+    public const string SignalRefused = "signal.refused";
+    public const string SignalAbandoned = "signal.abandoned";
+    public const string SignalPollRefused = "signal.poll_refused";
     public const string ScimChanged = "scim.changed";
     public const string ScimRefused = "scim.refused";
     public const string ConfigurationApplied = "configuration.applied";

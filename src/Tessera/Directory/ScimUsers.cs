@@ -4,6 +4,7 @@ using Tessera.Audit;
 using Tessera.Hosting;
 using Tessera.Identity;
 using Tessera.Sessions;
+using Tessera.Signals;
 using Tessera.Storage;
 
 namespace Tessera.Directory;
@@ -59,11 +60,6 @@ public sealed class ScimUsers(
         Fill(record, user, document, now);
         db.DirectoryUsers.Add(record);
         db.DirectoryUserValues.AddRange(ScimValueIndex.Rows(user.Id, document));
-        if (active)
-        {
-            user.DisabledAt = null;
-        }
-
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -76,7 +72,11 @@ public sealed class ScimUsers(
 
         if (!active)
         {
-            await revocation.DisableUserAsync(user.Id, "provisioned inactive", context, cancellationToken);
+            await revocation.DisableUserAsync(user.Id, "provisioned inactive", InitiatingEntities.Admin, context, cancellationToken);
+        }
+        else
+        {
+            await revocation.EnableUserAsync(user, "provisioned active", InitiatingEntities.Admin, context, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -119,12 +119,6 @@ public sealed class ScimUsers(
         record.Version++;
         await db.DirectoryUserValues.Where(v => v.UserId == record.UserId).ExecuteDeleteAsync(cancellationToken);
         db.DirectoryUserValues.AddRange(ScimValueIndex.Rows(record.UserId, after));
-        if (record.Active && !wasActive)
-        {
-            // Enabled again; tokens from before stay dead (TokensValidAfter).
-            user.DisabledAt = null;
-        }
-
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -140,7 +134,12 @@ public sealed class ScimUsers(
 
         if (!record.Active && wasActive)
         {
-            await revocation.DisableUserAsync(record.UserId, "deactivated by SCIM", context, cancellationToken);
+            await revocation.DisableUserAsync(record.UserId, "deactivated by SCIM", InitiatingEntities.Admin, context, cancellationToken);
+        }
+        else if (record.Active && !wasActive)
+        {
+            // Enabled again; tokens from before stay dead (TokensValidAfter).
+            await revocation.EnableUserAsync(user, "reactivated by SCIM", InitiatingEntities.Admin, context, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -161,7 +160,7 @@ public sealed class ScimUsers(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.DirectoryUsers.Remove(record);
         await db.SaveChangesAsync(cancellationToken);
-        await revocation.DisableUserAsync(record.UserId, "deleted by SCIM", context, cancellationToken);
+        await revocation.DisableUserAsync(record.UserId, "deleted by SCIM", InitiatingEntities.Admin, context, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         audit.Changed(context, organizationId, "User", "deleted", record.UserId, before, null);
     }

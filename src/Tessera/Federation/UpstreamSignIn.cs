@@ -149,7 +149,7 @@ public sealed class UpstreamSignIn(
         var previous = await sessions.FindByCookieAsync(cookies.ReadSession(http), cancellationToken);
         if (previous is not null)
         {
-            await revocation.EndSessionAsync(previous.Id, "replaced by a new sign-in", Event(http, AuditEvents.SessionEnded, AuditEvent.Success, connection), cancellationToken);
+            await revocation.EndSessionAsync(previous.Id, "replaced by a new sign-in", Signals.InitiatingEntities.User, Event(http, AuditEvents.SessionEnded, AuditEvent.Success, connection), cancellationToken);
         }
 
         var grants = MappingRules.Evaluate(connection.Organization.Rules, identity.Claims, identity.MappedClaims);

@@ -8,6 +8,7 @@ using Tessera.Identity;
 using Tessera.Keys;
 using Tessera.Protocol;
 using Tessera.Sessions;
+using Tessera.Signals;
 using Tessera.Storage;
 
 namespace Tessera.Hosting;
@@ -47,6 +48,17 @@ public static class TesseraApp
         services.AddSingleton<IdentityLinks>();
         services.AddScoped<SessionStore>();
         services.AddScoped<RevocationService>();
+        services.AddScoped<Signals.SignalOutbox>();
+        services.AddScoped<Signals.SignalPolling>();
+        services.AddSingleton<Signals.SignalTokens>();
+        services.AddSingleton<Signals.SignalDispatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<Signals.SignalDispatcher>());
+        services.AddHttpClient(Signals.SignalDispatcher.HttpClientName, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan; // each delivery has its own deadline (Signals.DeliveryTimeout)
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<BrowserCookies>();
 
         services.AddScoped<Directory.ScimTokens>();
@@ -129,6 +141,7 @@ public static class TesseraApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapSamlMetadata();
         app.MapScim();
+        app.MapSignals();
 
         if (options.Development.Demo)
         {

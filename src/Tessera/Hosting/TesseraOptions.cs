@@ -19,6 +19,9 @@ public sealed class TesseraOptions
     /// <summary>Which client may exchange which subject tokens into which audiences and scopes.</summary>
     public List<ExchangePolicyOptions> ExchangePolicies { get; set; } = [];
 
+    /// <summary>Who hears about ended sessions and disabled accounts: Security Event Token receivers, and how delivery retries.</summary>
+    public SignalOptions Signals { get; set; } = new();
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 
@@ -222,6 +225,62 @@ public sealed class GrantOptions
 {
     public List<string> Scopes { get; set; } = [];
     public Dictionary<string, string> Claims { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Delivery of revocation signals: back-channel logout tokens to clients with a <c>BackchannelLogoutUri</c>, and
+/// Security Event Tokens to <see cref="Receivers"/>. Every signal waits in a persistent outbox until it is acknowledged.
+/// </summary>
+public sealed class SignalOptions
+{
+    public List<SignalReceiverOptions> Receivers { get; set; } = [];
+
+    /// <summary>How often each node looks for signals written elsewhere (another node, the command line); its own are sent at once.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one push may take before it counts as failed.</summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Retries back off from one second, doubling, up to this.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A signal not delivered this long after its event is given up (and audited as such).</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>How long a poll request (RFC 8936) with <c>returnImmediately: false</c> waits for a signal before answering empty.</summary>
+    public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+/// <summary>A receiver of Security Event Tokens (an API, a SIEM).</summary>
+public sealed class SignalReceiverOptions
+{
+    public const string Push = "push";
+    public const string Poll = "poll";
+
+    public string Id { get; set; } = "";
+
+    /// <summary><c>push</c> (RFC 8935, the default): Tessera posts each SET to <see cref="Endpoint"/>. <c>poll</c> (RFC 8936): the receiver fetches them.</summary>
+    public string Delivery { get; set; } = Push;
+
+    /// <summary>Where SETs are pushed; required for <c>push</c>.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>
+    /// The <c>Authorization</c> header value: sent with every push, and required of every poll (usually <c>env:NAME</c>).
+    /// </summary>
+    public string? Authorization { get; set; }
+
+    /// <summary>The SETs' <c>aud</c>; default the receiver's <see cref="Id"/>.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Which events it receives: <c>session-revoked</c>, <c>account-disabled</c>, <c>account-enabled</c>; default all.</summary>
+    public List<string> Events { get; set; } = [];
+
+    /// <summary>Only events of these organizations; default every organization.</summary>
+    public List<string> Organizations { get; set; } = [];
+
+    /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
+    public string SigningAlgorithm { get; set; } = "ES256";
 }
 
 public sealed class DevelopmentOptions

@@ -63,6 +63,7 @@ public static partial class TesseraOptionsValidator
         }
 
         ExchangeOptionsValidator.Validate(options, Error);
+        SignalOptionsValidator.Validate(options, Error);
         return errors;
     }
 
@@ -211,7 +212,7 @@ public static partial class TesseraOptionsValidator
         ValidateUris(client.PostLogoutRedirectUris, $"{path}.PostLogoutRedirectUris", error);
         if (client.BackchannelLogoutUri is not null)
         {
-            ValidateUris([client.BackchannelLogoutUri], $"{path}.BackchannelLogoutUri", error, indexed: false);
+            SignalOptionsValidator.ValidateHttpUri(client.BackchannelLogoutUri, $"{path}.BackchannelLogoutUri", error);
         }
 
         ValidateScopes(client.Scopes, $"{path}.Scopes", error);

@@ -7,6 +7,7 @@ using OpenIddict.Server.AspNetCore;
 using Tessera.Audit;
 using Tessera.Protocol;
 using Tessera.Sessions;
+using Tessera.Signals;
 
 namespace Tessera.Pages;
 
@@ -45,7 +46,7 @@ public sealed class LogoutModel(SessionStore sessions, BrowserCookies cookies, R
 
         if (sessionId is not null)
         {
-            await revocation.EndSessionAsync(sessionId, "signed out", new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)
+            await revocation.EndSessionAsync(sessionId, "signed out", InitiatingEntities.User, new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)
             {
                 ClientId = HttpContext.GetOpenIddictServerRequest()?.ClientId,
                 IpAddress = HttpContext.Connection.RemoteIpAddress?.ToString(),

@@ -110,6 +110,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(RejectTokensOfDisabledUsers.Descriptor);
                 server.AddEventHandler(AttachUserInfoClaims.Descriptor);
                 server.AddEventHandler(AdvertiseConfiguredScopes.Descriptor);
+                server.AddEventHandler(AdvertiseBackchannelLogout.Descriptor);
                 server.AddEventHandler(VerifyForeignExchangeTokens.Descriptor);
                 server.AddEventHandler(AuthorizeOwnExchangeTokens.Descriptor);
                 server.AddEventHandler(IssueExchangedTokens.Descriptor);

@@ -1,58 +1,97 @@
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using Tessera.Audit;
+using Tessera.Signals;
 using Tessera.Storage;
 
 namespace Tessera.Sessions;
 
 /// <summary>
-/// The one place access ends: a session and every token family granted under it, or one token family.
-/// Takes effect before the call returns; nothing waits for a token to expire.
+/// The one place access ends, whatever the cause (SCIM deactivation, sign-out, a replayed refresh token, an operator):
+/// a session and every token family granted under it, a user and everything of theirs, or one token family. Takes
+/// effect before the call returns; nothing waits for a token to expire. Whoever must hear of it (clients by back-channel
+/// logout, receivers by Security Event Token) is written into the outbox in the same transaction (<see cref="SignalOutbox"/>).
 /// </summary>
 public sealed class RevocationService(
     TesseraDbContext db,
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens,
+    SignalOutbox signals,
     AuditLog audit,
     TimeProvider time)
 {
-    public async Task<bool> EndSessionAsync(string sessionId, string reason, AuditEvent? context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends one SSO session and every token family granted under it, and records the session-revoked signal (back-channel
+    /// logout to the session's clients, SETs to receivers) in the same transaction. False when it had already ended.
+    /// </summary>
+    public async Task<bool> EndSessionAsync(string sessionId, string reason, string initiatingEntity, AuditEvent? context, CancellationToken cancellationToken)
     {
-        var session = await db.Sessions.FirstOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
-        if (session is null)
+        var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        try
         {
-            return false;
-        }
+            var session = await db.Sessions.FirstOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+            if (session is null)
+            {
+                return false;
+            }
 
-        var ended = session.EndedAt is null;
-        if (ended)
+            var ended = session.EndedAt is null;
+            if (ended)
+            {
+                session.EndedAt = time.GetUtcNow().UtcDateTime;
+                session.EndReason = reason;
+                await signals.SessionsRevokedAsync([session], reason, initiatingEntity, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            var families = await db.SessionAuthorizations.Where(l => l.SessionId == sessionId).Select(l => l.AuthorizationId).ToListAsync(cancellationToken);
+            foreach (var authorizationId in families)
+            {
+                await RevokeFamilyAsync(authorizationId, cancellationToken);
+            }
+
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+
+            if (ended)
+            {
+                audit.Record((context ?? new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)) with
+                {
+                    Event = AuditEvents.SessionEnded,
+                    Outcome = AuditEvent.Success,
+                    OrganizationId = session.OrganizationId,
+                    UserId = session.UserId.ToString(),
+                    ConnectionId = session.ConnectionId,
+                    Reason = reason,
+                    Detail = new Dictionary<string, string?> { ["sid"] = session.Id, ["token_families"] = Count(families.Count) },
+                });
+            }
+
+            return ended;
+        }
+        finally
         {
-            session.EndedAt = time.GetUtcNow().UtcDateTime;
-            session.EndReason = reason;
-            await db.SaveChangesAsync(cancellationToken);
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
         }
+    }
 
-        var families = await db.SessionAuthorizations.Where(l => l.SessionId == sessionId).Select(l => l.AuthorizationId).ToListAsync(cancellationToken);
-        foreach (var authorizationId in families)
+    /// <summary>
+    /// A token of the family was replayed (RFC 9700 §4.14.2): whoever holds the family may hold more, so the family is
+    /// revoked and the session it was granted under ends everywhere. A family granted outside any session (none is,
+    /// today) is only revoked.
+    /// </summary>
+    public async Task EndSessionOfFamilyAsync(string authorizationId, string reason, AuditEvent? context, CancellationToken cancellationToken)
+    {
+        var sessionId = await db.SessionAuthorizations.Where(l => l.AuthorizationId == authorizationId).Select(l => l.SessionId).FirstOrDefaultAsync(cancellationToken);
+        if (sessionId is null || !await EndSessionAsync(sessionId, reason, InitiatingEntities.Policy, context, cancellationToken))
         {
             await RevokeFamilyAsync(authorizationId, cancellationToken);
         }
-
-        if (ended)
-        {
-            audit.Record((context ?? new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)) with
-            {
-                Event = AuditEvents.SessionEnded,
-                Outcome = AuditEvent.Success,
-                OrganizationId = session.OrganizationId,
-                UserId = session.UserId.ToString(),
-                ConnectionId = session.ConnectionId,
-                Reason = reason,
-                Detail = new Dictionary<string, string?> { ["sid"] = session.Id, ["token_families"] = families.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            });
-        }
-
-        return ended;
     }
 
     /// <summary>
@@ -62,7 +101,7 @@ public sealed class RevocationService(
     /// enabled again. Joins the caller's transaction when there is one, so a deprovisioning request and its
     /// effects are stored together or not at all.
     /// </summary>
-    public async Task<UserRevocation> DisableUserAsync(Guid userId, string reason, AuditEvent? context, CancellationToken cancellationToken)
+    public async Task<UserRevocation> DisableUserAsync(Guid userId, string reason, string initiatingEntity, AuditEvent? context, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
@@ -74,6 +113,7 @@ public sealed class RevocationService(
                 return new UserRevocation(0, 0, 0);
             }
 
+            var wasEnabled = user.DisabledAt is null;
             user.DisabledAt ??= now;
             user.TokensValidAfter = now;
             var sessions = await db.Sessions.Where(s => s.UserId == userId && s.EndedAt == null).ToListAsync(cancellationToken);
@@ -81,6 +121,12 @@ public sealed class RevocationService(
             {
                 session.EndedAt = now;
                 session.EndReason = reason;
+            }
+
+            await signals.SessionsRevokedAsync(sessions, reason, initiatingEntity, cancellationToken);
+            if (wasEnabled)
+            {
+                signals.AccountDisabled(user, reason, initiatingEntity);
             }
 
             await db.SaveChangesAsync(cancellationToken);
@@ -129,6 +175,31 @@ public sealed class RevocationService(
                 await own.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// Lets a disabled user sign in again and signals account-enabled. Tokens issued before the disable stay dead
+    /// (<see cref="UserRecord.TokensValidAfter"/>). Joins the caller's transaction like <see cref="DisableUserAsync"/>.
+    /// </summary>
+    public async Task<bool> EnableUserAsync(UserRecord user, string reason, string initiatingEntity, AuditEvent? context, CancellationToken cancellationToken)
+    {
+        if (user.DisabledAt is null)
+        {
+            return false;
+        }
+
+        user.DisabledAt = null;
+        signals.AccountEnabled(user, reason, initiatingEntity);
+        await db.SaveChangesAsync(cancellationToken);
+        audit.Record((context ?? new AuditEvent(AuditEvents.UserEnabled, AuditEvent.Success)) with
+        {
+            Event = AuditEvents.UserEnabled,
+            Outcome = AuditEvent.Success,
+            OrganizationId = user.OrganizationId,
+            UserId = user.Id.ToString(),
+            Reason = reason,
+        });
+        return true;
     }
 
     private static string Count(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

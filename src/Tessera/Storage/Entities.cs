@@ -211,3 +211,57 @@ public sealed class ScimTokenRecord
     public DateTime CreatedAt { get; set; }
     public DateTime? RevokedAt { get; set; }
 }
+
+/// <summary>
+/// Something others must hear about (a session ended, an account disabled or enabled), written in the same transaction
+/// as the change itself: the outbox. Its deliveries say who hears it and whether they have.
+/// </summary>
+public sealed class SignalEventRecord
+{
+    public long Id { get; set; }
+
+    /// <summary><c>session-revoked</c>, <c>account-disabled</c> or <c>account-enabled</c> (<see cref="Signals.SignalTypes"/>).</summary>
+    public string Type { get; set; } = "";
+
+    public Guid UserId { get; set; }
+    public string OrganizationId { get; set; } = "";
+    public string? SessionId { get; set; }
+
+    /// <summary>CAEP <c>initiating_entity</c>: admin, user, policy or system.</summary>
+    public string InitiatingEntity { get; set; } = "";
+
+    public string Reason { get; set; } = "";
+    public DateTime OccurredAt { get; set; }
+}
+
+/// <summary>One signal on its way to one destination (a client's back-channel logout URI, or a SET receiver).</summary>
+public sealed class SignalDeliveryRecord
+{
+    public long Id { get; set; }
+    public long EventId { get; set; }
+    public SignalEventRecord? Event { get; set; }
+
+    /// <summary><c>backchannel-logout</c>, <c>push</c> or <c>poll</c> (<see cref="Signals.SignalChannels"/>).</summary>
+    public string Channel { get; set; } = "";
+
+    /// <summary>The client id (back-channel logout) or the receiver id.</summary>
+    public string Destination { get; set; } = "";
+
+    /// <summary>The token's <c>jti</c>: the same on every attempt, so a receiver can tell a retry from a new signal.</summary>
+    public string TokenId { get; set; } = "";
+
+    public int Attempts { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+
+    /// <summary>A node sending it holds it until then, so two nodes never send it at once.</summary>
+    public DateTime? LeasedUntil { get; set; }
+
+    /// <summary>Set once it is acknowledged, refused for good, or given up; null while it is still to be sent.</summary>
+    public DateTime? CompletedAt { get; set; }
+
+    /// <summary><c>delivered</c>, <c>refused</c> (the destination said 400) or <c>abandoned</c> (too old, or the destination is gone) once completed.</summary>
+    public string? Outcome { get; set; }
+
+    public string? LastError { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

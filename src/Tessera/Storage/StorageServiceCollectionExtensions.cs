@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Tessera.Hosting;
+using Tessera.Signals;
 
 namespace Tessera.Storage;
 
@@ -11,19 +12,23 @@ public static class StorageServiceCollectionExtensions
         switch (storage.Provider)
         {
             case StorageProvider.Sqlite:
-                services.AddDbContextPool<SqliteTesseraDbContext>(options => options
+                services.AddDbContextPool<SqliteTesseraDbContext>((provider, options) => options
                     .UseSqlite(SqliteConnectionString(storage.ConnectionString))
-                    .AddInterceptors(new SqlitePragmas()));
+                    .AddInterceptors(new SqlitePragmas(), provider.GetRequiredService<SignalOutboxInterceptor>()));
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<SqliteTesseraDbContext>());
                 break;
             case StorageProvider.Postgres:
-                services.AddDbContextPool<PostgresTesseraDbContext>(options => options.UseNpgsql(storage.ConnectionString));
+                services.AddDbContextPool<PostgresTesseraDbContext>((provider, options) => options
+                    .UseNpgsql(storage.ConnectionString)
+                    .AddInterceptors(provider.GetRequiredService<SignalOutboxInterceptor>()));
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<PostgresTesseraDbContext>());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "Unknown storage provider.");
         }
 
+        services.AddSingleton<SignalWake>();
+        services.AddSingleton<SignalOutboxInterceptor>();
         services.AddSingleton<StorageInitializer>();
         services.AddSingleton<LookupConnections>();
         return services;

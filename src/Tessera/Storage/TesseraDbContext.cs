@@ -27,6 +27,8 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<DirectoryGroupRecord> DirectoryGroups => Set<DirectoryGroupRecord>();
     public DbSet<DirectoryMemberRecord> DirectoryMembers => Set<DirectoryMemberRecord>();
     public DbSet<ScimTokenRecord> ScimTokens => Set<ScimTokenRecord>();
+    public DbSet<SignalEventRecord> SignalEvents => Set<SignalEventRecord>();
+    public DbSet<SignalDeliveryRecord> SignalDeliveries => Set<SignalDeliveryRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -76,6 +78,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             link.Property(l => l.SessionId).HasMaxLength(64);
             link.Property(l => l.AuthorizationId).HasMaxLength(100);
             link.Property(l => l.ClientId).HasMaxLength(100);
+            link.HasIndex(l => l.AuthorizationId);
         });
 
         modelBuilder.Entity<PendingLoginRecord>(pending =>
@@ -206,6 +209,34 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             token.Property(t => t.Hash).HasMaxLength(64);
             token.Property(t => t.Description).HasMaxLength(200);
             token.HasIndex(t => t.Hash).IsUnique();
+        });
+
+        modelBuilder.Entity<SignalEventRecord>(signal =>
+        {
+            signal.ToTable("signal_events");
+            signal.HasKey(e => e.Id);
+            signal.Property(e => e.Type).HasMaxLength(32);
+            signal.Property(e => e.OrganizationId).HasMaxLength(100);
+            signal.Property(e => e.SessionId).HasMaxLength(64);
+            signal.Property(e => e.InitiatingEntity).HasMaxLength(16);
+            signal.Property(e => e.Reason).HasMaxLength(200);
+            signal.HasIndex(e => e.OccurredAt);
+        });
+
+        modelBuilder.Entity<SignalDeliveryRecord>(delivery =>
+        {
+            delivery.ToTable("signal_deliveries");
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.Channel).HasMaxLength(32);
+            delivery.Property(d => d.Destination).HasMaxLength(100);
+            delivery.Property(d => d.TokenId).HasMaxLength(64);
+            delivery.Property(d => d.Outcome).HasMaxLength(16);
+            delivery.Property(d => d.LastError).HasMaxLength(300);
+            delivery.HasIndex(d => d.TokenId).IsUnique();
+
+            // What is still to be sent, per channel and destination, oldest first.
+            delivery.HasIndex(d => new { d.CompletedAt, d.Channel, d.Destination, d.Id });
+            delivery.HasOne(d => d.Event).WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
         });
 
         // Every timestamp is UTC; SQLite forgets the kind on the way back, PostgreSQL insists on it on the way in.

@@ -12,8 +12,8 @@ namespace Tessera.Protocol.Handlers;
 
 /// <summary>
 /// RFC 6749 §4.1.2 and RFC 9700 §4.14.2: a spent authorization code or refresh token presented again means it
-/// leaked. The whole family (the authorization and every token from it, access tokens included) is revoked
-/// before OpenIddict refuses the request.
+/// leaked. The whole family (the authorization and every token from it, access tokens included) is revoked, and the
+/// SSO session it was granted under ends everywhere (back-channel logout, SETs), before OpenIddict refuses the request.
 /// </summary>
 public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, RevocationService revocation, AuditLog audit) : IOpenIddictServerHandler<ValidateTokenContext>
 {
@@ -38,13 +38,8 @@ public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, Revocat
             return;
         }
 
-        if (!string.IsNullOrEmpty(context.AuthorizationId))
-        {
-            await revocation.RevokeFamilyAsync(context.AuthorizationId, context.CancellationToken);
-        }
-
         var request = context.Transaction.GetHttpRequest();
-        audit.Record(new AuditEvent(
+        var detected = new AuditEvent(
             type == TokenTypeIdentifiers.RefreshToken ? AuditEvents.RefreshTokenReuseDetected : AuditEvents.AuthorizationCodeReplayDetected,
             AuditEvent.Failure)
         {
@@ -55,6 +50,12 @@ public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, Revocat
             UserAgent = request?.Headers.UserAgent.ToString(),
             Reason = "a spent token was presented again; its family was revoked",
             Detail = new Dictionary<string, string?> { ["token_id"] = context.TokenId, ["authorization_id"] = context.AuthorizationId },
-        });
+        };
+        if (!string.IsNullOrEmpty(context.AuthorizationId))
+        {
+            await revocation.EndSessionOfFamilyAsync(context.AuthorizationId, "a spent token was presented again", detected, context.CancellationToken);
+        }
+
+        audit.Record(detected);
     }
 }
