@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
+import { startBackchannelEndpoint } from './backchannel.mjs';
 import { Browser } from './browser.mjs';
 import { PARTNER_RESOURCES, startPartnerSts } from './partner-sts.mjs';
 import { startSamlIdp } from './saml-idp.mjs';
@@ -44,6 +45,9 @@ export const GATEWAY = 'partner-gateway';
 export const PARTNER_KEY_REFRESH_SECONDS = 10;
 /** Everything the two applications may ask for (doctor_access only reaches users the St Mary's rule grants it). */
 export const USER_SCOPE = 'openid profile email offline_access read:reports doctor_access';
+
+/** The two applications of area 13 sign in for this, and call the sample orders API with it. */
+export const ORDERS_SCOPE = 'openid email read:orders';
 /** Each area finishes well within this on a 2-core machine; a hung request fails the area instead of the run. */
 export const AREA_TIMEOUT_MS = 60_000;
 
@@ -79,8 +83,9 @@ async function launch() {
   };
 
   try {
-    const dll = process.env.TESSERA_DLL ?? await build(join(dir, 'build'));
-    const [tesseraPort, upstreamPort, samlIdpPort, partnerPort] = await freePorts(4);
+    const dll = process.env.TESSERA_DLL ?? await build('src/Tessera', join(dir, 'build'), 'tessera.dll');
+    const ordersApiDll = process.env.ORDERS_API_DLL ?? await build('samples/OrdersApi', join(dir, 'build-orders-api'), 'OrdersApi.dll');
+    const [tesseraPort, upstreamPort, samlIdpPort, partnerPort, ordersApiPort] = await freePorts(5);
     const tesseraUrl = `http://127.0.0.1:${tesseraPort}`;
     const upstreamSecret = generatedSecret();
 
@@ -111,6 +116,13 @@ async function launch() {
       one: { id: 'app-one', redirectUri: `http://127.0.0.1:${await appPort()}/cb` },
       two: { id: 'app-two', redirectUri: `http://127.0.0.1:${await appPort()}/cb`, secret: generatedSecret() },
     };
+    // Area 13: a point-of-sale till and a back office, both calling the orders API, both told of logouts.
+    const backchannel = { till: await startBackchannelEndpoint(), backoffice: await startBackchannelEndpoint() };
+    cleanups.push(() => backchannel.till.close(), () => backchannel.backoffice.close());
+    app.till = { id: 'app-till', redirectUri: `http://127.0.0.1:${await appPort()}/cb`, backchannelLogoutUri: backchannel.till.url };
+    app.backoffice = {
+      id: 'app-backoffice', redirectUri: `http://127.0.0.1:${await appPort()}/cb`, secret: generatedSecret(), backchannelLogoutUri: backchannel.backoffice.url,
+    };
     app.one.postLogoutRedirectUri = new URL('/bye', app.one.redirectUri).href;
     app.two.postLogoutRedirectUri = new URL('/bye', app.two.redirectUri).href;
     // St Mary's SCIM token, as an operator would make one ('tessera scim token create' or a generated secret).
@@ -119,13 +131,18 @@ async function launch() {
       orders: { id: 'orders-service', secret: generatedSecret() },
       reports: { id: 'reports-api', secret: generatedSecret() },
       gateway: { id: GATEWAY, secret: generatedSecret() },
+      ordersApi: { id: 'orders-api', secret: generatedSecret() },
     };
+    const ordersApi = { url: `http://127.0.0.1:${ordersApiPort}`, signalsAuthorization: `Bearer ${generatedSecret()}` };
 
     const configFile = join(dir, 'tessera.json');
-    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, app, services }), null, 2));
+    await writeFile(configFile, JSON.stringify(configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, app, services, ordersApi }), null, 2));
     const secretsEnv = {
       TESSERA_KEK: randomBytes(32).toString('base64'),
       APP_TWO_SECRET: app.two.secret,
+      APP_BACKOFFICE_SECRET: app.backoffice.secret,
+      ORDERS_API_SECRET: services.ordersApi.secret,
+      ORDERS_API_SIGNALS_AUTH: ordersApi.signalsAuthorization,
       ORDERS_SECRET: services.orders.secret,
       REPORTS_API_SECRET: services.reports.secret,
       PARTNER_GATEWAY_SECRET: services.gateway.secret,
@@ -135,8 +152,24 @@ async function launch() {
       STMARYS_SAML_LOOSE_KEY: spKeys[SAML_LOOSE_CONNECTION].privateKeyPem,
     };
 
-    const tessera = await serve({ dll, configFile, url: tesseraUrl, env: secretsEnv, log: join(dir, 'tessera.log') });
+    const tessera = await serve({ args: [dll, 'serve', '--config', configFile, '--urls', tesseraUrl], url: tesseraUrl, env: secretsEnv, log: join(dir, 'tessera.log') });
     cleanups.push(() => tessera.kill());
+
+    // The sample API (samples/OrdersApi on Tessera.Validation): trusts a validated token for an hour, hears revocations.
+    const api = await serve({
+      args: [ordersApiDll, '--urls', ordersApi.url],
+      url: ordersApi.url,
+      log: join(dir, 'orders-api.log'),
+      env: {
+        Tessera__Authority: tesseraUrl,
+        Tessera__Audience: ORDERS_AUDIENCE,
+        Tessera__RecheckAfter: '01:00:00',
+        Tessera__ClientId: services.ordersApi.id,
+        Tessera__ClientSecret: services.ordersApi.secret,
+        Tessera__Signals__Authorization: ordersApi.signalsAuthorization,
+      },
+    });
+    cleanups.push(() => api.kill());
 
     const issued = { accessTokens: [] };
     return {
@@ -155,12 +188,15 @@ async function launch() {
       app,
       services,
       issued,
+      /** The sample orders API and the back-channel logout endpoints of the till and the back office (area 13). */
+      ordersApi: { url: ordersApi.url, metrics: async () => (await fetch(`${ordersApi.url}/metrics`)).json() },
+      backchannel,
       /** St Mary's SCIM service: the base URL and bearer token an admin types into Okta or Entra ID. */
       scim: { baseUrl: `${tesseraUrl}/scim/v2/${ORGANIZATION}`, token: scimToken },
       log: () => readFile(join(dir, 'tessera.log'), 'utf8'),
       /** A fresh browser with an empty cookie jar that stops at the applications' URIs. */
       browser: () => new Browser({
-        stopAt: [app.one.redirectUri, app.one.postLogoutRedirectUri, app.two.redirectUri, app.two.postLogoutRedirectUri],
+        stopAt: [app.one.redirectUri, app.one.postLogoutRedirectUri, app.two.redirectUri, app.two.postLogoutRedirectUri, app.till.redirectUri, app.backoffice.redirectUri],
       }),
       stop: () => stopAll(),
       /** An openid-client Configuration for one of the configured clients, from Tessera's discovery document. */
@@ -181,8 +217,8 @@ async function launch() {
 
 /** app-one is public (PKCE, client_id only); the others authenticate with client_secret_basic. */
 function clientAuthentication(id, app, services) {
-  if (id === app.one.id) return client.None();
-  const secrets = Object.fromEntries([app.two, ...Object.values(services)].map(({ id, secret }) => [id, secret]));
+  if (id === app.one.id || id === app.till.id) return client.None();
+  const secrets = Object.fromEntries([app.two, app.backoffice, ...Object.values(services)].map(({ id, secret }) => [id, secret]));
   if (!secrets[id]) throw new Error(`no client ${id} is configured`);
   return client.ClientSecretBasic(secrets[id]);
 }
@@ -201,7 +237,7 @@ function recordingFetch(config, issued) {
   };
 }
 
-function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, app, services }) {
+function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, app, services, ordersApi }) {
   const userScopes = USER_SCOPE.split(' ');
   return {
     Tessera: {
@@ -233,7 +269,26 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
           GrantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange', 'client_credentials'],
           Scopes: ['write:orders', 'read:orders'], Audiences: [ORDERS_AUDIENCE],
         },
+        {
+          ClientId: app.till.id, Type: 'public', RedirectUris: [app.till.redirectUri], GrantTypes: ['authorization_code'],
+          Scopes: ORDERS_SCOPE.split(' '), Audiences: [ORDERS_AUDIENCE], BackchannelLogoutUri: app.till.backchannelLogoutUri,
+        },
+        {
+          ClientId: app.backoffice.id, Type: 'confidential', ClientSecret: 'env:APP_BACKOFFICE_SECRET', RedirectUris: [app.backoffice.redirectUri],
+          GrantTypes: ['authorization_code'], Scopes: ORDERS_SCOPE.split(' '), Audiences: [ORDERS_AUDIENCE],
+          BackchannelLogoutUri: app.backoffice.backchannelLogoutUri, SigningAlgorithm: 'RS256',
+        },
+        {
+          // The orders API itself: it introspects tokens for its audience when its recheck time comes.
+          ClientId: services.ordersApi.id, Type: 'confidential', ClientSecret: 'env:ORDERS_API_SECRET',
+          GrantTypes: ['client_credentials'], Scopes: ['read:orders'], Audiences: [ORDERS_AUDIENCE],
+        },
       ],
+      Signals: {
+        Receivers: [{
+          Id: 'orders-api', Endpoint: `${ordersApi.url}/tessera/signals`, Authorization: 'env:ORDERS_API_SIGNALS_AUTH', Audience: ORDERS_AUDIENCE,
+        }],
+      },
       // No JwksUri: Tessera finds the portal's keys through its discovery document.
       TrustedIssuers: [{
         Id: PARTNER_ISSUER, Issuer: partner.issuer, Organization: ORGANIZATION,
@@ -284,10 +339,10 @@ function generatedSecret() {
   return `tsec_${randomBytes(32).toString('base64url')}`;
 }
 
-async function build(output) {
+async function build(project, output, dll) {
   let lastLog = '';
   for (let attempt = 1; attempt <= BUILD_ATTEMPTS; attempt += 1) {
-    const child = spawn('dotnet', ['build', join(REPOSITORY, 'src', 'Tessera'), '-c', 'Release', '-o', output, '-nologo', '-v', 'q'], {
+    const child = spawn('dotnet', ['build', join(REPOSITORY, project), '-c', 'Release', '-o', output, '-nologo', '-v', 'q'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
     });
@@ -295,17 +350,17 @@ async function build(output) {
     child.stdout.on('data', (chunk) => { log += chunk; });
     child.stderr.on('data', (chunk) => { log += chunk; });
     const [code] = await once(child, 'close');
-    if (code === 0) return join(output, 'tessera.dll');
+    if (code === 0) return join(output, dll);
     lastLog = log;
     await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
   }
 
-  throw new Error(`dotnet build of src/Tessera failed ${BUILD_ATTEMPTS} times:\n${lastLog.slice(-4000)}`);
+  throw new Error(`dotnet build of ${project} failed ${BUILD_ATTEMPTS} times:\n${lastLog.slice(-4000)}`);
 }
 
-async function serve({ dll, configFile, url, env, log }) {
+async function serve({ args, url, env, log }) {
   const output = createWriteStream(log);
-  const child = spawn('dotnet', [dll, 'serve', '--config', configFile, '--urls', url], {
+  const child = spawn('dotnet', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
   });
@@ -328,7 +383,7 @@ async function serve({ dll, configFile, url, env, log }) {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
     if (exited) {
-      throw new Error(`tessera serve exited (${JSON.stringify(exited)}) before it was healthy:\n${await tail(log)}`);
+      throw new Error(`${args.join(' ')} exited (${JSON.stringify(exited)}) before it was healthy:\n${await tail(log)}`);
     }
 
     try {
@@ -338,7 +393,7 @@ async function serve({ dll, configFile, url, env, log }) {
 
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`tessera serve was not healthy within ${STARTUP_TIMEOUT_MS} ms:\n${await tail(log)}`);
+      throw new Error(`${args.join(' ')} was not healthy within ${STARTUP_TIMEOUT_MS} ms:\n${await tail(log)}`);
     }
 
     await new Promise((resolve) => setTimeout(resolve, 200));

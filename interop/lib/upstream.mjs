@@ -11,6 +11,8 @@ export const ACCOUNTS = {
   // Provisioned over SCIM in area 12 (Okta's sequence and Entra ID's), then deactivated while signed in.
   'stm-1003': { email: 'carol@stmarys.example', name: 'Carol Chen', groups: ['Staff'] },
   'stm-1004': { email: 'dmitri@stmarys.example', name: 'Dmitri Petrov', groups: ['Staff'] },
+  // Area 13: signed in to two apps, deactivated over SCIM and enabled again, twenty times.
+  'stm-1005': { email: 'erin@stmarys.example', name: 'Erin Evans', groups: ['Staff'] },
 };
 
 export const UPSTREAM_CLIENT_ID = 'tessera';

@@ -14,6 +14,7 @@ import accessTokens from '../areas/09-access-tokens.mjs';
 import saml from '../areas/10-saml.mjs';
 import tokenExchange from '../areas/11-token-exchange.mjs';
 import scim from '../areas/12-scim.mjs';
+import revocationEverywhere from '../areas/13-revocation-everywhere.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -33,4 +34,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   saml();
   tokenExchange();
   scim();
+  revocationEverywhere();
 });
