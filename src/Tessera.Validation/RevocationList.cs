@@ -23,13 +23,14 @@ internal sealed class RevocationList(IOptions<TesseraValidationOptions> options,
     /// <summary>Whether a token of <paramref name="token"/>'s subject, session and issue time is refused.</summary>
     public bool Refuses(VerifiedAccessToken token)
     {
-        if (token.SessionId is { } sid && _revokedSessions.ContainsKey(sid))
+        var now = time.GetUtcNow().UtcTicks;
+        if (token.SessionId is { } sid && _revokedSessions.TryGetValue(sid, out var forgetAt) && forgetAt > now)
         {
             return true;
         }
 
         // RISC account-disabled: tokens issued up to the event stay refused, even after the account is enabled.
-        return _disabledAccounts.TryGetValue(token.Subject, out var disabled) && token.IssuedAt.ToUnixTimeSeconds() <= disabled.Until;
+        return _disabledAccounts.TryGetValue(token.Subject, out var disabled) && disabled.ForgetAt > now && token.IssuedAt.ToUnixTimeSeconds() <= disabled.Until;
     }
 
     public void RevokeSession(string sessionId)
