@@ -33,9 +33,9 @@ internal sealed class TesseraValidationOptionsValidator : IValidateOptions<Tesse
             problems.Add("Audience is required: the identifier Tessera puts in this API's tokens (aud).");
         }
 
-        if (options.RecheckAfter < TimeSpan.Zero && !options.RechecksNever)
+        if ((options.RecheckAfter < TimeSpan.Zero || options.RecheckAfter > TimeSpan.FromDays(7)) && !options.RechecksNever)
         {
-            problems.Add("RecheckAfter must be zero or more (or Timeout.InfiniteTimeSpan, never).");
+            problems.Add("RecheckAfter must be between zero and 7 days (or Timeout.InfiniteTimeSpan, never).");
         }
 
         if (!options.RechecksNever && (string.IsNullOrWhiteSpace(options.ClientId) || string.IsNullOrEmpty(options.ClientSecret)))
@@ -43,9 +43,9 @@ internal sealed class TesseraValidationOptionsValidator : IValidateOptions<Tesse
             problems.Add("ClientId and ClientSecret are required to ask Tessera again after RecheckAfter (introspection).");
         }
 
-        if (options.UnreachableGrace < TimeSpan.Zero)
+        if (options.UnreachableGrace < TimeSpan.Zero || options.UnreachableGrace > TimeSpan.FromDays(1))
         {
-            problems.Add("UnreachableGrace must be zero or more.");
+            problems.Add("UnreachableGrace must be between zero and one day.");
         }
 
         if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(5))
