@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Tessera.Validation.Benchmarks.CachedValidationBenchmarks).Assembly).Run(args);
