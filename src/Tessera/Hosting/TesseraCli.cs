@@ -1,14 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
+using Tessera.Audit;
 using Tessera.Directory;
 using Tessera.Keys;
 using Tessera.Protocol;
+using Tessera.Sessions;
 using Tessera.Storage;
 
 namespace Tessera.Hosting;
 
-/// <summary><c>tessera serve | demo | migrate | config validate | keys list|rotate | scim token create|list|revoke | secret new</c>.</summary>
+/// <summary><c>tessera serve | demo | migrate | config validate | keys list|rotate | scim token create|list|revoke | users disable|enable | sessions end | secret new</c>.</summary>
 public static class TesseraCli
 {
     public const int ConfigurationRefused = 2;
@@ -58,6 +60,11 @@ public static class TesseraCli
         {
             serve, demo, migrate, config, keys, ScimTokenCommands.Create(configOption), secret, configOption, urlsOption, noMigrateOption,
         };
+        foreach (var command in AccessCommands.Create(configOption))
+        {
+            root.Subcommands.Add(command);
+        }
+
         root.SetAction((result, cancellationToken) => ServeAsync(result.GetValue(configOption)!, result.GetValue(urlsOption), result.GetValue(noMigrateOption), cancellationToken));
         return root;
     }
@@ -198,6 +205,12 @@ public static class TesseraCli
         builder.Services.AddTesseraStorage(options.Storage);
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<ScimTokens>();
+
+        // What the operator's access commands need: the revocation service, its outbox and the audit log.
+        builder.Services.AddOpenIddict().AddCore(core => core.UseEntityFrameworkCore().UseDbContext<TesseraDbContext>());
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddScoped<RevocationService>();
+        builder.Services.AddScoped<Signals.SignalOutbox>();
         return builder.Build();
     }
 
