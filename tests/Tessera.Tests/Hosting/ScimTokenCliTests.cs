@@ -11,24 +11,6 @@ public sealed class ScimTokenCliTests
 {
     private const string OtherOrganization = "general-clinic";
 
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (await TesseraCli.InvokeAsync(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
-
     private static TesseraOptions Options(StorageOptions storage)
     {
         var options = TestConfiguration.Create(storage);
@@ -45,14 +27,14 @@ public sealed class ScimTokenCliTests
         await using var store = await ScimTokenStore.CreateAsync(Options);
         var file = ConfigurationFile.Write(store.Configuration.Current);
 
-        var (created, creation, _) = await RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", "Okta provisioning");
+        var (created, creation, _) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", "Okta provisioning");
         var token = Assert.Single(Lines(creation), l => l.StartsWith(ScimTokens.Prefix, StringComparison.Ordinal));
         var id = Assert.Single(await store.ListAsync()).Id;
-        var (listed, list, _) = await RunAsync("scim", "token", "list", "--config", file);
+        var (listed, list, _) = await CommandLine.RunAsync("scim", "token", "list", "--config", file);
         var opened = await store.AuthenticateAsync(token);
-        var (revoked, revocation, _) = await RunAsync("scim", "token", "revoke", "--config", file, id);
+        var (revoked, revocation, _) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, id);
         var afterRevocation = await store.AuthenticateAsync(token);
-        var (_, listAfter, _) = await RunAsync("scim", "token", "list", "--config", file);
+        var (_, listAfter, _) = await CommandLine.RunAsync("scim", "token", "list", "--config", file);
 
         Assert.Equal(0, created);
         Assert.Contains(id, creation, StringComparison.Ordinal);
@@ -79,7 +61,7 @@ public sealed class ScimTokenCliTests
         var stMarys = await store.CreateAsync(TestConfiguration.Organization, "Entra ID");
         var clinic = await store.CreateAsync(OtherOrganization, "Okta");
 
-        var (exit, list, _) = await RunAsync("scim", "token", "list", "--config", file, "--organization", OtherOrganization);
+        var (exit, list, _) = await CommandLine.RunAsync("scim", "token", "list", "--config", file, "--organization", OtherOrganization);
 
         Assert.Equal(0, exit);
         Assert.Contains(Lines(list), l => l.StartsWith(clinic.Record.Id, StringComparison.Ordinal));
@@ -92,7 +74,7 @@ public sealed class ScimTokenCliTests
         await using var store = await ScimTokenStore.CreateAsync(Options);
         var file = ConfigurationFile.Write(store.Configuration.Current);
 
-        var (exit, output, error) = await RunAsync("scim", "token", "create", "--config", file, "--organization", "st-mary");
+        var (exit, output, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", "st-mary");
 
         Assert.NotEqual(0, exit);
         Assert.DoesNotContain(ScimTokens.Prefix, output, StringComparison.Ordinal);
@@ -107,9 +89,9 @@ public sealed class ScimTokenCliTests
         var file = ConfigurationFile.Write(store.Configuration.Current);
         var (record, _) = await store.CreateAsync(TestConfiguration.Organization);
 
-        var (unknown, _, unknownError) = await RunAsync("scim", "token", "revoke", "--config", file, "000000000000");
-        var (first, _, _) = await RunAsync("scim", "token", "revoke", "--config", file, record.Id);
-        var (second, _, secondError) = await RunAsync("scim", "token", "revoke", "--config", file, record.Id);
+        var (unknown, _, unknownError) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, "000000000000");
+        var (first, _, _) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, record.Id);
+        var (second, _, secondError) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, record.Id);
 
         Assert.NotEqual(0, unknown);
         Assert.Contains("No SCIM token '000000000000'", unknownError, StringComparison.Ordinal);
@@ -124,7 +106,7 @@ public sealed class ScimTokenCliTests
         await using var store = await ScimTokenStore.CreateAsync(Options);
         var file = ConfigurationFile.Write(store.Configuration.Current);
 
-        var (exit, output, _) = await RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", new string('d', 201));
+        var (exit, output, _) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", new string('d', 201));
 
         Assert.NotEqual(0, exit);
         Assert.DoesNotContain(ScimTokens.Prefix, output, StringComparison.Ordinal);
@@ -138,9 +120,9 @@ public sealed class ScimTokenCliTests
         await using var _ = database;
         var file = ConfigurationFile.Write(Options(database.Storage));
 
-        var (exit, output, error) = await RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization);
-        var (migrated, _, _) = await RunAsync("migrate", "--config", file);
-        var (afterMigrate, _, _) = await RunAsync("scim", "token", "list", "--config", file);
+        var (exit, output, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization);
+        var (migrated, _, _) = await CommandLine.RunAsync("migrate", "--config", file);
+        var (afterMigrate, _, _) = await CommandLine.RunAsync("scim", "token", "list", "--config", file);
 
         Assert.Equal(1, exit);
         Assert.DoesNotContain(ScimTokens.Prefix, output, StringComparison.Ordinal);
@@ -160,7 +142,7 @@ public sealed class ScimTokenCliTests
         });
         var file = ConfigurationFile.Write(store.Configuration.Current);
 
-        var (exit, _, error) = await RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization);
+        var (exit, _, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization);
 
         Assert.Equal(TesseraCli.ConfigurationRefused, exit);
         Assert.Contains("$.Tessera.Organizations[0].Scim.Tokens[0]: must be at least 32 characters", error, StringComparison.Ordinal);

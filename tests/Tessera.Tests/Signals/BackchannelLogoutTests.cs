@@ -33,7 +33,7 @@ public sealed class BackchannelLogoutTests
         var scim = x.Scim();
         var id = await x.ProvisionAsync(scim);
 
-        Assert.Equal(200, (await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)))).Status);
+        await x.SetActiveAsync(scim, id, active: false);
 
         var reports = (await x.Reports.WaitForAsync(1)).Single();
         var billing = (await x.Billing.WaitForAsync(1)).Single();

@@ -11,24 +11,6 @@ namespace Tessera.Tests.Signals;
 [Collection(ConsoleCollection.Name)]
 public sealed class OperatorRevocationTests
 {
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (await TesseraCli.InvokeAsync(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
-
     [Fact]
     public async Task Ending_a_session_on_the_command_line_logs_both_apps_out_and_tells_the_API()
     {
@@ -37,7 +19,7 @@ public sealed class OperatorRevocationTests
         var (userId, sid, reports, billing) = await x.SignInToBothAppsAsync(browser);
         var file = ConfigurationFile.Write(x.Server.Options);
 
-        var (exit, output, _) = await RunAsync("sessions", "end", "--config", file, sid, "--reason", "laptop reported stolen");
+        var (exit, output, _) = await CommandLine.RunAsync("sessions", "end", "--config", file, sid, "--reason", "laptop reported stolen");
 
         Assert.Equal(0, exit);
         Assert.Contains(sid, output, StringComparison.Ordinal);
@@ -52,7 +34,7 @@ public sealed class OperatorRevocationTests
         var audit = await x.Server.AuditAsync();
         Assert.Contains(audit, a => a.Event == "session.ended" && a.UserId == userId && a.Reason == "laptop reported stolen");
 
-        var (again, _, error) = await RunAsync("sessions", "end", "--config", file, sid);
+        var (again, _, error) = await CommandLine.RunAsync("sessions", "end", "--config", file, sid);
         Assert.Equal(1, again);
         Assert.Contains("No live session", error, StringComparison.Ordinal);
     }
@@ -65,21 +47,21 @@ public sealed class OperatorRevocationTests
         var (userId, _, reports, _) = await x.SignInToBothAppsAsync(browser);
         var file = ConfigurationFile.Write(x.Server.Options);
 
-        var (disabled, output, _) = await RunAsync("users", "disable", "--config", file, userId);
+        var (disabled, output, _) = await CommandLine.RunAsync("users", "disable", "--config", file, userId);
         Assert.Equal(0, disabled);
         Assert.Contains("1 session(s) ended", output, StringComparison.Ordinal);
         await x.Reports.WaitForAsync(1);
         await x.Billing.WaitForAsync(1);
         Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(x.Http, TestConfiguration.PublicClient, null, reports["refresh_token"]!)).Error);
 
-        var (enabled, _, _) = await RunAsync("users", "enable", "--config", file, userId);
+        var (enabled, _, _) = await CommandLine.RunAsync("users", "enable", "--config", file, userId);
         Assert.Equal(0, enabled);
         var received = await x.Api.WaitForAsync(3);
         Assert.Equal(
             [SecurityEventTokenTests.SessionRevoked, SecurityEventTokenTests.AccountDisabled, SecurityEventTokenTests.AccountEnabled],
             received.Select(r => SecurityEventTokenTests.EventType(r.Jwt)));
 
-        Assert.Equal(1, (await RunAsync("users", "disable", "--config", file, Guid.NewGuid().ToString())).Exit);
-        Assert.Equal(1, (await RunAsync("users", "disable", "--config", file, "not-a-user-id")).Exit);
+        Assert.Equal(1, (await CommandLine.RunAsync("users", "disable", "--config", file, Guid.NewGuid().ToString())).Exit);
+        Assert.Equal(1, (await CommandLine.RunAsync("users", "disable", "--config", file, "not-a-user-id")).Exit);
     }
 }

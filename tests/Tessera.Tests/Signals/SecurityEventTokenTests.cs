@@ -28,7 +28,7 @@ public sealed class SecurityEventTokenTests
         var scim = x.Scim();
         var id = await x.ProvisionAsync(scim);
 
-        Assert.Equal(200, (await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)))).Status);
+        await x.SetActiveAsync(scim, id, active: false);
 
         var received = await x.Api.WaitForAsync(2);
         foreach (var push in received)
@@ -66,8 +66,8 @@ public sealed class SecurityEventTokenTests
         await using var x = await SignalArrangement.StartAsync();
         var scim = x.Scim();
         var id = await x.ProvisionAsync(scim);
-        await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)));
-        await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", true)));
+        await x.SetActiveAsync(scim, id, active: false);
+        await x.SetActiveAsync(scim, id, active: true);
 
         var received = await x.Api.WaitForAsync(2);
         Assert.Equal([AccountDisabled, AccountEnabled], received.Select(r => EventType(r.Jwt)));
@@ -80,8 +80,8 @@ public sealed class SecurityEventTokenTests
         await using var x = await SignalArrangement.StartAsync();
         var scim = x.Scim();
         var id = await x.ProvisionAsync(scim);
-        await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)));
-        await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", true)));
+        await x.SetActiveAsync(scim, id, active: false);
+        await x.SetActiveAsync(scim, id, active: true);
 
         var first = await PollAsync(x, new { maxEvents = 1, returnImmediately = true });
         Assert.Equal(200, (int)first.Status);
@@ -114,7 +114,7 @@ public sealed class SecurityEventTokenTests
         var poll = PollAsync(x, new { maxEvents = 10 });
         await Task.Delay(300);
         Assert.False(poll.IsCompleted);
-        await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)));
+        await x.SetActiveAsync(scim, id, active: false);
 
         var answer = await poll.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Single(answer.Sets);
@@ -136,7 +136,7 @@ public sealed class SecurityEventTokenTests
         await using var x = await SignalArrangement.StartAsync();
         var scim = x.Scim();
         var id = await x.ProvisionAsync(scim);
-        await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)));
+        await x.SetActiveAsync(scim, id, active: false);
         var pending = await PollAsync(x, new { returnImmediately = true });
         var jti = Assert.Single(pending.Sets).Key;
 

@@ -81,6 +81,10 @@ public sealed class SignalArrangement : IAsyncDisposable
         return created.Id;
     }
 
+    /// <summary>Sets Alice's <c>active</c> over SCIM, as Entra ID does (PATCH), and expects 200.</summary>
+    public async Task SetActiveAsync(ScimClient scim, string id, bool active) =>
+        Assert.Equal(200, (await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", active)))).Status);
+
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();

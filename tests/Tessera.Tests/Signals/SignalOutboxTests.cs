@@ -53,7 +53,7 @@ public sealed class SignalOutboxTests
         var scim = x.Scim();
         var id = await x.ProvisionAsync(scim);
 
-        Assert.Equal(200, (await scim.PatchAsync($"Users/{id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)))).Status);
+        await x.SetActiveAsync(scim, id, active: false);
 
         var stored = await x.Server.WithDbAsync(async db => (
             Events: await db.SignalEvents.Where(e => e.UserId == Guid.Parse(userId)).OrderBy(e => e.Id).ToListAsync(),
