@@ -94,6 +94,20 @@ public sealed class TesseraTestServer : IAsyncDisposable
         return await WithDbAsync(db => db.AuditEvents.AsNoTracking().OrderBy(a => a.Id).ToListAsync());
     }
 
+    /// <summary>The audit log once <paramref name="until"/> holds of it (what background work records comes a moment later), or after 10 s.</summary>
+    public async Task<List<AuditRecord>> AuditAsync(Func<List<AuditRecord>, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var audit = await AuditAsync();
+        while (!until(audit) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            audit = await AuditAsync();
+        }
+
+        return audit;
+    }
+
     public KeyRing Keys => Service<KeyRing>();
 
     public async ValueTask DisposeAsync()

@@ -40,7 +40,7 @@ public sealed class BackchannelLogoutTests
         await AssertLogoutTokenAsync(x, reports, TestConfiguration.PublicClient, "ES256", userId, sid);
         await AssertLogoutTokenAsync(x, billing, TestConfiguration.WebClient, "RS256", userId, sid);
 
-        var audit = await x.Server.AuditAsync();
+        var audit = await x.Server.AuditAsync(until: rows => rows.Count(a => a.Event == "signal.delivered" && a.ClientId is not null) >= 2);
         Assert.Contains(audit, a => a.Event == "signal.delivered" && a.ClientId == TestConfiguration.PublicClient && a.Detail!.Contains("backchannel-logout", StringComparison.Ordinal));
         Assert.Contains(audit, a => a.Event == "signal.delivered" && a.ClientId == TestConfiguration.WebClient);
     }
@@ -96,7 +96,7 @@ public sealed class BackchannelLogoutTests
         await Task.Delay(1500); // longer than the first retry would wait
 
         Assert.Single(x.Reports.Requests);
-        var audit = await x.Server.AuditAsync();
+        var audit = await x.Server.AuditAsync(until: rows => rows.Any(a => a.Event == "signal.refused"));
         var refused = Assert.Single(audit, a => a.Event == "signal.refused");
         Assert.Equal(TestConfiguration.PublicClient, refused.ClientId);
         Assert.Contains("invalid_request", refused.Reason, StringComparison.Ordinal);

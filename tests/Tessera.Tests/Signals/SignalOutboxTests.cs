@@ -98,7 +98,7 @@ public sealed class SignalOutboxTests
         Assert.Equal(users, api.Acknowledged.Select(Subject));
         Assert.Equal(5, api.Acknowledged.Select(r => r.Jwt.Id).Distinct().Count());
         Assert.Single(api.Requests.Take(attemptsWhileDown).Select(r => r.Jwt.Id).Distinct()); // retries carry the same jti
-        var audit = await server.AuditAsync();
+        var audit = await server.AuditAsync(until: rows => rows.Count(a => a.Event == "signal.delivered") >= 5);
         Assert.Single(audit, a => a.Event == "signal.delivery_failed"); // the first failure, not every retry
         Assert.Equal(5, audit.Count(a => a.Event == "signal.delivered"));
     }
@@ -142,6 +142,7 @@ public sealed class SignalOutboxTests
 
         Assert.Equal(users, api.Acknowledged.Select(Subject));
         Assert.Equal(4, api.Acknowledged.Select(r => r.Jwt.Id).Distinct().Count());
+        await after.AuditAsync(until: rows => rows.Count(a => a.Event == "signal.delivered") >= 4);
         var outcomes = await after.WithDbAsync(db => db.SignalDeliveries.Select(d => d.Outcome).ToListAsync());
         Assert.Equal(4, outcomes.Count);
         Assert.All(outcomes, o => Assert.Equal("delivered", o));
