@@ -28,7 +28,7 @@ public sealed partial class SignalDispatcher(
 {
     public const string HttpClientName = "Tessera.Signals";
 
-    private const int BatchSize = 500;
+    private const int BatchSize = 100;
     private const int ParallelDestinations = 8;
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(10);
 
@@ -77,49 +77,52 @@ public sealed partial class SignalDispatcher(
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeasedUntil, (DateTime?)null), cancellationToken);
     }
 
-    /// <summary>One pass over the outbox. True when something was sent and more may be waiting.</summary>
+    /// <summary>
+    /// One pass over the outbox: each destination with pending signals is served from its oldest, so a receiver that is
+    /// down, however much waits for it, holds up no other. True when a destination may have more waiting.
+    /// </summary>
     public async Task<bool> DispatchAsync(CancellationToken cancellationToken)
     {
-        List<SignalDeliveryRecord> pending;
+        List<(string Channel, string Destination)> destinations;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
-            pending = await db.SignalDeliveries.AsNoTracking()
-                .Where(d => d.CompletedAt == null && d.Channel != SignalChannels.Poll)
-                .OrderBy(d => d.Id)
-                .Take(BatchSize)
-                .Include(d => d.Event)
-                .ToListAsync(cancellationToken);
+            destinations = (await db.SignalDeliveries.AsNoTracking()
+                    .Where(d => d.CompletedAt == null && d.Channel != SignalChannels.Poll)
+                    .Select(d => new { d.Channel, d.Destination })
+                    .Distinct()
+                    .ToListAsync(cancellationToken))
+                .Select(d => (d.Channel, d.Destination))
+                .ToList();
         }
 
-        if (pending.Count == 0)
+        var more = 0;
+        await Parallel.ForEachAsync(destinations, new ParallelOptions { MaxDegreeOfParallelism = ParallelDestinations, CancellationToken = cancellationToken }, async (destination, token) =>
         {
-            return false;
-        }
-
-        var now = time.GetUtcNow().UtcDateTime;
-        var queues = pending.GroupBy(d => (d.Channel, d.Destination))
-            .Select(g => g.ToList())
-            .Where(queue => queue[0].NextAttemptAt <= now && (queue[0].LeasedUntil is null || queue[0].LeasedUntil <= now))
-            .ToList();
-        var sent = 0;
-        await Parallel.ForEachAsync(queues, new ParallelOptions { MaxDegreeOfParallelism = ParallelDestinations, CancellationToken = cancellationToken }, async (queue, token) =>
-        {
-            var count = await DeliverQueueAsync(queue, token);
-            Interlocked.Add(ref sent, count);
+            if (await DeliverQueueAsync(destination.Channel, destination.Destination, token))
+            {
+                Interlocked.Increment(ref more);
+            }
         });
-        return sent > 0 && pending.Count == BatchSize;
+        return more > 0;
     }
 
-    private async Task<int> DeliverQueueAsync(List<SignalDeliveryRecord> queue, CancellationToken cancellationToken)
+    /// <summary>Sends the destination's signals in order until one fails or the batch is done; true when the whole batch went.</summary>
+    private async Task<bool> DeliverQueueAsync(string channel, string destination, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+        var queue = await db.SignalDeliveries.AsNoTracking()
+            .Where(d => d.CompletedAt == null && d.Channel == channel && d.Destination == destination)
+            .OrderBy(d => d.Id)
+            .Take(BatchSize)
+            .Include(d => d.Event)
+            .ToListAsync(cancellationToken);
         var sent = 0;
         foreach (var delivery in queue)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            if (delivery.NextAttemptAt > now)
+            if (delivery.NextAttemptAt > now || delivery.LeasedUntil > now)
             {
                 break;
             }
@@ -155,7 +158,7 @@ public sealed partial class SignalDispatcher(
             sent++;
         }
 
-        return sent;
+        return sent == BatchSize;
     }
 
     private async Task<DeliveryResult> SendAsync(SignalDeliveryRecord delivery, TimeSpan timeout, CancellationToken cancellationToken)

@@ -103,6 +103,54 @@ public sealed class SignalOutboxTests
         Assert.Equal(5, audit.Count(a => a.Event == "signal.delivered"));
     }
 
+    [Fact]
+    public async Task A_receiver_that_is_down_holds_up_no_other_however_much_waits_for_it()
+    {
+        await using var down = await SignalReceiver.StartAsync();
+        await using var up = await SignalReceiver.StartAsync();
+        down.Answer = _ => 503;
+        await using var server = await TesseraTestServer.StartAsync(options =>
+        {
+            Receiver(down)(options);
+            options.Signals.Receivers.Add(new SignalReceiverOptions { Id = "siem", Endpoint = up.Url, Audience = "https://siem.example" });
+        });
+
+        // A backlog of old signals for the receiver that is down, stored before the one both receivers must get.
+        await server.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            for (var i = 0; i < 600; i++)
+            {
+                var signal = new Tessera.Storage.SignalEventRecord
+                {
+                    Type = "account-disabled",
+                    UserId = Guid.NewGuid(),
+                    OrganizationId = TestConfiguration.Organization,
+                    InitiatingEntity = "admin",
+                    Reason = "backlog",
+                    OccurredAt = now,
+                };
+                db.SignalDeliveries.Add(new Tessera.Storage.SignalDeliveryRecord
+                {
+                    Event = signal,
+                    Channel = "push",
+                    Destination = "api",
+                    TokenId = $"backlog-{i}",
+                    NextAttemptAt = now,
+                    CreatedAt = now,
+                });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+        var users = await DeactivateUsersAsync(server, 1);
+
+        var received = await up.WaitForAcknowledgedAsync(1);
+        Assert.Equal(users, received.Select(Subject));
+        Assert.Empty(down.Acknowledged);
+        Assert.All(down.Requests, r => Assert.Equal("backlog-0", r.Jwt.Id)); // the head is retried; nothing overtakes it
+    }
+
     [Theory]
     [InlineData("the receiver was down until the restart")]
     [InlineData("the restart cut a delivery off mid-request")]
