@@ -88,9 +88,14 @@ public sealed class RevocationService(
     public async Task EndSessionOfFamilyAsync(string authorizationId, string reason, AuditEvent? context, CancellationToken cancellationToken)
     {
         var sessionId = await db.SessionAuthorizations.Where(l => l.AuthorizationId == authorizationId).Select(l => l.SessionId).FirstOrDefaultAsync(cancellationToken);
-        if (sessionId is null || !await EndSessionAsync(sessionId, reason, InitiatingEntities.Policy, context, cancellationToken))
+        if (sessionId is null)
         {
             await RevokeFamilyAsync(authorizationId, cancellationToken);
+        }
+        else
+        {
+            // Revokes every family of the session, this one included, even when the session had already ended.
+            await EndSessionAsync(sessionId, reason, InitiatingEntities.Policy, context, cancellationToken);
         }
     }
 
