@@ -153,27 +153,12 @@ public static class ScimEndpoints
     /// <summary>The request body as a JSON object, bounded in size; anything else is invalidSyntax and changes nothing.</summary>
     private static async Task<JsonObject> BodyAsync(HttpContext http)
     {
-        if (http.Request.ContentLength > ScimLimits.MaxPayloadSize)
-        {
-            throw new ScimException(413, null, $"The request body is larger than {ScimLimits.MaxPayloadSize} bytes.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > ScimLimits.MaxPayloadSize)
-            {
-                throw new ScimException(413, null, $"The request body is larger than {ScimLimits.MaxPayloadSize} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
+        var body = await BoundedRequestBody.ReadAsync(http.Request, ScimLimits.MaxPayloadSize)
+            ?? throw new ScimException(413, null, $"The request body is larger than {ScimLimits.MaxPayloadSize} bytes.");
 
         try
         {
-            return JsonNode.Parse(buffer.ToArray(), new JsonNodeOptions { PropertyNameCaseInsensitive = false }, new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
+            return JsonNode.Parse(body, new JsonNodeOptions { PropertyNameCaseInsensitive = false }, new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
                 ?? throw ScimException.InvalidSyntax("The request body must be a JSON object.");
         }
         catch (Exception exception) when (exception is JsonException or ArgumentException or InvalidOperationException)

@@ -48,7 +48,7 @@ public static class SignalEndpoints
             return Error(StatusCodes.Status401Unauthorized, "authentication_failed", "The receiver is unknown or the Authorization header is wrong.");
         }
 
-        if (!PollRequest.TryRead(await ReadBodyAsync(http), out var request, out var problem))
+        if (!PollRequest.TryRead(await BoundedRequestBody.ReadAsync(http.Request, MaxRequestBytes), out var request, out var problem))
         {
             return Error(StatusCodes.Status400BadRequest, "invalid_request", problem);
         }
@@ -85,29 +85,6 @@ public static class SignalEndpoints
     private static bool Matches(string presented, string? expected) =>
         !string.IsNullOrEmpty(presented) && expected is not null
         && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext http)
-    {
-        if (http.Request.ContentLength > MaxRequestBytes)
-        {
-            return null;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > MaxRequestBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
 
     private static IResult Error(int status, string error, string description) =>
         Results.Json(new { err = error, description }, statusCode: status);

@@ -1,0 +1,29 @@
+namespace Tessera.Hosting;
+
+/// <summary>Reads a request body no larger than a limit, whatever the client declares, so no endpoint buffers more than it will accept.</summary>
+public static class BoundedRequestBody
+{
+    /// <summary>The body, or null when it is (or declares itself) longer than <paramref name="limit"/> bytes.</summary>
+    public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}
