@@ -210,6 +210,7 @@ public static class TesseraCli
         builder.Services.AddOpenIddict().AddCore(core => core.UseEntityFrameworkCore().UseDbContext<TesseraDbContext>());
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddScoped<RevocationService>();
+        builder.Services.AddSingleton<ClientRegistry>();
         builder.Services.AddScoped<Signals.SignalOutbox>();
         return builder.Build();
     }

@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using Microsoft.EntityFrameworkCore;
 using Tessera.Audit;
 using Tessera.Hosting;
+using Tessera.Protocol;
 using Tessera.Storage;
 
 namespace Tessera.Signals;
@@ -19,6 +20,7 @@ public sealed partial class SignalDispatcher(
     IServiceScopeFactory scopes,
     SignalWake wake,
     TesseraConfiguration configuration,
+    ClientRegistry clients,
     SignalTokens tokens,
     IHttpClientFactory httpClients,
     AuditLog audit,
@@ -173,7 +175,7 @@ public sealed partial class SignalDispatcher(
         HttpRequestMessage request;
         if (delivery.Channel == SignalChannels.BackchannelLogout)
         {
-            var client = options.Clients.FirstOrDefault(c => c.ClientId == delivery.Destination);
+            var client = clients.Find(delivery.Destination);
             if (client?.BackchannelLogoutUri is not { } uri)
             {
                 return new DeliveryResult(DeliveryOutcome.Abandoned, null, "the client no longer has a BackchannelLogoutUri");
@@ -293,7 +295,6 @@ public sealed partial class SignalDispatcher(
 
     private static AuditEvent Audit(SignalDeliveryRecord delivery, DeliveryResult result, int attempts)
     {
-        var signal = delivery.Event!;
         var (name, outcome) = result.Outcome switch
         {
             DeliveryOutcome.Delivered => (AuditEvents.SignalDelivered, AuditEvent.Success),
@@ -301,23 +302,9 @@ public sealed partial class SignalDispatcher(
             DeliveryOutcome.Abandoned => (AuditEvents.SignalAbandoned, AuditEvent.Failure),
             _ => (AuditEvents.SignalDeliveryFailed, AuditEvent.Failure),
         };
-        return new AuditEvent(name, outcome)
-        {
-            OrganizationId = signal.OrganizationId,
-            UserId = signal.UserId.ToString(),
-            ClientId = delivery.Channel == SignalChannels.BackchannelLogout ? delivery.Destination : null,
-            Reason = result.Error,
-            Detail = new Dictionary<string, string?>
-            {
-                ["event"] = signal.Type,
-                ["channel"] = delivery.Channel,
-                ["destination"] = delivery.Destination,
-                ["jti"] = delivery.TokenId,
-                ["sid"] = signal.SessionId,
-                ["attempts"] = attempts.ToString(CultureInfo.InvariantCulture),
-                ["status"] = result.Status?.ToString(CultureInfo.InvariantCulture),
-            },
-        };
+        return SignalAudit.Delivery(delivery, name, outcome, result.Error,
+            new("attempts", attempts.ToString(CultureInfo.InvariantCulture)),
+            new("status", result.Status?.ToString(CultureInfo.InvariantCulture)));
     }
 
     /// <summary>1 s, 2 s, 4 s, … up to <paramref name="max"/>, with up to a fifth less at random so retries of many nodes spread out.</summary>

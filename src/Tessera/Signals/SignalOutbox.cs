@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Hosting;
+using Tessera.Protocol;
 using Tessera.Storage;
 
 namespace Tessera.Signals;
@@ -12,7 +13,7 @@ namespace Tessera.Signals;
 /// hear it: each client with a <c>BackchannelLogoutUri</c> that was granted tokens under the session, and each receiver
 /// whose filters take it. The dispatcher sends them after the commit.
 /// </summary>
-public sealed class SignalOutbox(TesseraDbContext db, TesseraConfiguration configuration, SignalWake wake, TimeProvider time)
+public sealed class SignalOutbox(TesseraDbContext db, TesseraConfiguration configuration, ClientRegistry clients, SignalWake wake, TimeProvider time)
 {
     public async Task SessionsRevokedAsync(IReadOnlyCollection<SessionRecord> sessions, string reason, string initiatingEntity, CancellationToken cancellationToken)
     {
@@ -26,12 +27,10 @@ public sealed class SignalOutbox(TesseraDbContext db, TesseraConfiguration confi
                 .Select(l => new { l.SessionId, l.ClientId }).Distinct().ToListAsync(cancellationToken))
             .ToLookup(l => l.SessionId, l => l.ClientId, StringComparer.Ordinal);
 
-        var options = configuration.Current;
         foreach (var session in sessions)
         {
             var logoutClients = clientsBySession[session.Id]
-                .Distinct(StringComparer.Ordinal)
-                .Where(id => options.Clients.Any(c => c.ClientId == id && c.BackchannelLogoutUri is not null))
+                .Where(id => clients.Find(id)?.BackchannelLogoutUri is not null)
                 .Order(StringComparer.Ordinal);
             Add(SignalTypes.SessionRevoked, session.UserId, session.OrganizationId, session.Id, reason, initiatingEntity, logoutClients);
         }

@@ -36,22 +36,9 @@ public sealed class SignalPolling(TesseraDbContext db, SignalTokens tokens, Tess
         await db.SaveChangesAsync(cancellationToken);
         foreach (var delivery in deliveries)
         {
-            var signal = delivery.Event!;
-            audit.Record(new AuditEvent(delivery.Outcome == DeliveryOutcomes.Delivered ? AuditEvents.SignalDelivered : AuditEvents.SignalRefused,
-                delivery.Outcome == DeliveryOutcomes.Delivered ? AuditEvent.Success : AuditEvent.Failure)
-            {
-                OrganizationId = signal.OrganizationId,
-                UserId = signal.UserId.ToString(),
-                Reason = delivery.LastError,
-                Detail = new Dictionary<string, string?>
-                {
-                    ["event"] = signal.Type,
-                    ["channel"] = delivery.Channel,
-                    ["destination"] = delivery.Destination,
-                    ["jti"] = delivery.TokenId,
-                    ["sid"] = signal.SessionId,
-                },
-            });
+            audit.Record(delivery.Outcome == DeliveryOutcomes.Delivered
+                ? SignalAudit.Delivery(delivery, AuditEvents.SignalDelivered, AuditEvent.Success, delivery.LastError)
+                : SignalAudit.Delivery(delivery, AuditEvents.SignalRefused, AuditEvent.Failure, delivery.LastError));
         }
     }
 
