@@ -1,17 +1,13 @@
 namespace Tessera.Validation;
 
 /// <summary>
-/// The spellings of Tessera's issuer that are the same URL: an authority with an empty path is the same with or
-/// without the trailing slash (RFC 3986 §6.2.3), and issuers differ in which one they write in <c>iss</c>.
+/// Tessera's issuer as its discovery document and every token it signs spell it, worked out from the configured
+/// Authority: an authority with an empty path gets its "/" (RFC 3986 §6.2.3, the spelling of every URL parser);
+/// a path is kept as written. Exactly one spelling is accepted (OpenID Connect Discovery 1.0 §4.3, RFC 8417 §2.2).
 /// </summary>
 internal static class IssuerNames
 {
-    public static string[] Of(string authority)
-    {
-        var uri = new Uri(authority);
-        var bare = authority.TrimEnd('/');
-        return uri.AbsolutePath == "/" ? [bare, bare + "/"] : [authority];
-    }
+    public static string[] Of(string authority) => [new Uri(authority.Trim(), UriKind.Absolute).AbsoluteUri];
 
     public static bool Matches(IReadOnlyList<string> names, string? issuer)
     {

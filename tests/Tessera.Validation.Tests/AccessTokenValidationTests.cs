@@ -11,6 +11,7 @@ public sealed class AccessTokenValidationTests
     public static readonly Dictionary<string, HostileToken> Cases = new()
     {
         ["issued_by_another_issuer"] = new(TokenFailures.Issuer, api => api.Token(With(api.Claims(), "iss", "https://evil.example"))),
+        ["issuer_spelled_otherwise_than_discovery"] = new(TokenFailures.Issuer, api => api.Token(With(api.Claims(), "iss", FakeTessera.Issuer))),
         ["issuer_differing_only_in_path"] = new(TokenFailures.Issuer, api => api.Token(With(api.Claims(), "iss", FakeTessera.Issuer + "/tenant"))),
         ["meant_for_another_api"] = new(TokenFailures.Audience, api => api.Token(With(api.Claims(), "aud", "https://billing.internal"))),
         ["without_audience"] = new(TokenFailures.Audience, api => api.Token(Without(api.Claims(), "aud"))),

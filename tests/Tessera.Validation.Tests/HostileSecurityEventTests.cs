@@ -46,6 +46,7 @@ public sealed class HostileSecurityEventTests
             return parts[0] + "." + TestJwt.Encode(Revoke(api)) + "." + parts[2];
         }),
         ["another_issuer"] = new(BadRequest, "invalid_issuer", api => TestEvents.Sign(With(Revoke(api), "iss", "https://evil.example"), api.Key)),
+        ["issuer_spelled_otherwise_than_discovery"] = new(BadRequest, "invalid_issuer", api => TestEvents.Sign(With(Revoke(api), "iss", FakeTessera.Issuer), api.Key)),
         ["another_audience"] = new(BadRequest, "invalid_audience", api => TestEvents.Sign(With(Revoke(api), "aud", "https://billing.internal"), api.Key)),
         ["no_audience"] = new(BadRequest, "invalid_audience", api => TestEvents.Sign(Without(Revoke(api), "aud"), api.Key)),
         ["replayed_jti"] = new(BadRequest, "invalid_request", api => TestEvents.Sign(TestEvents.AccountEnabledClaims(api.Time.GetUtcNow(), Sub), api.Key)) { PushedBefore = true },

@@ -13,7 +13,7 @@ public sealed class ValidationCacheTests
     public async Task Cache_hits_do_not_look_at_keys_or_signatures_again()
     {
         var key = TestKey.Es256("static-1");
-        var configuration = new OpenIdConnectConfiguration { Issuer = FakeTessera.Issuer };
+        var configuration = new OpenIdConnectConfiguration { Issuer = FakeTessera.IssuerName };
         configuration.SigningKeys.Add(new JsonWebKey(key.PublicJwk().ToJsonString()));
         var counting = new CountingConfigurationManager(configuration);
         await using var api = await TestApi.StartAsync(o => o.ConfigurationManager = counting, key);

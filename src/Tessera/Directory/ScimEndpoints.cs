@@ -170,7 +170,7 @@ public static class ScimEndpoints
     private static string Organization(HttpContext http) => (string)http.Items[OrganizationItem]!;
 
     private static string BaseUrl(HttpContext http) =>
-        http.RequestServices.GetRequiredService<TesseraConfiguration>().Current.Issuer.TrimEnd('/') + "/scim/v2/" + Uri.EscapeDataString(Organization(http));
+        http.RequestServices.GetRequiredService<TesseraIssuer>().Url("/scim/v2/" + Uri.EscapeDataString(Organization(http)));
 
     private static string? IfMatch(HttpContext http) => http.Request.Headers.IfMatch.ToString() is { Length: > 0 } value ? value : null;
 

@@ -27,7 +27,7 @@ public sealed class ExchangeTokenVerifier(
     SamlIdentityProviders samlProviders,
     SamlResponseValidator saml,
     IServiceProvider services,
-    TesseraConfiguration configuration)
+    TesseraIssuer tessera)
 {
     /// <param name="actor">Whether the token is the actor token (policies may name other sources for actors).</param>
     public async Task<ExchangeTokenOutcome> VerifyAsync(string token, string tokenType, string clientId, bool actor, CancellationToken cancellationToken)
@@ -78,8 +78,7 @@ public sealed class ExchangeTokenVerifier(
         return new ExchangeTokenOutcome(false, Party(options, result.Token!, result.Subject!, readsClaims), null, null);
     }
 
-    private bool IsTessera(string? issuer) =>
-        issuer is not null && string.Equals(issuer.TrimEnd('/'), configuration.Current.Issuer, StringComparison.Ordinal);
+    private bool IsTessera(string? issuer) => string.Equals(issuer, tessera.Name, StringComparison.Ordinal);
 
     /// <param name="readsClaims">Whether a mapping or rule reads the token's claims; when none does, they are not copied out.</param>
     private static ExchangeParty Party(TrustedIssuerOptions options, JsonWebToken jwt, string subject, bool readsClaims)
@@ -123,8 +122,7 @@ public sealed class ExchangeTokenVerifier(
             return ExchangeTokenOutcome.Refused("issuer_not_allowed", $"This client may not exchange SAML assertions as {name}s.");
         }
 
-        var issuer = configuration.Current.Issuer;
-        var tokenEndpoint = issuer + "/token";
+        var tokenEndpoint = tessera.Url("/token");
         SamlFailure? first = null;
         foreach (var connection in candidates)
         {
@@ -135,9 +133,9 @@ public sealed class ExchangeTokenVerifier(
                 continue;
             }
 
-            var sp = SamlConnectionSettings.ServiceProvider(issuer, connection.Options);
+            var sp = SamlConnectionSettings.ServiceProvider(tessera, connection.Options);
             var trust = new SamlTrust(idp, sp, SamlConnectionSettings.Policy(connection.Options));
-            var result = saml.ValidateAssertion(token, trust, [sp.EntityId, tokenEndpoint, issuer + "/"], [sp.AssertionConsumerServiceUrl.AbsoluteUri, tokenEndpoint]);
+            var result = saml.ValidateAssertion(token, trust, [sp.EntityId, tokenEndpoint, tessera.Name], [sp.AssertionConsumerServiceUrl.AbsoluteUri, tokenEndpoint]);
             if (!result.Succeeded)
             {
                 // Another connection may trust the IdP that issued it; an issuer mismatch says nothing yet.

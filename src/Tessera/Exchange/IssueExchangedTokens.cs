@@ -33,6 +33,7 @@ public sealed class IssueExchangedTokens(
     SessionStore sessions,
     TesseraDbContext db,
     TesseraConfiguration configuration,
+    TesseraIssuer issuer,
     TimeProvider time) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
@@ -333,7 +334,7 @@ public sealed class IssueExchangedTokens(
     private ExchangeParty Own(ClaimsPrincipal principal)
     {
         var subject = principal.GetClaim(Claims.Subject) ?? "";
-        return new ExchangeParty(ExchangeOptionsValidator.TesseraIssuerId, configuration.Current.Issuer + "/", subject)
+        return new ExchangeParty(ExchangeOptionsValidator.TesseraIssuerId, issuer.Name, subject)
         {
             UserId = Guid.TryParse(subject, out var id) ? id : null,
             SessionId = principal.GetClaim(TesseraClaims.SessionId),

@@ -21,11 +21,11 @@ public static class SamlConnectionSettings
         ["unspecified"] = SamlNames.NameIdUnspecified,
     };
 
-    public static string SpEntityId(string issuer, ConnectionOptions connection) =>
-        string.IsNullOrEmpty(connection.SpEntityId) ? $"{issuer}/saml/{connection.Id}" : connection.SpEntityId;
+    public static string SpEntityId(TesseraIssuer issuer, ConnectionOptions connection) =>
+        string.IsNullOrEmpty(connection.SpEntityId) ? issuer.Url($"/saml/{connection.Id}") : connection.SpEntityId;
 
-    public static Uri AcsUrl(string issuer, ConnectionOptions connection) =>
-        new(string.IsNullOrEmpty(connection.AcsUrl) ? $"{issuer}/saml/{connection.Id}/acs" : connection.AcsUrl);
+    public static Uri AcsUrl(TesseraIssuer issuer, ConnectionOptions connection) =>
+        new(string.IsNullOrEmpty(connection.AcsUrl) ? issuer.Url($"/saml/{connection.Id}/acs") : connection.AcsUrl);
 
     public static string NameIdFormat(ConnectionOptions connection) =>
         NameIdFormats.TryGetValue(connection.NameIdFormat, out var urn) ? urn : connection.NameIdFormat;
@@ -47,17 +47,17 @@ public static class SamlConnectionSettings
     /// Tessera as this connection's SP, made once per configuration version: loading the SP key from PEM costs more
     /// than validating a response, and sign-in, the ACS and the metadata endpoint all need it.
     /// </summary>
-    public static SamlServiceProvider ServiceProvider(string issuer, ConnectionOptions connection)
+    public static SamlServiceProvider ServiceProvider(TesseraIssuer issuer, ConnectionOptions connection)
     {
-        var made = ServiceProviders.GetValue(connection, c => new MadeServiceProvider(issuer, CreateServiceProvider(issuer, c)));
-        return made.Issuer == issuer ? made.ServiceProvider : CreateServiceProvider(issuer, connection);
+        var made = ServiceProviders.GetValue(connection, c => new MadeServiceProvider(issuer.Name, CreateServiceProvider(issuer, c)));
+        return made.Issuer == issuer.Name ? made.ServiceProvider : CreateServiceProvider(issuer, connection);
     }
 
     private static readonly ConditionalWeakTable<ConnectionOptions, MadeServiceProvider> ServiceProviders = [];
 
     private sealed record MadeServiceProvider(string Issuer, SamlServiceProvider ServiceProvider);
 
-    private static SamlServiceProvider CreateServiceProvider(string issuer, ConnectionOptions connection)
+    private static SamlServiceProvider CreateServiceProvider(TesseraIssuer issuer, ConnectionOptions connection)
     {
         var key = SpKey(connection);
         return new SamlServiceProvider(SpEntityId(issuer, connection), AcsUrl(issuer, connection))

@@ -11,7 +11,7 @@ namespace Tessera.Federation;
 public sealed partial class SamlConnector(
     SamlIdentityProviders identityProviders,
     SamlResponseValidator validator,
-    TesseraConfiguration configuration,
+    TesseraIssuer issuer,
     DatabaseSamlReplayCache replayCache,
     TimeProvider time,
     ILogger<SamlConnector> logger) : IConnector
@@ -42,7 +42,7 @@ public sealed partial class SamlConnector(
             return UpstreamRedirect.Failure("saml_metadata", error ?? "The identity provider's metadata is not available.");
         }
 
-        var sp = SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, connection.Options);
+        var sp = SamlConnectionSettings.ServiceProvider(issuer, connection.Options);
         var request = new SamlAuthnRequest(RequestId(ticket), time.GetUtcNow()) { ForceAuthn = ticket.ForceLogin, RelayState = ticket.State };
         var sign = SamlConnectionSettings.SignsRequests(connection.Options);
         if (idp.WantsSignedRequests && !sign)
@@ -71,7 +71,7 @@ public sealed partial class SamlConnector(
         }
 
         var options = connection.Options;
-        var trust = new SamlTrust(idp, SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, options), SamlConnectionSettings.Policy(options));
+        var trust = new SamlTrust(idp, SamlConnectionSettings.ServiceProvider(issuer, options), SamlConnectionSettings.Policy(options));
         var result = await validator.ValidateAsync(samlResponse, trust, expectedRequestId, replayCache, cancellationToken);
         if (!result.Succeeded)
         {

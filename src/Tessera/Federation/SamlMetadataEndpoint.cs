@@ -13,7 +13,7 @@ public static class SamlMetadataEndpoint
 
     public static IEndpointRouteBuilder MapSamlMetadata(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/saml/{connectionId}/metadata", (string connectionId, ConnectionDirectory directory, TesseraConfiguration configuration) =>
+        endpoints.MapGet("/saml/{connectionId}/metadata", (string connectionId, ConnectionDirectory directory, TesseraIssuer issuer) =>
         {
             var connection = directory.FindConnection(connectionId);
             if (connection is null || connection.Options.Protocol != SamlConnector.ProtocolName)
@@ -21,7 +21,7 @@ public static class SamlMetadataEndpoint
                 return Results.NotFound();
             }
 
-            var sp = SamlConnectionSettings.ServiceProvider(configuration.Current.Issuer, connection.Options);
+            var sp = SamlConnectionSettings.ServiceProvider(issuer, connection.Options);
             return Results.Text(SamlMetadata.WriteServiceProvider(sp, connection.Options.RequireSignedAssertions, SamlConnectionSettings.SignsRequests(connection.Options)), ContentType);
         });
         return endpoints;

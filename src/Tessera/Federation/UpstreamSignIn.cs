@@ -24,7 +24,7 @@ public sealed class UpstreamSignIn(
     RevocationService revocation,
     BrowserCookies cookies,
     AuditLog audit,
-    TesseraConfiguration configuration,
+    TesseraIssuer issuer,
     TimeProvider time)
 {
     private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
@@ -169,7 +169,7 @@ public sealed class UpstreamSignIn(
     }
 
     private Uri CallbackUri(IConnector connector, Connection connection) =>
-        new(configuration.Current.Issuer + "/" + connector.CallbackPath(connection));
+        new(issuer.Url(connector.CallbackPath(connection)));
 
     private SignInOutcome Fail(HttpContext http, Connection? connection, string? retryUrl, string error, string description, Guid? userId = null)
     {

@@ -93,7 +93,7 @@ public sealed partial class ConfigurationWatcher(
 
     private static IEnumerable<ConfigurationError> RestartOnlyChanges(TesseraOptions running, TesseraOptions next)
     {
-        if (running.Issuer != next.Issuer)
+        if (!TesseraIssuer.Same(running.Issuer, next.Issuer))
         {
             yield return new ConfigurationError("$.Tessera.Issuer", "changing the issuer needs a restart");
         }

@@ -30,6 +30,7 @@ public static class TesseraApp
 
         var services = builder.Services;
         services.AddSingleton(new TesseraConfiguration(options, configFile));
+        services.AddSingleton(new TesseraIssuer(options.Issuer)); // restart-only: a reload that changes it is refused
         services.AddSingleton(TimeProvider.System);
 
         services.AddTesseraStorage(options.Storage);
@@ -131,6 +132,14 @@ public static class TesseraApp
     {
         var app = builder.Build();
         var options = app.Services.GetRequiredService<TesseraConfiguration>().Current;
+        var issuer = app.Services.GetRequiredService<TesseraIssuer>();
+
+        // An issuer with a path (https://login.example.com/tenant-a) is served under that path, so every endpoint
+        // OpenIddict advertises, every page and every redirect carries it.
+        if (issuer.PathBase.Length > 0)
+        {
+            app.UsePathBase(issuer.PathBase);
+        }
 
         app.UseExceptionHandler("/error");
         app.Use(SecurityHeaders);

@@ -9,7 +9,6 @@ public static class TesseraOptionsDefaults
 
     public static void Apply(TesseraOptions options)
     {
-        options.Issuer = options.Issuer.TrimEnd('/');
         foreach (var connection in options.Organizations.SelectMany(o => o.Connections))
         {
             if (connection.Scopes.Count == 0)

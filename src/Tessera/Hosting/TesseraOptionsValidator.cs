@@ -87,9 +87,9 @@ public static partial class TesseraOptionsValidator
             error(path, "must not have a query or fragment");
         }
 
-        if (uri.AbsolutePath.Trim('/').Length > 0)
+        if (!IssuerPath().IsMatch(uri.AbsolutePath))
         {
-            error(path, "must not have a path: Tessera serves its endpoints at the root of its host");
+            error(path, "a path must be plain segments of letters, digits, '-', '_' and '.' (Tessera serves its endpoints under it)");
         }
 
         if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
@@ -478,6 +478,10 @@ public static partial class TesseraOptionsValidator
             }
         }
     }
+
+    // "/", or segments such as "/tenant-a" or "/idp/tenant-a/" (never "." or ".."), at most 200 characters.
+    [GeneratedRegex(@"^(?=.{1,200}$)(/(?!\.\.?(/|$))[A-Za-z0-9._\-]+)*/?$")]
+    private static partial Regex IssuerPath();
 
     [GeneratedRegex(@"^[A-Za-z0-9._:\-]{1,100}$")]
     internal static partial Regex IdentifierPattern();

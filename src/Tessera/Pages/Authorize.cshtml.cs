@@ -33,7 +33,7 @@ public sealed class AuthorizeModel(
     IOpenIddictAuthorizationManager authorizations,
     TesseraDbContext db,
     AuditLog audit,
-    Hosting.TesseraConfiguration configuration,
+    Hosting.TesseraIssuer issuer,
     TimeProvider time) : PageModel
 {
     public const string OrganizationParameter = "organization";
@@ -54,7 +54,7 @@ public sealed class AuthorizeModel(
             var redirectUri = AuthorizationErrorResponse.SafeRedirectUri(invalid, clients.Find(invalid?.ClientId));
             Audit(AuditEvents.AuthorizationRefused, AuditEvent.Failure, invalid?.ClientId, $"{refused.Error}: {refused.ErrorDescription}", redirectUri is not null);
             return redirectUri is not null
-                ? AuthorizationErrorResponse.Redirect(redirectUri, invalid!, configuration.Current.Issuer + "/", refused.Error, refused.ErrorDescription)
+                ? AuthorizationErrorResponse.Redirect(redirectUri, invalid!, issuer.Name, refused.Error, refused.ErrorDescription)
                 : ShowError(refused.Error, refused.ErrorDescription); // the client or redirect URI is what is wrong: never redirect
         }
 

@@ -14,7 +14,7 @@ namespace Tessera.Pages;
 [IgnoreAntiforgeryToken]
 [RequestFormLimits(ValueLengthLimit = MaxResponseCharacters)]
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
-public sealed class SamlAcsModel(UpstreamSignIn upstream, SamlConnector connector, ConnectionDirectory directory, TesseraConfiguration configuration) : PageModel
+public sealed class SamlAcsModel(UpstreamSignIn upstream, SamlConnector connector, ConnectionDirectory directory, TesseraIssuer issuer) : PageModel
 {
     /// <summary>Base64 of the largest Response the validator parses (SamlPolicy.MaxResponseBytes), with room for line breaks.</summary>
     private const int MaxResponseCharacters = 384 * 1024;
@@ -64,8 +64,8 @@ public sealed class SamlAcsModel(UpstreamSignIn upstream, SamlConnector connecto
         }
 
         var separator = connection.IdpInitiatedLoginUri.Contains('?', StringComparison.Ordinal) ? "&" : "?";
-        // The issuer exactly as discovery and tokens spell it (with the trailing slash).
-        return $"{connection.IdpInitiatedLoginUri}{separator}iss={Uri.EscapeDataString(configuration.Current.Issuer + "/")}";
+        // The issuer exactly as discovery and tokens spell it.
+        return $"{connection.IdpInitiatedLoginUri}{separator}iss={Uri.EscapeDataString(issuer.Name)}";
     }
 
     private PageResult Show(SignInOutcome outcome)

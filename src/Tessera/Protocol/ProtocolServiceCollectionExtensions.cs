@@ -24,7 +24,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<AudienceSelector>();
         services.AddScoped<ExchangeTokenVerifier>();
 
-        var issuer = new Uri(options.Issuer + "/", UriKind.Absolute);
+        var issuer = new TesseraIssuer(options.Issuer).Uri;
         services.AddOpenIddict()
             .AddCore(core =>
             {

@@ -7,7 +7,7 @@ namespace Tessera.Sessions;
 /// HttpOnly, SameSite=Lax, and Secure except when Tessera itself runs on a loopback http address. The binding
 /// cookie is SameSite=None when Secure: a SAML IdP answers with a cross-site POST, which never carries Lax cookies.
 /// </summary>
-public sealed class BrowserCookies(TesseraConfiguration configuration)
+public sealed class BrowserCookies(TesseraConfiguration configuration, TesseraIssuer issuer)
 {
     public const string BindingCookie = "tessera.signin";
 
@@ -45,13 +45,12 @@ public sealed class BrowserCookies(TesseraConfiguration configuration)
 
     private CookieOptions Options(DateTimeOffset? expires)
     {
-        var issuer = new Uri(configuration.Current.Issuer);
         return new CookieOptions
         {
             HttpOnly = true,
-            Secure = !(issuer.Scheme == Uri.UriSchemeHttp && issuer.IsLoopback),
+            Secure = !(issuer.Uri.Scheme == Uri.UriSchemeHttp && issuer.Uri.IsLoopback),
             SameSite = SameSiteMode.Lax,
-            Path = string.IsNullOrEmpty(issuer.AbsolutePath) ? "/" : issuer.AbsolutePath,
+            Path = issuer.PathBase.Length == 0 ? "/" : issuer.PathBase,
             Expires = expires,
             IsEssential = true,
         };

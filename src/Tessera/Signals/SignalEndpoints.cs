@@ -19,14 +19,13 @@ public static class SignalEndpoints
     public static IEndpointRouteBuilder MapSignals(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/signals/poll/{receiver}", PollAsync);
-        endpoints.MapGet("/.well-known/ssf-configuration", (TesseraConfiguration configuration) =>
+        endpoints.MapGet("/.well-known/ssf-configuration", (TesseraIssuer issuer) =>
         {
-            var issuer = configuration.Current.Issuer;
             return Results.Json(new Dictionary<string, object>
             {
                 ["spec_version"] = "1_0",
-                ["issuer"] = issuer,
-                ["jwks_uri"] = issuer + "/.well-known/jwks.json",
+                ["issuer"] = issuer.Name,
+                ["jwks_uri"] = issuer.Url("/.well-known/jwks.json"),
                 ["delivery_methods_supported"] = new[] { "urn:ietf:rfc:8935", "urn:ietf:rfc:8936" },
             });
         });

@@ -10,7 +10,7 @@ namespace Tessera.Signals;
 /// The signed tokens a signal travels as, made when it is sent (so the current key signs) with the <c>jti</c> fixed
 /// at enqueue time (so a retry is recognisably the same signal).
 /// </summary>
-public sealed class SignalTokens(KeyRing keys, TesseraConfiguration configuration, TimeProvider time)
+public sealed class SignalTokens(KeyRing keys, TesseraIssuer issuer, TimeProvider time)
 {
     public const string LogoutTokenType = "logout+jwt";
     public const string SecurityEventTokenType = "secevent+jwt";
@@ -37,7 +37,7 @@ public sealed class SignalTokens(KeyRing keys, TesseraConfiguration configuratio
 
         return Handler.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = configuration.Current.Issuer,
+            Issuer = issuer.Name,
             Audience = client.ClientId,
             IssuedAt = now,
             Expires = now + LogoutTokenLifetime,
@@ -53,12 +53,11 @@ public sealed class SignalTokens(KeyRing keys, TesseraConfiguration configuratio
     /// </summary>
     public string SecurityEventToken(SignalEventRecord signal, SignalReceiverOptions receiver, string tokenId)
     {
-        var issuer = configuration.Current.Issuer;
         var occurred = new DateTimeOffset(signal.OccurredAt, TimeSpan.Zero).ToUnixTimeSeconds();
         var subject = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["format"] = "complex",
-            ["user"] = new Dictionary<string, object> { ["format"] = "iss_sub", ["iss"] = issuer, ["sub"] = signal.UserId.ToString() },
+            ["user"] = new Dictionary<string, object> { ["format"] = "iss_sub", ["iss"] = issuer.Name, ["sub"] = signal.UserId.ToString() },
             ["tenant"] = new Dictionary<string, object> { ["format"] = "opaque", ["id"] = signal.OrganizationId },
         };
         if (signal.SessionId is not null)
@@ -82,7 +81,7 @@ public sealed class SignalTokens(KeyRing keys, TesseraConfiguration configuratio
 
         return Handler.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = issuer,
+            Issuer = issuer.Name,
             Audience = receiver.Audience ?? receiver.Id,
             IssuedAt = time.GetUtcNow().UtcDateTime,
             TokenType = SecurityEventTokenType,

@@ -70,7 +70,7 @@ public static class Oauth
             }
         }
 
-        return QueryHelpers.AddQueryString(TesseraTestServer.Issuer + "/authorize", parameters);
+        return QueryHelpers.AddQueryString("authorize", parameters); // relative: a browser resolves it under the server's issuer
     }
 
     /// <summary>Runs an authorization request in the browser until Tessera redirects to the client (or shows a page).</summary>

@@ -101,12 +101,15 @@ public sealed class SignalReceiver : IAsyncDisposable
         return _acknowledged;
     }
 
-    /// <summary>Validates a received token with Tessera's published keys; null when the signature or issuer is wrong.</summary>
+    /// <summary>
+    /// Validates a received token with Tessera's keys against the issuer its discovery document names, as a strict
+    /// receiver does; null when the signature or issuer is wrong.
+    /// </summary>
     public static async Task<JsonWebToken?> VerifyAsync(TesseraTestServer server, Received received, string audience, string type)
     {
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(received.Token, new TokenValidationParameters
         {
-            ValidIssuer = TesseraTestServer.Issuer,
+            ValidIssuer = await server.DiscoveredIssuerAsync(),
             ValidAudience = audience,
             IssuerSigningKeys = server.Keys.VerificationKeys(),
             ValidTypes = [type],

@@ -35,6 +35,9 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
     public TesseraOptions Options { get; }
 
+    /// <summary>Where the server's paths start: the configured issuer with a trailing slash, so relative paths resolve under it.</summary>
+    public Uri BaseAddress => new(new TesseraIssuer(Options.Issuer).Url("/"));
+
     public CapturedLogs Logs { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -74,11 +77,19 @@ public sealed class TesseraTestServer : IAsyncDisposable
     public HttpClient CreateClient()
     {
         var client = Server.CreateClient();
-        client.BaseAddress = new Uri(Issuer + "/");
+        client.BaseAddress = BaseAddress;
         return client;
     }
 
-    public Browser CreateBrowser() => new(Server, new Uri(Issuer + "/"));
+    public Browser CreateBrowser() => new(Server, BaseAddress);
+
+    /// <summary>The issuer as the discovery document names it: what a strict client checks every token against.</summary>
+    public async Task<string> DiscoveredIssuerAsync()
+    {
+        using var http = CreateClient();
+        using var discovery = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(".well-known/openid-configuration"));
+        return discovery.RootElement.GetProperty("issuer").GetString()!;
+    }
 
     public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 

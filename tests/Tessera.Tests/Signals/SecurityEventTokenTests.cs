@@ -42,7 +42,7 @@ public sealed class SecurityEventTokenTests
             var subject = SubjectId(set);
             Assert.Equal("complex", subject.GetProperty("format").GetString());
             Assert.Equal("iss_sub", subject.GetProperty("user").GetProperty("format").GetString());
-            Assert.Equal(TesseraTestServer.Issuer, subject.GetProperty("user").GetProperty("iss").GetString());
+            Assert.Equal(await x.Server.DiscoveredIssuerAsync(), subject.GetProperty("user").GetProperty("iss").GetString());
             Assert.Equal(userId, subject.GetProperty("user").GetProperty("sub").GetString());
             Assert.Equal(TestConfiguration.Organization, subject.GetProperty("tenant").GetProperty("id").GetString());
             Assert.True(set.TryGetPayloadValue<long>("toe", out var toe) && toe > 0);
@@ -161,7 +161,7 @@ public sealed class SecurityEventTokenTests
     {
         await using var x = await SignalArrangement.StartAsync();
         using var metadata = JsonDocument.Parse(await x.Http.GetStringAsync(".well-known/ssf-configuration"));
-        Assert.Equal(TesseraTestServer.Issuer, metadata.RootElement.GetProperty("issuer").GetString());
+        Assert.Equal(await x.Server.DiscoveredIssuerAsync(), metadata.RootElement.GetProperty("issuer").GetString());
         Assert.Equal(["urn:ietf:rfc:8935", "urn:ietf:rfc:8936"], metadata.RootElement.GetProperty("delivery_methods_supported").EnumerateArray().Select(e => e.GetString()));
         var jwks = metadata.RootElement.GetProperty("jwks_uri").GetString()!;
         Assert.Equal(200, (int)(await x.Http.GetAsync(new Uri(jwks).PathAndQuery.TrimStart('/'))).StatusCode);

@@ -14,7 +14,11 @@ namespace Tessera.Validation.Tests.Infrastructure;
 /// </summary>
 public sealed class FakeTessera : HttpMessageHandler
 {
+    /// <summary>Tessera's Authority, as an API owner configures it.</summary>
     public const string Issuer = "https://tessera.test";
+
+    /// <summary>The issuer as Tessera's discovery document and tokens spell it: an empty path is written "/".</summary>
+    public const string IssuerName = Issuer + "/";
     public const string ClientId = "orders-api";
     public const string ClientSecret = "orders-api-secret";
 
@@ -53,7 +57,7 @@ public sealed class FakeTessera : HttpMessageHandler
                 Interlocked.Increment(ref _discoveryFetches);
                 return Json(new Dictionary<string, object>
                 {
-                    ["issuer"] = Issuer,
+                    ["issuer"] = IssuerName,
                     ["jwks_uri"] = Issuer + "/.well-known/jwks",
                     ["introspection_endpoint"] = Issuer + "/connect/introspect",
                     ["token_endpoint"] = Issuer + "/connect/token",

@@ -79,7 +79,7 @@ public sealed class TestApi : IAsyncDisposable
         var now = Time.GetUtcNow().ToUnixTimeSeconds();
         var claims = new JsonObject
         {
-            ["iss"] = FakeTessera.Issuer + "/",
+            ["iss"] = FakeTessera.IssuerName,
             ["aud"] = Audience,
             ["sub"] = sub,
             ["client_id"] = "pos-terminal",

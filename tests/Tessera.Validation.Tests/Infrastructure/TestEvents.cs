@@ -28,7 +28,7 @@ public static class TestEvents
         var subId = new JsonObject
         {
             ["format"] = "complex",
-            ["user"] = new JsonObject { ["format"] = "iss_sub", ["iss"] = FakeTessera.Issuer + "/", ["sub"] = sub },
+            ["user"] = new JsonObject { ["format"] = "iss_sub", ["iss"] = FakeTessera.IssuerName, ["sub"] = sub },
             ["tenant"] = new JsonObject { ["format"] = "opaque", ["id"] = "st-marys" },
         };
         if (sid is not null)
@@ -38,7 +38,7 @@ public static class TestEvents
 
         return new JsonObject
         {
-            ["iss"] = FakeTessera.Issuer + "/",
+            ["iss"] = FakeTessera.IssuerName,
             ["aud"] = TestApi.Audience,
             ["iat"] = now.ToUnixTimeSeconds(),
             ["jti"] = Guid.NewGuid().ToString("N"),

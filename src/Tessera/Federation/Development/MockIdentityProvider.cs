@@ -29,17 +29,17 @@ public sealed class MockIdentityProvider
     private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, MockPerson> _accessTokens = new(StringComparer.Ordinal);
     private readonly RsaSecurityKey _key;
-    private readonly TesseraConfiguration _configuration;
+    private readonly TesseraIssuer _tessera;
     private readonly TimeProvider _time;
 
-    public MockIdentityProvider(TesseraConfiguration configuration, TimeProvider time)
+    public MockIdentityProvider(TesseraIssuer tessera, TimeProvider time)
     {
-        _configuration = configuration;
+        _tessera = tessera;
         _time = time;
         _key = new RsaSecurityKey(RSA.Create(2048)) { KeyId = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(8)) };
     }
 
-    public string Issuer => _configuration.Current.Issuer + BasePath;
+    public string Issuer => _tessera.Url(BasePath);
 
     /// <summary>The secret Tessera's demo connection uses; fixed per process.</summary>
     public static string ClientSecret { get; } = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
@@ -97,7 +97,7 @@ public sealed class MockIdentityProvider
         var form = await request.ReadFormAsync();
         var person = People.FirstOrDefault(p => p.Id == form["person"]);
         var redirect = form["redirect_uri"].ToString();
-        var expectedCallback = _configuration.Current.Issuer + "/oidc/";
+        var expectedCallback = _tessera.Url("/oidc/");
         if (person is null || form["client_id"] != ClientId || !redirect.StartsWith(expectedCallback, StringComparison.Ordinal))
         {
             return Results.BadRequest("Invalid sign-in.");

@@ -6,7 +6,7 @@ using Tessera.Hosting;
 namespace Tessera.Pages.Demo;
 
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
-public sealed class DemoCallbackModel(TesseraConfiguration configuration, DemoClient client) : PageModel
+public sealed class DemoCallbackModel(TesseraConfiguration configuration, TesseraIssuer issuer, DemoClient client) : PageModel
 {
     public string? Error { get; private set; }
     public (string Header, string Payload) IdToken { get; private set; }
@@ -33,10 +33,10 @@ public sealed class DemoCallbackModel(TesseraConfiguration configuration, DemoCl
         IdToken = DemoClient.Decode(idToken);
         AccessToken = DemoClient.Decode(root.GetProperty("access_token").GetString()!);
         HasRefreshToken = root.TryGetProperty("refresh_token", out _);
-        LogoutUrl = QueryHelpers.AddQueryString(configuration.Current.Issuer + "/logout", new Dictionary<string, string?>
+        LogoutUrl = QueryHelpers.AddQueryString(issuer.Url("/logout"), new Dictionary<string, string?>
         {
             ["id_token_hint"] = idToken,
-            ["post_logout_redirect_uri"] = configuration.Current.Issuer + "/demo",
+            ["post_logout_redirect_uri"] = issuer.Url("/demo"),
         });
         return Page();
     }

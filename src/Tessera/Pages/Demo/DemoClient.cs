@@ -12,20 +12,19 @@ namespace Tessera.Pages.Demo;
 /// DEVELOPMENT ONLY. The sample application's OAuth client: authorization code with PKCE against Tessera over
 /// real HTTP, exactly as an external application would do it.
 /// </summary>
-public sealed class DemoClient(TesseraConfiguration configuration, IDataProtectionProvider protection, IHttpClientFactory httpClients)
+public sealed class DemoClient(TesseraIssuer issuer, IDataProtectionProvider protection, IHttpClientFactory httpClients)
 {
     private const string CookieName = "tessera.demo";
     private readonly IDataProtector _protector = protection.CreateProtector("Tessera.Demo.Client");
 
-    private string Issuer => configuration.Current.Issuer;
 
-    public string CallbackUri => Issuer + "/demo/callback";
+    public string CallbackUri => issuer.Url("/demo/callback");
 
     public string Begin(HttpContext http)
     {
         var pending = new Pending(Random(), Random(), Random());
         http.Response.Cookies.Append(CookieName, _protector.Protect(JsonSerializer.Serialize(pending)), new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, Path = "/demo" });
-        return QueryHelpers.AddQueryString(Issuer + "/authorize", new Dictionary<string, string?>
+        return QueryHelpers.AddQueryString(issuer.Url("/authorize"), new Dictionary<string, string?>
         {
             ["client_id"] = DemoConfiguration.DemoClientId,
             ["response_type"] = "code",
@@ -62,7 +61,7 @@ public sealed class DemoClient(TesseraConfiguration configuration, IDataProtecti
             return (null, "state mismatch: start again from the demo page");
         }
 
-        using var response = await httpClients.CreateClient().PostAsync(Issuer + "/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        using var response = await httpClients.CreateClient().PostAsync(issuer.Url("/token"), new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["code"] = query["code"].ToString(),
