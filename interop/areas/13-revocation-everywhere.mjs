@@ -16,14 +16,14 @@ function orders(env, accessToken) {
   return fetch(`${env.ordersApi.url}/orders`, { headers: { authorization: `Bearer ${accessToken}` }, signal: AbortSignal.timeout(10_000) });
 }
 
-/** The logout token the app received for this session, verified with jose against Tessera's published keys. */
-async function assertLogoutToken(env, jwks, endpoint, clientId, { sub, sid }) {
+/** The logout token the app received for this session, verified with jose against the keys and issuer discovery names. */
+async function assertLogoutToken(issuer, jwks, endpoint, clientId, { sub, sid }) {
   const deadline = Date.now() + 10_000;
   for (;;) {
     for (const received of endpoint.received) {
       assert.match(received.contentType, /^application\/x-www-form-urlencoded/);
       const { payload, protectedHeader } = await jose.jwtVerify(received.logoutToken, jwks, {
-        issuer: env.tesseraUrl, audience: clientId, typ: 'logout+jwt', algorithms: ['ES256', 'RS256'],
+        issuer, audience: clientId, typ: 'logout+jwt', algorithms: ['ES256', 'RS256'],
       });
       if (payload.sid !== sid) continue;
       assert.equal(payload.sub, sub);
@@ -47,7 +47,8 @@ export default () => describe('13. Revocation everywhere (SCIM deactivation → 
     const env = environment();
     const till = await env.client(env.app.till.id);
     const backoffice = await env.client(env.app.backoffice.id);
-    const jwks = jose.createRemoteJWKSet(new URL(`${env.tesseraUrl}/.well-known/jwks.json`));
+    const { issuer, jwks_uri: jwksUri } = till.serverMetadata();
+    const jwks = jose.createRemoteJWKSet(new URL(jwksUri));
     const scim = scimClient(env.scim);
     const created = await scim.send('POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: EMAIL, externalId: 'erin-0042', active: true,
@@ -88,8 +89,8 @@ export default () => describe('13. Revocation everywhere (SCIM deactivation → 
 
       const cutOffMs = performance.now() - answered;
       assert.equal((await orders(env, b.tokens.access_token)).status, 401, 'the other app\'s token is refused too');
-      const tillLogout = await assertLogoutToken(env, jwks, env.backchannel.till, env.app.till.id, { sub, sid });
-      const backofficeLogout = await assertLogoutToken(env, jwks, env.backchannel.backoffice, env.app.backoffice.id, { sub, sid });
+      const tillLogout = await assertLogoutToken(issuer, jwks, env.backchannel.till, env.app.till.id, { sub, sid });
+      const backofficeLogout = await assertLogoutToken(issuer, jwks, env.backchannel.backoffice, env.app.backoffice.id, { sub, sid });
       assert.equal(tillLogout.alg, 'ES256');
       assert.equal(backofficeLogout.alg, 'RS256');
       runs.push({ run, cutOffMs, polls, tillLogoutMs: tillLogout.at - answered, backofficeLogoutMs: backofficeLogout.at - answered });

@@ -34,7 +34,7 @@ export async function authorize(browser, config, { redirectUri, scope, account, 
       throw new Error(`sign-in stopped at ${page.url} (status ${page.status}): ${text(page.body)}`);
     }
 
-    if (page.status === 200 && page.url.pathname === '/signin/choose') {
+    if (page.status === 200 && page.url.pathname.endsWith('/signin/choose')) {
       page = await browser.submitForm(page, { connection: choose }); // the button of that connection
     } else if (page.status === 200 && /<input[^>]*\bname="SAMLResponse"/.test(page.body)) {
       page = await browser.submitForm(page); // the SAML IdP's HTTP-POST binding, which a browser submits on load

@@ -174,6 +174,8 @@ async function launch() {
     const issued = { accessTokens: [] };
     return {
       dir,
+      /** The built tessera.dll, for areas that start a Tessera of their own. */
+      dll,
       tesseraUrl,
       upstream,
       samlIdp,
@@ -335,7 +337,7 @@ function samlConnection(id, samlIdp, spKey, privateKey, strictness) {
 }
 
 /** The "generated" client secret format: tsec_ + 32 random bytes, base64url (43 characters). */
-function generatedSecret() {
+export function generatedSecret() {
   return `tsec_${randomBytes(32).toString('base64url')}`;
 }
 
@@ -358,7 +360,11 @@ async function build(project, output, dll) {
   throw new Error(`dotnet build of ${project} failed ${BUILD_ATTEMPTS} times:\n${lastLog.slice(-4000)}`);
 }
 
-async function serve({ args, url, env, log }) {
+/**
+ * Starts a dotnet process and waits until `${url}/healthz` answers; returns { kill() }.
+ * Every server started here is killed when this process exits, however it ends.
+ */
+export async function serve({ args, url, env, log }) {
   const output = createWriteStream(log);
   const child = spawn('dotnet', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -416,7 +422,7 @@ async function tail(file) {
   return (await readFile(file, 'utf8').catch(() => '')).slice(-4000);
 }
 
-async function freePorts(count) {
+export async function freePorts(count) {
   const servers = [];
   try {
     for (let i = 0; i < count; i += 1) {

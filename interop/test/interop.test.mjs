@@ -15,6 +15,7 @@ import saml from '../areas/10-saml.mjs';
 import tokenExchange from '../areas/11-token-exchange.mjs';
 import scim from '../areas/12-scim.mjs';
 import revocationEverywhere from '../areas/13-revocation-everywhere.mjs';
+import issuerSpelling from '../areas/14-issuer-spelling.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -35,4 +36,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   tokenExchange();
   scim();
   revocationEverywhere();
+  issuerSpelling();
 });
