@@ -46,4 +46,5 @@ public static class AuditEvents
     public const string ConfigurationApplied = "configuration.applied";
     public const string ConfigurationRefused = "configuration.refused";
     public const string KeysRotated = "keys.rotated";
+    public const string RequestRefused = "request.refused";
 }

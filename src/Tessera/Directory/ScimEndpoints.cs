@@ -153,8 +153,9 @@ public static class ScimEndpoints
     /// <summary>The request body as a JSON object, bounded in size; anything else is invalidSyntax and changes nothing.</summary>
     private static async Task<JsonObject> BodyAsync(HttpContext http)
     {
-        var body = await BoundedRequestBody.ReadAsync(http.Request, ScimLimits.MaxPayloadSize)
-            ?? throw new ScimException(413, null, $"The request body is larger than {ScimLimits.MaxPayloadSize} bytes.");
+        var limit = http.RequestServices.GetRequiredService<RequestLimitOptions>().MaxBodyBytes.Scim;
+        var body = await BoundedRequestBody.ReadAsync(http.Request, limit)
+            ?? throw new ScimException(413, null, $"The request body is larger than {limit} bytes.");
 
         try
         {

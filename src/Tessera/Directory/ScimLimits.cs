@@ -1,11 +1,8 @@
 namespace Tessera.Directory;
 
-/// <summary>Bounds on what a SCIM client may send, checked before anything is stored.</summary>
+/// <summary>Bounds on what a SCIM client may send, checked before anything is stored (the body size is RequestLimits.MaxBodyBytes.Scim).</summary>
 public static class ScimLimits
 {
-    /// <summary>Request bodies larger than this are refused (ServiceProviderConfig <c>maxPayloadSize</c>).</summary>
-    public const int MaxPayloadSize = 1024 * 1024;
-
     /// <summary>Operations in one PATCH request.</summary>
     public const int MaxOperations = 1000;
 

@@ -3,7 +3,7 @@ namespace Tessera.Hosting;
 /// <summary>Reads a request body no larger than a limit, whatever the client declares, so no endpoint buffers more than it will accept.</summary>
 public static class BoundedRequestBody
 {
-    /// <summary>The body, or null when it is (or declares itself) longer than <paramref name="limit"/> bytes.</summary>
+    /// <summary>The body, or null when it is (or declares itself) longer than <paramref name="limit"/> bytes, or the server's own ceiling stopped it.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit)
     {
         if (request.ContentLength > limit)
@@ -14,14 +14,21 @@ public static class BoundedRequestBody
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        try
         {
-            if (buffer.Length + read > limit)
+            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
             {
-                return null;
-            }
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
         }
 
         return buffer.ToArray();

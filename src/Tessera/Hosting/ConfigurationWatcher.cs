@@ -114,6 +114,11 @@ public sealed partial class ConfigurationWatcher(
             yield return new ConfigurationError("$.Tessera.Tokens", "changing token lifetimes needs a restart");
         }
 
+        if (System.Text.Json.JsonSerializer.Serialize(running.RequestLimits) != System.Text.Json.JsonSerializer.Serialize(next.RequestLimits))
+        {
+            yield return new ConfigurationError("$.Tessera.RequestLimits", "changing request limits needs a restart");
+        }
+
         if (running.Storage.ApplyMigrations != next.Storage.ApplyMigrations)
         {
             yield return new ConfigurationError("$.Tessera.Storage.ApplyMigrations", "changing this needs a restart");

@@ -31,6 +31,7 @@ public static class TesseraApp
         var services = builder.Services;
         services.AddSingleton(new TesseraConfiguration(options, configFile));
         services.AddSingleton(new TesseraIssuer(options.Issuer)); // restart-only: a reload that changes it is refused
+        services.AddSingleton(options.RequestLimits); // restart-only too
         services.AddSingleton(TimeProvider.System);
 
         services.AddTesseraStorage(options.Storage);
@@ -103,17 +104,20 @@ public static class TesseraApp
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyEncryptionKeyXmlEncryptor(keyEncryptionKey));
         services.AddSingleton(keyEncryptionKey);
 
+        // BoundedForms reads every form within its endpoint's limit before anything else can; these only bound the
+        // framework's own reader should anything reach it, and the server's ceiling is the largest endpoint limit.
+        var largestBody = options.RequestLimits.MaxBodyBytes.All().Max();
         services.Configure<FormOptions>(form =>
         {
-            form.ValueLengthLimit = 64 * 1024;
+            form.ValueLengthLimit = largestBody;
             form.KeyLengthLimit = 1024;
-            form.ValueCountLimit = 256;
-            form.MultipartBodyLengthLimit = 64 * 1024;
+            form.ValueCountLimit = options.RequestLimits.MaxParameters;
+            form.MultipartBodyLengthLimit = largestBody;
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.Limits.MaxRequestBodySize = largestBody;
         });
 
         services.AddRazorPages();
@@ -143,6 +147,7 @@ public static class TesseraApp
 
         app.UseExceptionHandler("/error");
         app.Use(SecurityHeaders);
+        app.UseMiddleware<BoundedForms>();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -22,6 +22,9 @@ public sealed class TesseraOptions
     /// <summary>Who hears about ended sessions and disabled accounts: Security Event Token receivers, and how delivery retries.</summary>
     public SignalOptions Signals { get; set; } = new();
 
+    /// <summary>How much of a request each endpoint reads before refusing it with its protocol's error.</summary>
+    public RequestLimitOptions RequestLimits { get; set; } = new();
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 
@@ -281,6 +284,62 @@ public sealed class SignalReceiverOptions
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = "ES256";
+}
+
+/// <summary>
+/// Request sizes, chosen per endpoint: a body over its endpoint's limit is refused before it is parsed (413), and
+/// OAuth parameters are bounded one by one (400). Restart-only: Kestrel's own ceiling is set from them at start.
+/// </summary>
+public sealed class RequestLimitOptions
+{
+    public BodyLimitOptions MaxBodyBytes { get; set; } = new();
+
+    /// <summary>Parameters (form fields) in one request to any endpoint.</summary>
+    public int MaxParameters { get; set; } = 64;
+
+    /// <summary>Characters of one token-carrying OAuth parameter: token, assertion, client_assertion, subject_token, request, ...</summary>
+    public int MaxTokenParameterLength { get; set; } = 16 * 1024;
+
+    /// <summary>Characters of any other OAuth parameter.</summary>
+    public int MaxParameterLength { get; set; } = 2 * 1024;
+}
+
+/// <summary>The largest request body, in bytes, each endpoint reads.</summary>
+public sealed class BodyLimitOptions
+{
+    /// <summary><c>/token</c>: room for a subject token, an actor token and a client assertion at their full length.</summary>
+    public int Token { get; set; } = 64 * 1024;
+
+    public int Introspection { get; set; } = 64 * 1024;
+
+    public int Revocation { get; set; } = 64 * 1024;
+
+    /// <summary><c>/userinfo</c> by POST (RFC 6750 §2.2: the access token in the body).</summary>
+    public int UserInfo { get; set; } = 64 * 1024;
+
+    /// <summary><c>/authorize</c> by POST (a request object or an id_token_hint can be long).</summary>
+    public int Authorization { get; set; } = 64 * 1024;
+
+    /// <summary><c>/logout</c> by POST.</summary>
+    public int EndSession { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// <c>/saml/{connectionId}/acs</c>: a SAMLResponse as large as the SAML validator parses (256 KiB of XML, about
+    /// 350 KiB once base64 and form encoded), which holds an assertion with a thousand group values.
+    /// </summary>
+    public int SamlAcs { get; set; } = 512 * 1024;
+
+    /// <summary><c>/signals/poll/{receiver}</c> (RFC 8936): acknowledgements of up to a few thousand SETs.</summary>
+    public int SignalPoll { get; set; } = 256 * 1024;
+
+    /// <summary>The SCIM service: a user, a group, or a PATCH of up to a thousand operations.</summary>
+    public int Scim { get; set; } = 1024 * 1024;
+
+    /// <summary>Any other form Tessera's pages read (sign-in, connection chooser): a handful of short fields.</summary>
+    public int Pages { get; set; } = 16 * 1024;
+
+    /// <summary>Every limit, for the server's own ceiling.</summary>
+    public IEnumerable<int> All() => [Token, Introspection, Revocation, UserInfo, Authorization, EndSession, SamlAcs, SignalPoll, Scim, Pages];
 }
 
 public sealed class DevelopmentOptions

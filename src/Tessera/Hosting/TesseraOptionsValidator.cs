@@ -64,6 +64,7 @@ public static partial class TesseraOptionsValidator
 
         ExchangeOptionsValidator.Validate(options, Error);
         SignalOptionsValidator.Validate(options, Error);
+        RequestLimitsValidator.Validate(options, Error);
         return errors;
     }
 

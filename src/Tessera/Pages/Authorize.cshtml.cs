@@ -34,6 +34,7 @@ public sealed class AuthorizeModel(
     TesseraDbContext db,
     AuditLog audit,
     Hosting.TesseraIssuer issuer,
+    ParameterLimits parameterLimits,
     TimeProvider time) : PageModel
 {
     public const string OrganizationParameter = "organization";
@@ -51,7 +52,7 @@ public sealed class AuthorizeModel(
         if (refused?.Error is not null)
         {
             var invalid = HttpContext.GetOpenIddictServerRequest();
-            var redirectUri = AuthorizationErrorResponse.SafeRedirectUri(invalid, clients.Find(invalid?.ClientId));
+            var redirectUri = AuthorizationErrorResponse.SafeRedirectUri(invalid, clients.Find(invalid?.ClientId), parameterLimits);
             Audit(AuditEvents.AuthorizationRefused, AuditEvent.Failure, invalid?.ClientId, $"{refused.Error}: {refused.ErrorDescription}", redirectUri is not null);
             return redirectUri is not null
                 ? AuthorizationErrorResponse.Redirect(redirectUri, invalid!, issuer.Name, refused.Error, refused.ErrorDescription)

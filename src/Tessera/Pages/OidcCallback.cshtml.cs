@@ -14,8 +14,11 @@ public sealed class OidcCallbackModel(UpstreamSignIn upstream) : PageModel
     public Task<IActionResult> OnGetAsync(string connectionId, CancellationToken cancellationToken) =>
         CompleteAsync(connectionId, Request.Query.Select(p => (p.Key, p.Value)), cancellationToken);
 
+    /// <summary>OAuth 2.0 Form Post Response Mode: the parameters arrive as a form; any other body is malformed.</summary>
     public Task<IActionResult> OnPostAsync(string connectionId, CancellationToken cancellationToken) =>
-        CompleteAsync(connectionId, Request.Form.Select(p => (p.Key, p.Value)), cancellationToken);
+        Request.HasFormContentType
+            ? CompleteAsync(connectionId, Request.Form.Select(p => (p.Key, p.Value)), cancellationToken)
+            : Task.FromResult<IActionResult>(Show(new SignInOutcome(null, "invalid_request", "The answer from the identity provider is malformed.", null)));
 
     private async Task<IActionResult> CompleteAsync(string connectionId, IEnumerable<(string Key, Microsoft.Extensions.Primitives.StringValues Value)> parameters, CancellationToken cancellationToken)
     {

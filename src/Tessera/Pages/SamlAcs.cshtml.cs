@@ -12,13 +12,9 @@ namespace Tessera.Pages;
 /// Response, which lands on the connection's configured client or is refused by name.
 /// </summary>
 [IgnoreAntiforgeryToken]
-[RequestFormLimits(ValueLengthLimit = MaxResponseCharacters)]
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
 public sealed class SamlAcsModel(UpstreamSignIn upstream, SamlConnector connector, ConnectionDirectory directory, TesseraIssuer issuer) : PageModel
 {
-    /// <summary>Base64 of the largest Response the validator parses (SamlPolicy.MaxResponseBytes), with room for line breaks.</summary>
-    private const int MaxResponseCharacters = 384 * 1024;
-
     public ErrorView View { get; private set; } = new("Sign-in failed", "invalid_request", null);
 
     public IActionResult OnGet() =>

@@ -17,10 +17,10 @@ namespace Tessera.Protocol;
 public static class AuthorizationErrorResponse
 {
     /// <summary>The registered redirect URI the error may go to, or null when it must be shown instead.</summary>
-    public static string? SafeRedirectUri(OpenIddictRequest? request, ClientOptions? client)
+    public static string? SafeRedirectUri(OpenIddictRequest? request, ClientOptions? client, ParameterLimits limits)
     {
         if (request?.RedirectUri is not { } uri || client is null || !client.GrantTypes.Contains(GrantTypes.AuthorizationCode)
-            || Handlers.LimitParameterSizes.Violation(request) is not null)
+            || limits.Violation(request) is not null)
         {
             return null;
         }

@@ -22,6 +22,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<ClientRegistry>();
         services.AddSingleton<ClientSynchronizer>();
         services.AddSingleton<AudienceSelector>();
+        services.AddSingleton<ParameterLimits>();
         services.AddScoped<ExchangeTokenVerifier>();
 
         var issuer = new TesseraIssuer(options.Issuer).Uri;
@@ -34,13 +35,13 @@ public static class ProtocolServiceCollectionExtensions
             .AddServer(server =>
             {
                 server.SetIssuer(issuer)
-                    .SetAuthorizationEndpointUris("authorize")
-                    .SetTokenEndpointUris("token")
-                    .SetUserInfoEndpointUris("userinfo")
-                    .SetIntrospectionEndpointUris("introspect")
-                    .SetRevocationEndpointUris("revoke")
-                    .SetEndSessionEndpointUris("logout")
-                    .SetJsonWebKeySetEndpointUris(".well-known/jwks.json");
+                    .SetAuthorizationEndpointUris(ProtocolEndpoints.Authorization)
+                    .SetTokenEndpointUris(ProtocolEndpoints.Token)
+                    .SetUserInfoEndpointUris(ProtocolEndpoints.UserInfo)
+                    .SetIntrospectionEndpointUris(ProtocolEndpoints.Introspection)
+                    .SetRevocationEndpointUris(ProtocolEndpoints.Revocation)
+                    .SetEndSessionEndpointUris(ProtocolEndpoints.EndSession)
+                    .SetJsonWebKeySetEndpointUris(ProtocolEndpoints.JsonWebKeySet);
 
                 server.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()

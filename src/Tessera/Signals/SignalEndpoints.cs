@@ -14,7 +14,6 @@ public static class SignalEndpoints
 {
     private const int DefaultMaxEvents = 100;
     private const int MaxEventsLimit = 1000;
-    private const int MaxRequestBytes = 256 * 1024;
 
     public static IEndpointRouteBuilder MapSignals(this IEndpointRouteBuilder endpoints)
     {
@@ -32,7 +31,7 @@ public static class SignalEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> PollAsync(HttpContext http, string receiver, TesseraConfiguration configuration, SignalPolling polling, SignalWake wake, AuditLog audit)
+    private static async Task<IResult> PollAsync(HttpContext http, string receiver, TesseraConfiguration configuration, RequestLimitOptions limits, SignalPolling polling, SignalWake wake, AuditLog audit)
     {
         var options = configuration.Current.Signals;
         var target = options.Receivers.FirstOrDefault(r => r.Id == receiver && r.Delivery == SignalReceiverOptions.Poll);
@@ -47,7 +46,19 @@ public static class SignalEndpoints
             return Error(StatusCodes.Status401Unauthorized, "authentication_failed", "The receiver is unknown or the Authorization header is wrong.");
         }
 
-        if (!PollRequest.TryRead(await BoundedRequestBody.ReadAsync(http.Request, MaxRequestBytes), out var request, out var problem))
+        var limit = limits.MaxBodyBytes.SignalPoll;
+        if (await BoundedRequestBody.ReadAsync(http.Request, limit) is not { } body)
+        {
+            audit.Record(new AuditEvent(AuditEvents.RequestRefused, AuditEvent.Failure)
+            {
+                IpAddress = http.Connection.RemoteIpAddress?.ToString(),
+                Reason = $"body_too_large: The request body is larger than {limit} bytes.",
+                Detail = new Dictionary<string, string?> { ["endpoint"] = "signal_poll", ["receiver"] = target.Id },
+            });
+            return Error(StatusCodes.Status413PayloadTooLarge, "invalid_request", $"The request body is larger than {limit} bytes.");
+        }
+
+        if (!PollRequest.TryRead(body, out var request, out var problem))
         {
             return Error(StatusCodes.Status400BadRequest, "invalid_request", problem);
         }
@@ -91,16 +102,10 @@ public static class SignalEndpoints
     /// <summary>RFC 8936 §2.4 request members.</summary>
     private sealed record PollRequest(IReadOnlyList<string> Acknowledged, IReadOnlyDictionary<string, string> Errors, int MaxEvents, bool ReturnImmediately)
     {
-        public static bool TryRead(byte[]? body, out PollRequest request, out string problem)
+        public static bool TryRead(byte[] body, out PollRequest request, out string problem)
         {
             request = new PollRequest([], new Dictionary<string, string>(), DefaultMaxEvents, false);
             problem = "";
-            if (body is null)
-            {
-                problem = $"The request body is larger than {MaxRequestBytes} bytes.";
-                return false;
-            }
-
             if (body.Length == 0)
             {
                 return true;

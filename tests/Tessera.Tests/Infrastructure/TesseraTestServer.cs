@@ -47,7 +47,8 @@ public sealed class TesseraTestServer : IAsyncDisposable
     public bool IsPostgres => _database.IsPostgres;
 
     /// <param name="keepDatabase">Leave the database to the caller on dispose (a second node on it, or a restart).</param>
-    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null, bool keepDatabase = false)
+    /// <param name="loopback">Serve on Kestrel at a free loopback port instead of the in-process test server (for what only a real HTTP server does: header and framing limits).</param>
+    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null, bool keepDatabase = false, bool loopback = false)
     {
         database ??= await TestDatabase.CreateAsync();
         var options = TestConfiguration.Create(database.Storage);
@@ -60,7 +61,15 @@ public sealed class TesseraTestServer : IAsyncDisposable
         }
 
         var builder = TesseraApp.CreateBuilder(options, configFile);
-        builder.WebHost.UseTestServer();
+        if (loopback)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseTestServer();
+        }
+
         var logs = new CapturedLogs();
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
@@ -73,6 +82,9 @@ public sealed class TesseraTestServer : IAsyncDisposable
         await app.StartAsync();
         return new TesseraTestServer(app, database, options, logs) { _ownsDatabase = !keepDatabase };
     }
+
+    /// <summary>Where a server started with <c>loopback</c> listens.</summary>
+    public Uri LoopbackAddress => new(_app.Urls.First());
 
     public HttpClient CreateClient()
     {

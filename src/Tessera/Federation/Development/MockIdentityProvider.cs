@@ -94,6 +94,11 @@ public sealed class MockIdentityProvider
 
     public async Task<IResult> Authorize(HttpRequest request)
     {
+        if (!request.HasFormContentType)
+        {
+            return Results.BadRequest("Invalid sign-in.");
+        }
+
         var form = await request.ReadFormAsync();
         var person = People.FirstOrDefault(p => p.Id == form["person"]);
         var redirect = form["redirect_uri"].ToString();
@@ -115,6 +120,11 @@ public sealed class MockIdentityProvider
 
     public async Task<IResult> Token(HttpRequest request)
     {
+        if (!request.HasFormContentType)
+        {
+            return Results.Json(new { error = "invalid_request" }, statusCode: 400);
+        }
+
         var form = await request.ReadFormAsync();
         var (clientId, secret) = ClientCredentials(request, form);
         if (clientId != ClientId || secret is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(ClientSecret)))
@@ -171,7 +181,14 @@ public sealed class MockIdentityProvider
         var header = request.Headers.Authorization.ToString();
         if (header.StartsWith("Basic ", StringComparison.Ordinal))
         {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..]));
+            var encoded = header["Basic ".Length..];
+            var buffer = new byte[encoded.Length];
+            if (!Convert.TryFromBase64String(encoded, buffer, out var written))
+            {
+                return (null, null);
+            }
+
+            var decoded = Encoding.UTF8.GetString(buffer, 0, written);
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
             return colon < 0 ? (null, null) : (Uri.UnescapeDataString(decoded[..colon]), Uri.UnescapeDataString(decoded[(colon + 1)..]));
         }
