@@ -33,4 +33,15 @@ export default () => describe('2. client_credentials (openid-client clientCreden
       oauthError('invalid_scope'),
     );
   });
+
+  test('an oversized form answers 413 with OAuth error JSON at every back-channel endpoint, over plain HTTP', async () => {
+    const metadata = (await environment().client('orders-service')).serverMetadata();
+    const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 'x'.repeat(100_000) });
+    for (const endpoint of [metadata.token_endpoint, metadata.introspection_endpoint, metadata.revocation_endpoint]) {
+      const response = await fetch(endpoint, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(response.status, 413, endpoint);
+      assert.match(response.headers.get('content-type'), /^application\/json/);
+      assert.equal((await response.json()).error, 'invalid_request', endpoint);
+    }
+  });
 });
