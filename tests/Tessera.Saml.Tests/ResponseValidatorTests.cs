@@ -213,8 +213,9 @@ public sealed class ResponseValidatorTests
     public async Task A_failed_response_is_never_recorded_as_seen()
     {
         var cache = new RecordingReplayCache();
-        await _validator.ValidateAsync(SignedAssertion(new SamlResponseSpec { Audience = "https://other.example" }), Trust(), RequestId, cache, default);
+        var result = await _validator.ValidateAsync(SignedAssertion(new SamlResponseSpec { Audience = "https://other.example" }), Trust(), RequestId, cache, default);
 
+        Assert.Equal(SamlRules.Audience, result.Failure?.Rule);
         Assert.Null(cache.ExpiresAt);
     }
 

@@ -64,11 +64,13 @@ public sealed class ScimSignInTests
     {
         await using var env = await StartAsync();
         env.Idp.ClaimsEditor = claims => claims["email_verified"] = false;
-        var id = (await Scim(env).PostAsync("Users", ScimClient.User(env.Idp.Person.Email))).Id;
+        var provisioned = await Scim(env).PostAsync("Users", ScimClient.User(env.Idp.Person.Email));
+        Assert.Equal(201, provisioned.Status);
 
         var (_, tokens) = await env.SignInAsync(env.Server.CreateBrowser());
 
-        Assert.NotEqual(id, tokens.AccessToken.Subject);
+        Assert.NotEqual(provisioned.Id, tokens.AccessToken.Subject);
+        Assert.Equal(2, await env.Server.WithDbAsync(db => db.Users.CountAsync()));
     }
 
     [Fact]

@@ -72,13 +72,18 @@ public sealed class HostileAuthorizationRequestTests(SharedBroker broker) : ICla
     {
         using var browser = broker.Env.Server.CreateBrowser();
         var before = await StateSnapshot.TakeAsync(broker.Env.Server);
+        var lastAuditId = (await broker.Env.Server.AuditAsync()).LastOrDefault()?.Id ?? 0;
 
         var response = await browser.GetAsync(Oauth.AuthorizeUrl(TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid", "s", "n", challenge: null));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Contains("error=invalid_request", response.Headers.Location!.Query, StringComparison.Ordinal);
         Assert.Equal(before, await StateSnapshot.TakeAsync(broker.Env.Server));
-        Assert.Contains(await broker.Env.Server.AuditAsync(), a => a.Event == "authorization.refused" && a.ClientId == TestConfiguration.PublicClient);
+        var recorded = (await broker.Env.Server.AuditAsync()).Where(a => a.Id > lastAuditId).ToList();
+        var refusal = Assert.Single(recorded);
+        Assert.Equal("authorization.refused", refusal.Event);
+        Assert.Equal(TestConfiguration.PublicClient, refusal.ClientId);
+        Assert.StartsWith("invalid_request:", refusal.Reason, StringComparison.Ordinal);
     }
 }
 

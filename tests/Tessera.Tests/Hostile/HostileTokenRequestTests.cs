@@ -38,33 +38,37 @@ public sealed class HostileTokenRequestTests(SharedBroker broker) : IClassFixtur
         var response = await Oauth.TokenAsync(Env.Http, form(), basic);
 
         Assert.True(error == response.Error, $"{attack}: expected {error}, got {response.Status} {response.Json}");
-        Assert.InRange(response.Status, 400, 401);
+        Assert.Equal(error == "invalid_client" ? 401 : 400, response.Status); // RFC 6749 §5.2: a failed client authentication is 401, every other refusal 400
         Assert.Null(response["access_token"]);
         Assert.Equal(before, await StateSnapshot.TakeAsync(Env.Server));
         var audit = (await Env.Server.AuditAsync()).Skip(auditBefore).ToList();
         Assert.Contains(audit, a => a.Event == "token.refused" && a.Reason!.StartsWith(error, StringComparison.Ordinal));
     }
 
-    public static TheoryData<string, string> CodeRows => new()
+    public static TheoryData<string, string, string, string> CodeRows => new()
     {
-        { "wrong PKCE verifier", "verifier" },
-        { "code redeemed by another client", "client" },
-        { "redirect_uri differs from the authorization request", "redirect" },
-        { "verifier missing", "no-verifier" },
+        // attack, how the redemption departs from a valid one, expected error, client the refusal is recorded for
+        { "wrong PKCE verifier", "verifier", "invalid_grant", TestConfiguration.PublicClient },
+        { "code redeemed by another client", "client", "invalid_grant", TestConfiguration.WebClient },
+        { "redirect_uri differs from the authorization request", "redirect", "invalid_grant", TestConfiguration.PublicClient },
+        // RFC 6749 §5.2: a missing required parameter is invalid_request; a verifier that does not match is invalid_grant (RFC 7636 §4.6).
+        { "verifier missing", "no-verifier", "invalid_request", TestConfiguration.PublicClient },
     };
 
     [Theory]
     [MemberData(nameof(CodeRows))]
-    public async Task A_code_redeemed_wrongly_is_refused_as_invalid_grant(string attack, string variant)
+    public async Task A_code_redeemed_wrongly_is_refused_and_audited(string attack, string variant, string error, string auditedClient)
     {
         using var browser = Env.Server.CreateBrowser();
         var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access",
             new Dictionary<string, string?> { ["login_hint"] = "alice@stmarys.example" });
+        Assert.True(outcome.Code is not null, $"{attack}: expected a code, got {outcome.Redirect}");
         var before = await StateSnapshot.TakeAsync(Env.Server);
+        var lastAuditId = (await Env.Server.AuditAsync()).LastOrDefault()?.Id ?? 0;
         var form = new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
-            ["code"] = outcome.Code!,
+            ["code"] = outcome.Code,
             ["client_id"] = TestConfiguration.PublicClient,
             ["redirect_uri"] = TestConfiguration.PublicRedirect,
             ["code_verifier"] = outcome.Verifier,
@@ -80,11 +84,17 @@ public sealed class HostileTokenRequestTests(SharedBroker broker) : IClassFixtur
 
         var response = await Oauth.TokenAsync(Env.Http, form, basic);
 
-        Assert.True(response.Error is "invalid_grant" or "invalid_request", $"{attack}: {response.Json}");
+        Assert.True(error == response.Error, $"{attack}: expected {error}, got {response.Status} {response.Json}");
+        Assert.Equal(400, response.Status);
         Assert.Null(response["access_token"]);
         var after = await StateSnapshot.TakeAsync(Env.Server);
         Assert.Equal(before with { ValidTokens = 0, ValidAuthorizations = 0 }, after with { ValidTokens = 0, ValidAuthorizations = 0 });
         Assert.True(after.ValidTokens <= before.ValidTokens, "a failed redemption must not issue tokens");
-        Assert.Contains(await Env.Server.AuditAsync(), a => a.Event == "token.refused" && a.ClientId is not null);
+        var recorded = (await Env.Server.AuditAsync()).Where(a => a.Id > lastAuditId).ToList();
+        var refusal = Assert.Single(recorded);
+        Assert.Equal("token.refused", refusal.Event);
+        Assert.Equal("failure", refusal.Outcome);
+        Assert.Equal(auditedClient, refusal.ClientId);
+        Assert.StartsWith(error + ":", refusal.Reason, StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.EntityFrameworkCore.Models;
 using Tessera.Hosting;
 using Tessera.Tests.Infrastructure;
 
@@ -30,6 +32,7 @@ public sealed class ConfigurationReloadTests
             new Dictionary<string, string?> { ["connection"] = TestConfiguration.Connection });
         Assert.Equal("invalid_request", refused.Error);
 
+        var lastAuditId = (await server.AuditAsync()).Last().Id;
         var updated = ConfigurationLoader.LoadFile(file).Options!;
         TestConfiguration.AddStMarys(updated, idp);
         ConfigurationFile.Write(updated, file);
@@ -39,7 +42,8 @@ public sealed class ConfigurationReloadTests
         var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid",
             new Dictionary<string, string?> { ["connection"] = TestConfiguration.Connection });
         Assert.NotNull(outcome.Code);
-        Assert.Contains(await server.AuditAsync(), a => a.Event == "configuration.applied");
+        // Start-up records configuration.applied too: only a row written after the change counts.
+        Assert.Contains(await server.AuditAsync(), a => a.Event == "configuration.applied" && a.Id > lastAuditId);
     }
 
     [Fact]
@@ -112,12 +116,23 @@ public sealed class ConfigurationReloadTests
         await using var _ = server;
         await using var __ = idp;
         using var http = server.CreateClient();
+        using var browser = server.CreateBrowser();
         var updated = ConfigurationLoader.LoadFile(file).Options!;
-        updated.Clients.RemoveAll(c => c.ClientId == TestConfiguration.ServiceClient);
+        TestConfiguration.AddStMarys(updated, idp);
+        ConfigurationFile.Write(updated, file);
+        Assert.True((await server.Service<ConfigurationWatcher>().ReloadAsync(CancellationToken.None)).Succeeded);
+        var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.WebClient, TestConfiguration.WebRedirect, "openid offline_access",
+            new Dictionary<string, string?> { ["login_hint"] = idp.Person.Email });
+        var tokens = await Oauth.RedeemAsync(http, TestConfiguration.WebClient, TestConfiguration.WebSecret, TestConfiguration.WebRedirect, outcome);
+        Assert.True(tokens.Status == 200, tokens.Json.ToString());
+        Assert.NotEqual(0, await server.WithDbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken>().CountAsync()));
+
+        updated.Clients.RemoveAll(c => c.ClientId == TestConfiguration.WebClient);
         ConfigurationFile.Write(updated, file);
 
         Assert.True((await server.Service<ConfigurationWatcher>().ReloadAsync(CancellationToken.None)).Succeeded);
 
-        Assert.Equal("invalid_client", (await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret)).Error);
+        Assert.Equal("invalid_client", (await Oauth.RefreshAsync(http, TestConfiguration.WebClient, TestConfiguration.WebSecret, tokens["refresh_token"]!)).Error);
+        Assert.Equal(0, await server.WithDbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken>().CountAsync()));
     }
 }

@@ -58,7 +58,7 @@ public sealed class SamlConnectionValidationTests
         { "signed requests without an SP key", c => { c.SpCertificate = null; c.SpPrivateKey = null; c.SignAuthnRequests = true; }, $"{Path}.SignAuthnRequests: signing AuthnRequests needs" },
         { "attribute mapped onto the subject", c => c.AttributeClaims = [new AttributeClaimOptions { Attribute = "uid", Claim = "sub" }], $"{Path}.AttributeClaims[0].Claim: a claim name is required" },
         { "IdP-initiated without a client", c => c.AllowIdpInitiated = true, $"{Path}.IdpInitiatedClientId: IdP-initiated sign-in needs a configured client" },
-        { "IdP-initiated onto a service client", c => { c.AllowIdpInitiated = true; c.IdpInitiatedClientId = TestConfiguration.ServiceClient; }, $"{Path}.IdpInitiatedClientId:" },
+        { "IdP-initiated onto a service client", c => { c.AllowIdpInitiated = true; c.IdpInitiatedClientId = TestConfiguration.ServiceClient; }, $"{Path}.IdpInitiatedClientId: IdP-initiated sign-in needs a configured client with the authorization_code grant" },
         { "IdP-initiated landing on a foreign origin", c => { c.AllowIdpInitiated = true; c.IdpInitiatedClientId = TestConfiguration.PublicClient; c.IdpInitiatedLoginUri = "https://evil.example/login"; }, $"{Path}.IdpInitiatedLoginUri: must be on the same origin" },
     };
 

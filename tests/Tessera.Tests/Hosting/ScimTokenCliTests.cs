@@ -76,7 +76,7 @@ public sealed class ScimTokenCliTests
 
         var (exit, output, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", "st-mary");
 
-        Assert.NotEqual(0, exit);
+        Assert.Equal(1, exit);
         Assert.DoesNotContain(ScimTokens.Prefix, output, StringComparison.Ordinal);
         Assert.Contains("no organization 'st-mary'", error, StringComparison.Ordinal);
         Assert.Empty(await store.ListAsync());
@@ -93,10 +93,10 @@ public sealed class ScimTokenCliTests
         var (first, _, _) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, record.Id);
         var (second, _, secondError) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, record.Id);
 
-        Assert.NotEqual(0, unknown);
+        Assert.Equal(1, unknown);
         Assert.Contains("No SCIM token '000000000000'", unknownError, StringComparison.Ordinal);
         Assert.Equal(0, first);
-        Assert.NotEqual(0, second);
+        Assert.Equal(1, second);
         Assert.Contains("already revoked", secondError, StringComparison.Ordinal);
     }
 
@@ -106,9 +106,10 @@ public sealed class ScimTokenCliTests
         await using var store = await ScimTokenStore.CreateAsync(Options);
         var file = ConfigurationFile.Write(store.Configuration.Current);
 
-        var (exit, output, _) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", new string('d', 201));
+        var (exit, output, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", new string('d', 201));
 
-        Assert.NotEqual(0, exit);
+        Assert.Equal(1, exit);
+        Assert.Contains("--description: at most 200 characters", error, StringComparison.Ordinal);
         Assert.DoesNotContain(ScimTokens.Prefix, output, StringComparison.Ordinal);
         Assert.Empty(await store.ListAsync());
     }

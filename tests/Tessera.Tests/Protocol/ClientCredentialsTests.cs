@@ -83,7 +83,10 @@ public sealed class ClientCredentialsTests : IAsyncLifetime
     [Fact]
     public async Task Client_credentials_tokens_are_not_written_to_the_token_table()
     {
-        await Oauth.ClientCredentialsAsync(_http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret);
+        var response = await Oauth.ClientCredentialsAsync(_http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret);
+
+        Assert.Equal(200, response.Status);
+        Assert.False(string.IsNullOrEmpty(response["access_token"]), response.Json.ToString());
 
         var stored = await _server.WithDbAsync(db => Task.FromResult(db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>().Count()));
         Assert.Equal(0, stored);

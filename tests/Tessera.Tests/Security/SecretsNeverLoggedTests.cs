@@ -12,15 +12,25 @@ public sealed class SecretsNeverLoggedTests
         using var browser = env.Server.CreateBrowser();
         var (outcome, tokens) = await env.SignInAsync(browser);
         var refreshed = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
-        await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!); // reuse: logged as a warning
+        var reuse = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!); // reuse: logged as a warning
         var service = await Oauth.ClientCredentialsAsync(env.Http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret);
-        await Oauth.ClientCredentialsAsync(env.Http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret + "x");
-        await Oauth.IntrospectAsync(env.Http, TestConfiguration.ResourceServer, TestConfiguration.ResourceServerSecret, tokens["access_token"]!);
-        await Oauth.RevokeAsync(env.Http, TestConfiguration.PublicClient, null, refreshed["refresh_token"]!);
+        var wrongSecret = await Oauth.ClientCredentialsAsync(env.Http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret + "x");
+        var introspected = await Oauth.IntrospectAsync(env.Http, TestConfiguration.ResourceServer, TestConfiguration.ResourceServerSecret, tokens["access_token"]!);
+        var revoked = await Oauth.RevokeAsync(env.Http, TestConfiguration.PublicClient, null, refreshed["refresh_token"]!);
         env.Idp.ClaimsEditor = c => c["aud"] = "someone-else"; // a failed upstream validation logs a warning
         using var other = env.Server.CreateBrowser();
-        await Oauth.AuthorizeAsync(other, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid",
+        var refusedUpstream = await Oauth.AuthorizeAsync(other, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid",
             new Dictionary<string, string?> { ["connection"] = TestConfiguration.Connection });
+
+        // Each step took the path it stands for, so the logs below hold what those paths write.
+        Assert.Equal(200, refreshed.Status);
+        Assert.Equal("invalid_grant", reuse.Error);
+        Assert.Equal(200, service.Status);
+        Assert.Equal("invalid_client", wrongSecret.Error);
+        Assert.Equal(200, introspected.Status);
+        Assert.Equal(200, revoked.Status);
+        Assert.Null(refusedUpstream.Code);
+        Assert.Contains(env.Server.Logs.Lines, l => l.StartsWith("Warning Tessera.Federation", StringComparison.Ordinal) && l.Contains("another client", StringComparison.Ordinal));
 
         var secrets = new[]
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Tessera.Tests.Infrastructure;
@@ -53,7 +54,9 @@ public sealed class BackchannelLogoutTests
         var (userId, sid, _, _) = await x.SignInToBothAppsAsync(browser);
 
         var response = await browser.GetAsync("logout");
-        Assert.True((int)response.StatusCode is 200 or 302, response.StatusCode.ToString());
+        // No post_logout_redirect_uri: Tessera's own signed-out page.
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/signed-out", response.Headers.Location?.OriginalString);
 
         await AssertLogoutTokenAsync(x, (await x.Reports.WaitForAsync(1)).Single(), TestConfiguration.PublicClient, "ES256", userId, sid);
         await AssertLogoutTokenAsync(x, (await x.Billing.WaitForAsync(1)).Single(), TestConfiguration.WebClient, "RS256", userId, sid);
