@@ -35,7 +35,7 @@ public sealed class ProvisionedUsers(TesseraDbContext db, ConnectionDirectory di
         return ProvisioningCheck.Allowed;
     }
 
-    private async Task<Guid?> MatchAsync(OrganizationOptions? organization, UpstreamIdentity identity, CancellationToken cancellationToken)
+    private async Task<Guid?> MatchAsync(Federation.Organization? organization, UpstreamIdentity identity, CancellationToken cancellationToken)
     {
         if (organization is null)
         {

@@ -118,7 +118,7 @@ public static class ScimEndpoints
             return Error(new ScimException(401, null, "A valid SCIM bearer token of this organization is required."));
         }
 
-        var configured = http.RequestServices.GetRequiredService<TesseraConfiguration>().Current.Organizations.Any(o => o.Id == organizationId);
+        var configured = http.RequestServices.GetRequiredService<TesseraConfiguration>().Current.FindOrganization(organizationId) is not null;
         if (!string.Equals(owner, organizationId, StringComparison.Ordinal) || !configured)
         {
             Audit(http, owner, 404, $"a token of '{owner}' was used on the directory of '{ScimDocument.Shorten(organizationId)}'");

@@ -17,9 +17,6 @@ public sealed class ScimTokens(TesseraDbContext db, TesseraConfiguration configu
     /// <summary>Every token this class makes starts with it, so a leaked one is recognisable in a secret scan.</summary>
     public const string Prefix = "tscim_";
 
-    // The configured tokens' hashes, computed once per configuration (which is replaced whole on reload).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TesseraOptions, Dictionary<string, string>> ConfiguredByHash = [];
-
     /// <summary>The organization whose directory this bearer token opens, or null.</summary>
     public async Task<string?> AuthenticateAsync(string? token, CancellationToken cancellationToken)
     {
@@ -29,7 +26,7 @@ public sealed class ScimTokens(TesseraDbContext db, TesseraConfiguration configu
         }
 
         var hash = Hash(token);
-        if (Configured().TryGetValue(hash, out var organization))
+        if (configuration.Current.ScimTokenOrganization(hash) is { } organization)
         {
             return organization;
         }
@@ -72,18 +69,4 @@ public sealed class ScimTokens(TesseraDbContext db, TesseraConfiguration configu
     }
 
     public static string Hash(string token) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-
-    private Dictionary<string, string> Configured() => ConfiguredByHash.GetValue(configuration.Current, options =>
-    {
-        var byHash = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var organization in options.Organizations)
-        {
-            foreach (var token in organization.Scim.Tokens)
-            {
-                byHash[Hash(token)] = organization.Id;
-            }
-        }
-
-        return byHash;
-    });
 }

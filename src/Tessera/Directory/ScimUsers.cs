@@ -180,7 +180,7 @@ public sealed class ScimUsers(
     /// </summary>
     private async Task<UserRecord?> SignedInBeforeAsync(string organizationId, JsonObject document, CancellationToken cancellationToken)
     {
-        var organization = configuration.Current.Organizations.FirstOrDefault(o => o.Id == organizationId);
+        var organization = configuration.Current.FindOrganization(organizationId);
         var unprovisioned = db.Users.Where(u => u.OrganizationId == organizationId && !db.DirectoryUsers.Any(d => d.UserId == u.Id));
         List<UserRecord> candidates;
         if (organization?.Scim.Match == ScimOptions.MatchExternalId)

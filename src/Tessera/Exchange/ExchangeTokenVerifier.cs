@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Tessera.Federation;
 using Tessera.Hosting;
-using Tessera.Saml;
 
 namespace Tessera.Exchange;
 
@@ -17,15 +16,13 @@ public sealed record ExchangeTokenOutcome(bool IsOwn, ExchangeParty? Party, stri
 /// <summary>
 /// Verifies foreign subject and actor tokens against the sources the client's policies name, and only those:
 /// JWTs (<c>jwt</c>, or a foreign <c>access_token</c> / <c>id_token</c>) with <see cref="ForeignTokenValidator"/>,
-/// SAML assertions (<c>saml2</c>) with Tessera.Saml against the SAML connection that trusts their IdP. A JWT whose
+/// upstream assertions (<c>saml2</c>) by the connector of a connection that trusts their IdP (<see cref="IExchangesAssertions"/>). A JWT whose
 /// <c>iss</c> is Tessera is left to OpenIddict, which checks it against Tessera's own keys and token store.
 /// </summary>
 public sealed class ExchangeTokenVerifier(
     ForeignTokenValidator jwts,
     ExchangeDirectory exchange,
     ConnectionDirectory connections,
-    SamlIdentityProviders samlProviders,
-    SamlResponseValidator saml,
     IServiceProvider services,
     TesseraIssuer tessera)
 {
@@ -35,7 +32,7 @@ public sealed class ExchangeTokenVerifier(
         var name = actor ? "actor token" : "subject token";
         if (tokenType == ExchangeTokenTypes.Saml2)
         {
-            return await VerifySamlAsync(token, ExchangeDirectory.Sources(exchange.PoliciesOf(clientId), actor), name, cancellationToken);
+            return await VerifyAssertionAsync(token, tokenType, ExchangeDirectory.Sources(exchange.PoliciesOf(clientId), actor), name, cancellationToken);
         }
 
         if (token.Length > ForeignTokenValidator.MaxTokenLength)
@@ -114,58 +111,42 @@ public sealed class ExchangeTokenVerifier(
     private static JsonElement? Json(JsonWebToken jwt, string claim) =>
         jwt.TryGetPayloadValue<JsonElement>(claim, out var value) && value.ValueKind == JsonValueKind.Object ? value.Clone() : null;
 
-    private async Task<ExchangeTokenOutcome> VerifySamlAsync(string token, IReadOnlyCollection<string> sources, string name, CancellationToken cancellationToken)
+    /// <summary>An assertion of an upstream IdP, verified by the connector of a connection the client's policies name.</summary>
+    private async Task<ExchangeTokenOutcome> VerifyAssertionAsync(string token, string tokenType, IReadOnlyCollection<string> sources, string name, CancellationToken cancellationToken)
     {
-        var candidates = sources.Select(connections.FindConnection).OfType<Connection>().Where(c => c.Options.Protocol == SamlConnector.ProtocolName).ToList();
+        // Resolved here, not injected: only assertion subjects need the request's connectors (and their database context).
+        var verifiers = services.GetServices<IConnector>().OfType<IExchangesAssertions>().Where(v => v.TokenType == tokenType).ToList();
+        var candidates = sources.Select(connections.FindConnection).OfType<Connection>()
+            .Select(c => (Connection: c, Verifier: verifiers.FirstOrDefault(v => v is IConnector connector && connector.Protocol == c.Protocol)))
+            .Where(c => c.Verifier is not null).ToList();
         if (candidates.Count == 0)
         {
-            return ExchangeTokenOutcome.Refused("issuer_not_allowed", $"This client may not exchange SAML assertions as {name}s.");
+            return ExchangeTokenOutcome.Refused("issuer_not_allowed", $"This client may not exchange these assertions as {name}s.");
         }
 
-        var tokenEndpoint = tessera.Url("/token");
-        SamlFailure? first = null;
-        foreach (var connection in candidates)
+        AssertionVerification? first = null;
+        foreach (var (connection, verifier) in candidates)
         {
-            var (idp, error) = await samlProviders.GetAsync(connection.Options, cancellationToken);
-            if (idp is null)
+            var verification = await verifier!.VerifyAssertionAsync(connection, token, cancellationToken);
+            if (verification.Succeeded)
             {
-                first ??= new SamlFailure("saml_metadata", error ?? "The identity provider's metadata is not available.");
-                continue;
+                return new ExchangeTokenOutcome(false, new ExchangeParty(connection.Id, verification.Issuer!, verification.Identity!.Subject)
+                {
+                    Identity = verification.Identity,
+                    ExpiresAt = verification.ExpiresAt,
+                }, null, null);
             }
 
-            var sp = SamlConnectionSettings.ServiceProvider(tessera, connection.Options);
-            var trust = new SamlTrust(idp, sp, SamlConnectionSettings.Policy(connection.Options));
-            var result = saml.ValidateAssertion(token, trust, [sp.EntityId, tokenEndpoint, tessera.Name], [sp.AssertionConsumerServiceUrl.AbsoluteUri, tokenEndpoint]);
-            if (!result.Succeeded)
+            if (!verification.TryOthers)
             {
-                // Another connection may trust the IdP that issued it; an issuer mismatch says nothing yet.
-                first = result.Failure!.Rule == SamlRules.Issuer ? first : first ?? result.Failure;
-                continue;
+                return ExchangeTokenOutcome.Refused(verification.Rule!, verification.Description!);
             }
 
-            var assertion = result.Assertion!;
-            // Resolved here, not injected: only SAML subjects need the request's database context and connector.
-            var replayCache = services.GetRequiredService<DatabaseSamlReplayCache>();
-            if (!await replayCache.TryRecordAsync(assertion.Issuer, assertion.Id, assertion.NotOnOrAfter + trust.Policy.ClockSkew, cancellationToken))
-            {
-                return ExchangeTokenOutcome.Refused(SamlRules.Replay, "This assertion was already used.");
-            }
-
-            var identity = services.GetRequiredService<SamlConnector>().Identity(connection, assertion);
-            if (!identity.Succeeded)
-            {
-                return ExchangeTokenOutcome.Refused(identity.Error!, identity.Description!);
-            }
-
-            return new ExchangeTokenOutcome(false, new ExchangeParty(connection.Id, assertion.Issuer, identity.Identity!.Subject)
-            {
-                Identity = identity.Identity,
-                ExpiresAt = assertion.NotOnOrAfter,
-            }, null, null);
+            first ??= verification.Rule is null ? null : verification;
         }
 
         return first is null
             ? ExchangeTokenOutcome.Refused("issuer_not_allowed", $"The {name} was issued by an identity provider this client may not exchange assertions from.")
-            : ExchangeTokenOutcome.Refused(first.Rule, first.Description);
+            : ExchangeTokenOutcome.Refused(first.Rule!, first.Description!);
     }
 }

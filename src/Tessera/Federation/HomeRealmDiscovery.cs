@@ -5,17 +5,8 @@ namespace Tessera.Federation;
 /// <summary>Finds the organization a person belongs to from the domain of their email address.</summary>
 public sealed class HomeRealmDiscovery(TesseraConfiguration configuration)
 {
-    public OrganizationOptions? FindByEmail(string? email)
-    {
-        var domain = DomainOf(email);
-        if (domain is null)
-        {
-            return null;
-        }
-
-        return configuration.Current.Organizations.FirstOrDefault(o =>
-            o.Domains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase)));
-    }
+    public Organization? FindByEmail(string? email) =>
+        DomainOf(email) is { } domain ? configuration.Current.FindOrganizationByDomain(domain) : null;
 
     /// <summary>The part after the last '@' of a plausible address, or null.</summary>
     public static string? DomainOf(string? email)

@@ -10,9 +10,6 @@ public interface IConnector
     /// <summary>The <c>Protocol</c> value of connections this connector serves.</summary>
     string Protocol { get; }
 
-    /// <summary>Where the upstream answers, relative to the issuer (for OpenID Connect <c>oidc/{id}/callback</c>).</summary>
-    string CallbackPath(Connection connection);
-
     Task<UpstreamRedirect> BeginAsync(Connection connection, UpstreamTicket ticket, CancellationToken cancellationToken);
 
     Task<UpstreamResult> CompleteAsync(Connection connection, UpstreamTicket ticket, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken);

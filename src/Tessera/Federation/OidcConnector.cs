@@ -20,9 +20,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
     private const int MaxResponseBytes = 256 * 1024;
     private static readonly JsonWebTokenHandler TokenHandler = new() { MapInboundClaims = false };
 
-    public string Protocol => "oidc";
+    public string Protocol => OidcConnectionProtocol.ProtocolName;
 
-    public string CallbackPath(Connection connection) => $"oidc/{Uri.EscapeDataString(connection.Id)}/callback";
 
     public async Task<UpstreamRedirect> BeginAsync(Connection connection, UpstreamTicket ticket, CancellationToken cancellationToken)
     {

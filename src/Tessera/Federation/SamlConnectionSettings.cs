@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tessera.Hosting;
@@ -7,9 +6,9 @@ using Tessera.Saml;
 namespace Tessera.Federation;
 
 /// <summary>
-/// Reads a <c>saml2</c> connection's settings into what Tessera.Saml needs: Tessera as the service provider, the
-/// validation policy, and certificates. The configuration validator uses the same reading, so whatever starts
-/// also works at sign-in.
+/// Reads a <c>saml2</c> connection's settings into what Tessera.Saml needs: the validation policy, the NameID format,
+/// the SP key and certificates. <see cref="SamlConnectionProtocol"/> compiles a connection with the same reading, so
+/// whatever starts also works at sign-in.
 /// </summary>
 public static class SamlConnectionSettings
 {
@@ -20,12 +19,6 @@ public static class SamlConnectionSettings
         ["emailAddress"] = SamlNames.NameIdEmail,
         ["unspecified"] = SamlNames.NameIdUnspecified,
     };
-
-    public static string SpEntityId(TesseraIssuer issuer, ConnectionOptions connection) =>
-        string.IsNullOrEmpty(connection.SpEntityId) ? issuer.Url($"/saml/{connection.Id}") : connection.SpEntityId;
-
-    public static Uri AcsUrl(TesseraIssuer issuer, ConnectionOptions connection) =>
-        new(string.IsNullOrEmpty(connection.AcsUrl) ? issuer.Url($"/saml/{connection.Id}/acs") : connection.AcsUrl);
 
     public static string NameIdFormat(ConnectionOptions connection) =>
         NameIdFormats.TryGetValue(connection.NameIdFormat, out var urn) ? urn : connection.NameIdFormat;
@@ -42,31 +35,6 @@ public static class SamlConnectionSettings
         AllowSha1 = connection.AllowSha1,
         AllowUnsolicited = connection.AllowIdpInitiated,
     };
-
-    /// <summary>
-    /// Tessera as this connection's SP, made once per configuration version: loading the SP key from PEM costs more
-    /// than validating a response, and sign-in, the ACS and the metadata endpoint all need it.
-    /// </summary>
-    public static SamlServiceProvider ServiceProvider(TesseraIssuer issuer, ConnectionOptions connection)
-    {
-        var made = ServiceProviders.GetValue(connection, c => new MadeServiceProvider(issuer.Name, CreateServiceProvider(issuer, c)));
-        return made.Issuer == issuer.Name ? made.ServiceProvider : CreateServiceProvider(issuer, connection);
-    }
-
-    private static readonly ConditionalWeakTable<ConnectionOptions, MadeServiceProvider> ServiceProviders = [];
-
-    private sealed record MadeServiceProvider(string Issuer, SamlServiceProvider ServiceProvider);
-
-    private static SamlServiceProvider CreateServiceProvider(TesseraIssuer issuer, ConnectionOptions connection)
-    {
-        var key = SpKey(connection);
-        return new SamlServiceProvider(SpEntityId(issuer, connection), AcsUrl(issuer, connection))
-        {
-            NameIdFormat = NameIdFormat(connection),
-            SigningCertificate = key,
-            DecryptionCertificate = key,
-        };
-    }
 
     /// <summary>The SP certificate with its private key, or null when the connection has none.</summary>
     public static X509Certificate2? SpKey(ConnectionOptions connection)

@@ -7,16 +7,20 @@ namespace Tessera.Federation;
 /// SAML 2.0 Web Browser SSO as a connector: an HTTP-Redirect AuthnRequest whose ID comes from the sign-in's nonce
 /// and whose RelayState is its state, then an HTTP-POST Response to the connection's ACS, validated by
 /// Tessera.Saml against the pending request. The user is keyed by the persistent NameID or a configured attribute.
+/// It also takes IdP-initiated responses where the connection allows them, and verifies assertions exchanged at the
+/// token endpoint (RFC 8693).
 /// </summary>
 public sealed partial class SamlConnector(
     SamlIdentityProviders identityProviders,
     SamlResponseValidator validator,
-    TesseraIssuer issuer,
     DatabaseSamlReplayCache replayCache,
+    TesseraIssuer tessera,
     TimeProvider time,
-    ILogger<SamlConnector> logger) : IConnector
+    ILogger<SamlConnector> logger) : IConnector, IAcceptsUnsolicitedResponses, IExchangesAssertions
 {
-    public const string ProtocolName = "saml2";
+    public const string ProtocolName = SamlConnectionProtocol.ProtocolName;
+
+    public string TokenType => Exchange.ExchangeTokenTypes.Saml2;
 
     /// <summary>Well-known attribute names for the profile, used when AttributeClaims does not say otherwise.</summary>
     private static readonly Dictionary<string, string[]> ProfileAttributes = new(StringComparer.Ordinal)
@@ -29,8 +33,6 @@ public sealed partial class SamlConnector(
 
     public string Protocol => ProtocolName;
 
-    public string CallbackPath(Connection connection) => $"saml/{connection.Id}/acs";
-
     /// <summary>The AuthnRequest ID of a sign-in: derived from its nonce, so the pending record already holds it.</summary>
     public static string RequestId(UpstreamTicket ticket) => AuthnRequestBuilder.NewId(ticket.Nonce);
 
@@ -42,9 +44,10 @@ public sealed partial class SamlConnector(
             return UpstreamRedirect.Failure("saml_metadata", error ?? "The identity provider's metadata is not available.");
         }
 
-        var sp = SamlConnectionSettings.ServiceProvider(issuer, connection.Options);
+        var compiled = connection.Settings<SamlConnectionModel>();
+        var sp = compiled.ServiceProvider;
         var request = new SamlAuthnRequest(RequestId(ticket), time.GetUtcNow()) { ForceAuthn = ticket.ForceLogin, RelayState = ticket.State };
-        var sign = SamlConnectionSettings.SignsRequests(connection.Options);
+        var sign = compiled.SignsRequests;
         if (idp.WantsSignedRequests && !sign)
         {
             return UpstreamRedirect.Failure("saml_metadata", "The identity provider requires signed AuthnRequests and this connection does not sign them (no SP key).");
@@ -71,7 +74,8 @@ public sealed partial class SamlConnector(
         }
 
         var options = connection.Options;
-        var trust = new SamlTrust(idp, SamlConnectionSettings.ServiceProvider(issuer, options), SamlConnectionSettings.Policy(options));
+        var compiled = connection.Settings<SamlConnectionModel>();
+        var trust = new SamlTrust(idp, compiled.ServiceProvider, compiled.Policy);
         var result = await validator.ValidateAsync(samlResponse, trust, expectedRequestId, replayCache, cancellationToken);
         if (!result.Succeeded)
         {
@@ -82,8 +86,63 @@ public sealed partial class SamlConnector(
         return Identity(connection, result.Assertion!);
     }
 
+    /// <summary>An IdP-initiated Response: validated with no request to answer, which the policy refuses unless the connection allows it.</summary>
+    public Task<UpstreamResult> CompleteUnsolicitedAsync(Connection connection, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken) =>
+        ValidateAsync(connection, response, expectedRequestId: null, cancellationToken);
+
+    /// <summary>OpenID Connect Core §4: the configured client's login-initiation URL, told which issuer to start a sign-in with.</summary>
+    public string? LandingUrl(Connection connection, TesseraIssuer issuer)
+    {
+        var options = connection.Options;
+        if (!options.AllowIdpInitiated || string.IsNullOrEmpty(options.IdpInitiatedLoginUri))
+        {
+            return null;
+        }
+
+        var separator = options.IdpInitiatedLoginUri.Contains('?', StringComparison.Ordinal) ? "&" : "?";
+        // The issuer exactly as discovery and tokens spell it.
+        return $"{options.IdpInitiatedLoginUri}{separator}iss={Uri.EscapeDataString(issuer.Name)}";
+    }
+
+    /// <summary>
+    /// An assertion presented as a subject or actor token: signed by the connection's IdP, addressed to this SP or to
+    /// Tessera's token endpoint, within its lifetime, used once.
+    /// </summary>
+    public async Task<AssertionVerification> VerifyAssertionAsync(Connection connection, string assertion, CancellationToken cancellationToken)
+    {
+        var (idp, error) = await identityProviders.GetAsync(connection.Options, cancellationToken);
+        if (idp is null)
+        {
+            return AssertionVerification.NotVerified("saml_metadata", error ?? "The identity provider's metadata is not available.");
+        }
+
+        var compiled = connection.Settings<SamlConnectionModel>();
+        var sp = compiled.ServiceProvider;
+        var tokenEndpoint = tessera.Url("/token");
+        var trust = new SamlTrust(idp, sp, compiled.Policy);
+        var result = validator.ValidateAssertion(assertion, trust, [sp.EntityId, tokenEndpoint, tessera.Name], [sp.AssertionConsumerServiceUrl.AbsoluteUri, tokenEndpoint]);
+        if (!result.Succeeded)
+        {
+            // An issuer mismatch only says that this connection's IdP did not issue it.
+            return result.Failure!.Rule == SamlRules.Issuer
+                ? AssertionVerification.NotVerified(null, null)
+                : AssertionVerification.NotVerified(result.Failure.Rule, result.Failure.Description);
+        }
+
+        var verified = result.Assertion!;
+        if (!await replayCache.TryRecordAsync(verified.Issuer, verified.Id, verified.NotOnOrAfter + trust.Policy.ClockSkew, cancellationToken))
+        {
+            return AssertionVerification.Refused(SamlRules.Replay, "This assertion was already used.");
+        }
+
+        var identity = Identity(connection, verified);
+        return identity.Succeeded
+            ? AssertionVerification.Verified(identity.Identity!, verified.Issuer, verified.NotOnOrAfter)
+            : AssertionVerification.Refused(identity.Error!, identity.Description!);
+    }
+
     /// <summary>Who a validated assertion names, with its claims: for sign-in and for token exchange alike.</summary>
-    public UpstreamResult Identity(Connection connection, SamlAssertion assertion)
+    private UpstreamResult Identity(Connection connection, SamlAssertion assertion)
     {
         var options = connection.Options;
         string subject;

@@ -13,7 +13,7 @@ public static class SamlMetadataEndpoint
 
     public static IEndpointRouteBuilder MapSamlMetadata(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/saml/{connectionId}/metadata", (string connectionId, ConnectionDirectory directory, TesseraIssuer issuer) =>
+        endpoints.MapGet("/saml/{connectionId}/metadata", (string connectionId, ConnectionDirectory directory) =>
         {
             var connection = directory.FindConnection(connectionId);
             if (connection is null || connection.Options.Protocol != SamlConnector.ProtocolName)
@@ -21,8 +21,8 @@ public static class SamlMetadataEndpoint
                 return Results.NotFound();
             }
 
-            var sp = SamlConnectionSettings.ServiceProvider(issuer, connection.Options);
-            return Results.Text(SamlMetadata.WriteServiceProvider(sp, connection.Options.RequireSignedAssertions, SamlConnectionSettings.SignsRequests(connection.Options)), ContentType);
+            var compiled = connection.Settings<SamlConnectionModel>();
+            return Results.Text(SamlMetadata.WriteServiceProvider(compiled.ServiceProvider, connection.Options.RequireSignedAssertions, compiled.SignsRequests), ContentType);
         });
         return endpoints;
     }

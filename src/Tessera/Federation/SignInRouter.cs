@@ -21,7 +21,7 @@ public sealed class SignInRouter(ConnectionDirectory directory, HomeRealmDiscove
             return await BeginAsync(http, connection, hints, cancellationToken);
         }
 
-        OrganizationOptions? organization = null;
+        Organization? organization = null;
         if (!string.IsNullOrEmpty(hints.OrganizationId))
         {
             organization = directory.FindOrganization(hints.OrganizationId);
@@ -44,10 +44,10 @@ public sealed class SignInRouter(ConnectionDirectory directory, HomeRealmDiscove
             return SignInRoute.AskEmail(null);
         }
 
-        var connections = directory.ConnectionsOf(organization);
+        var connections = organization.Connections;
         return connections.Count switch
         {
-            0 => SignInRoute.Failure("no_connection", $"{organization.DisplayName ?? organization.Id} has no sign-in connection configured."),
+            0 => SignInRoute.Failure("no_connection", $"{organization.Name} has no sign-in connection configured."),
             1 => await BeginAsync(http, connections[0], hints, cancellationToken),
             _ => SignInRoute.Choose(organization),
         };
@@ -79,13 +79,13 @@ public enum SignInStep
     Failed,
 }
 
-public sealed record SignInRoute(SignInStep Step, string? Location, OrganizationOptions? Organization, string? Error, string? Description)
+public sealed record SignInRoute(SignInStep Step, string? Location, Organization? Organization, string? Error, string? Description)
 {
     public static SignInRoute Redirect(string location) => new(SignInStep.Redirect, location, null, null, null);
 
     public static SignInRoute AskEmail(string? message) => new(SignInStep.AskEmail, null, null, null, message);
 
-    public static SignInRoute Choose(OrganizationOptions organization) => new(SignInStep.ChooseConnection, null, organization, null, null);
+    public static SignInRoute Choose(Organization organization) => new(SignInStep.ChooseConnection, null, organization, null, null);
 
     public static SignInRoute Failure(string error, string description) => new(SignInStep.Failed, null, null, error, description);
 }

@@ -37,7 +37,7 @@ public sealed class UpstreamSignIn(
             return UpstreamRedirect.Failure("unsupported_connection", "This connection's protocol is not available.");
         }
 
-        var ticket = new UpstreamTicket(Random(), Random(), Random(), CallbackUri(connector, connection))
+        var ticket = new UpstreamTicket(Random(), Random(), Random(), CallbackUri(connection))
         {
             LoginHint = loginHint,
             ForceLogin = forceLogin,
@@ -68,8 +68,31 @@ public sealed class UpstreamSignIn(
         return redirect;
     }
 
-    /// <summary>Whether a sign-in started here is waiting for an answer carrying this state (SAML: RelayState).</summary>
-    public Task<bool> IsPendingAsync(string state, CancellationToken cancellationToken)
+    /// <summary>
+    /// An answer posted to a connection's callback: it completes the sign-in its <c>state</c> names; an answer that
+    /// names none is taken only by a connector that accepts unsolicited answers, and lands where the connection says.
+    /// </summary>
+    public async Task<SignInOutcome> AnswerAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
+    {
+        var connection = directory.FindConnection(connectionId);
+        var unsolicited = connection is null ? null : connectors.FirstOrDefault(c => c.Protocol == connection.Protocol) as IAcceptsUnsolicitedResponses;
+        if (connection is null || unsolicited is null || (response.TryGetValue("state", out var state) && state.Length is > 0 and <= 200 && await IsPendingAsync(state, cancellationToken)))
+        {
+            return await CompleteAsync(http, connectionId, response, cancellationToken);
+        }
+
+        // RelayState is never a destination: the landing is the connection's configured client.
+        var result = await unsolicited.CompleteUnsolicitedAsync(connection, response.Where(p => p.Key != "state").ToDictionary(), cancellationToken);
+        var landing = unsolicited.LandingUrl(connection, issuer);
+        if (result.Succeeded && landing is null)
+        {
+            result = UpstreamResult.Failure("unsolicited", "This connection does not accept sign-ins started at the identity provider.");
+        }
+
+        return await FinishAsync(http, connection, result, landing ?? "/", cancellationToken) with { External = true };
+    }
+
+    private Task<bool> IsPendingAsync(string state, CancellationToken cancellationToken)
     {
         var stateHash = SessionStore.Hash(state);
         return db.PendingLogins.AnyAsync(p => p.StateHash == stateHash, cancellationToken);
@@ -114,17 +137,10 @@ public sealed class UpstreamSignIn(
         }
 
         var connector = connectors.First(c => c.Protocol == connection.Options.Protocol);
-        var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connector, connection));
+        var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connection));
         var result = await connector.CompleteAsync(connection, ticket, response, cancellationToken);
         return await FinishAsync(http, connection, result, pending.ReturnUrl, cancellationToken);
     }
-
-    /// <summary>
-    /// An upstream answer that no sign-in here asked for (SAML IdP-initiated SSO, where the connection allows it):
-    /// no pending record and no browser binding, so it lands only where the connection's configuration says.
-    /// </summary>
-    public async Task<SignInOutcome> CompleteUnsolicitedAsync(HttpContext http, Connection connection, UpstreamResult result, string landingUrl, CancellationToken cancellationToken) =>
-        await FinishAsync(http, connection, result, landingUrl, cancellationToken);
 
     private async Task<SignInOutcome> FinishAsync(HttpContext http, Connection connection, UpstreamResult result, string returnUrl, CancellationToken cancellationToken)
     {
@@ -168,8 +184,7 @@ public sealed class UpstreamSignIn(
         return SignInOutcome.Success(returnUrl);
     }
 
-    private Uri CallbackUri(IConnector connector, Connection connection) =>
-        new(issuer.Url(connector.CallbackPath(connection)));
+    private Uri CallbackUri(Connection connection) => new(issuer.Url(connection.CallbackPath));
 
     private SignInOutcome Fail(HttpContext http, Connection? connection, string? retryUrl, string error, string description, Guid? userId = null)
     {
@@ -200,6 +215,9 @@ public sealed record SignInOutcome(string? ReturnUrl, string? Error, string? Des
 {
     /// <summary>Shown with a failure and recorded in its audit row, so support can find one from the other.</summary>
     public string? Reference { get; init; }
+
+    /// <summary>The return URL is a configured client's absolute URL (an unsolicited sign-in's landing), not one of Tessera's paths.</summary>
+    public bool External { get; init; }
 
     public bool Succeeded => Error is null;
 

@@ -9,8 +9,8 @@ namespace Tessera.Hosting;
 
 /// <summary>
 /// Reads a configuration file plus <c>Tessera__*</c> environment overrides, refuses unknown keys and
-/// unconvertible values, resolves <c>env:NAME</c> secrets and runs <see cref="TesseraOptionsValidator"/>.
-/// A bad file is refused whole: the result carries every error, never half-applied options.
+/// unconvertible values, resolves <c>env:NAME</c> secrets and applies the defaults. What the options then mean is
+/// checked once, by <see cref="ConfigurationCompiler"/>. A bad file is refused whole, with every error.
 /// </summary>
 public static class ConfigurationLoader
 {
@@ -72,9 +72,7 @@ public static class ConfigurationLoader
         var options = new TesseraOptions();
         effective.GetSection(TesseraOptions.SectionName).Bind(options);
         TesseraOptionsDefaults.Apply(options);
-
-        errors.AddRange(TesseraOptionsValidator.Validate(options));
-        return errors.Count > 0 ? new ConfigurationLoadResult(null, errors, file) : new ConfigurationLoadResult(options, [], file);
+        return new ConfigurationLoadResult(options, [], file);
     }
 
     /// <summary>Walks the configuration against the options type: unknown keys, wrong shapes and bad values become errors.</summary>

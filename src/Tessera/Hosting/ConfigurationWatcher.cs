@@ -58,15 +58,17 @@ public sealed partial class ConfigurationWatcher(
         }
     }
 
-    public async Task<ConfigurationLoadResult> ReloadAsync(CancellationToken cancellationToken)
+    public async Task<CompiledConfiguration> ReloadAsync(CancellationToken cancellationToken)
     {
         _fingerprint = Fingerprint(configuration.File) ?? _fingerprint; // this content is now handled, whoever asked
-        var result = ConfigurationLoader.LoadFile(configuration.File!);
+        var loaded = ConfigurationLoader.LoadFile(configuration.File!);
+        var result = loaded.Succeeded
+            ? ConfigurationCompiler.Compile(loaded.Options!, forServe: !configuration.Current.Development.Demo, configuration.File)
+            : new CompiledConfiguration(null, loaded.Errors, configuration.File);
         var errors = result.Errors.ToList();
-        if (result.Succeeded)
+        if (loaded.Succeeded)
         {
-            errors.AddRange(TesseraOptionsValidator.ValidateForServe(result.Options!));
-            errors.AddRange(RestartOnlyChanges(configuration.Current, result.Options!));
+            errors.AddRange(RestartOnlyChanges(configuration.Current.Declared, loaded.Options!));
         }
 
         if (errors.Count > 0)
@@ -81,11 +83,11 @@ public sealed partial class ConfigurationWatcher(
                 Reason = $"{errors.Count} error(s); the running configuration was kept",
                 Detail = errors.Take(20).Select((e, i) => (e, i)).ToDictionary(x => $"error_{x.i + 1}", x => (string?)$"{x.e.Path}: {x.e.Reason}"),
             });
-            return new ConfigurationLoadResult(null, errors, configuration.File);
+            return new CompiledConfiguration(null, errors, configuration.File);
         }
 
-        configuration.Replace(result.Options!);
-        await clients.SynchronizeAsync(result.Options!, cancellationToken);
+        configuration.Replace(result.Model!);
+        await clients.SynchronizeAsync(result.Model!, cancellationToken);
         LogApplied(configuration.File!);
         audit.Record(new AuditEvent(AuditEvents.ConfigurationApplied, AuditEvent.Success) { Detail = new Dictionary<string, string?> { ["file"] = configuration.File } });
         return result;

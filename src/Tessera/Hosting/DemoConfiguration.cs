@@ -8,7 +8,7 @@ public static class DemoConfiguration
 {
     public const string DemoClientId = "demo-app";
 
-    public static TesseraOptions Create(string issuer, string dataDirectory)
+    public static TesseraModel Create(string issuer, string dataDirectory)
     {
         System.IO.Directory.CreateDirectory(dataDirectory);
         var options = new TesseraOptions
@@ -59,7 +59,8 @@ public static class DemoConfiguration
             ],
         };
         TesseraOptionsDefaults.Apply(options);
-        return options;
+        var compiled = ConfigurationCompiler.Compile(options);
+        return compiled.Model ?? throw new InvalidOperationException("The demo configuration does not compile: " + string.Join("; ", compiled.Errors.Select(e => e.Format(null))));
     }
 
     /// <summary>The demo keeps its key-encryption key next to its database, so restarts keep their signing keys.</summary>

@@ -90,6 +90,6 @@ internal static class ScimTokenCommands
             return 1;
         }, cancellationToken);
 
-    private static string Known(TesseraOptions options) =>
+    private static string Known(TesseraModel options) =>
         options.Organizations.Count == 0 ? "none" : string.Join(", ", options.Organizations.Select(o => o.Id));
 }

@@ -16,7 +16,7 @@ namespace Tessera.Hosting;
 /// <summary>The composition of the server: which capabilities exist and in which order requests meet them.</summary>
 public static class TesseraApp
 {
-    public static WebApplicationBuilder CreateBuilder(TesseraOptions options, string? configFile, string[]? args = null)
+    public static WebApplicationBuilder CreateBuilder(TesseraModel options, string? configFile, string[]? args = null)
     {
         OidcMetadataCache.UseBlockingRefresh();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -30,7 +30,7 @@ public static class TesseraApp
 
         var services = builder.Services;
         services.AddSingleton(new TesseraConfiguration(options, configFile));
-        services.AddSingleton(new TesseraIssuer(options.Issuer)); // restart-only: a reload that changes it is refused
+        services.AddSingleton(options.Issuer); // restart-only: a reload that changes it is refused
         services.AddSingleton(options.RequestLimits); // restart-only too
         services.AddSingleton(TimeProvider.System);
 

@@ -71,18 +71,13 @@ public static class TesseraCli
 
     private static async Task<int> ServeAsync(string configFile, string? urls, bool noMigrate, CancellationToken cancellationToken)
     {
-        var options = LoadOrReport(configFile);
-        if (options is null)
+        var model = LoadOrReport(configFile, options => options.Storage.ApplyMigrations &= !noMigrate);
+        if (model is null)
         {
             return ConfigurationRefused;
         }
 
-        if (noMigrate)
-        {
-            options.Storage.ApplyMigrations = false;
-        }
-
-        var builder = TesseraApp.CreateBuilder(options, configFile);
+        var builder = TesseraApp.CreateBuilder(model, configFile);
         if (!string.IsNullOrEmpty(urls))
         {
             builder.WebHost.UseUrls(urls);
@@ -103,8 +98,7 @@ public static class TesseraCli
         }
 
         var issuer = address.GetLeftPart(UriPartial.Authority);
-        var options = DemoConfiguration.Create(issuer, dataDirectory);
-        var builder = TesseraApp.CreateBuilder(options, configFile: null);
+        var builder = TesseraApp.CreateBuilder(DemoConfiguration.Create(issuer, dataDirectory), configFile: null);
         builder.WebHost.UseUrls(first);
         await using var app = TesseraApp.Build(builder);
         await app.StartAsync(cancellationToken);
@@ -196,7 +190,7 @@ public static class TesseraCli
     }
 
     /// <summary>Storage, keys and SCIM tokens without a web server, for the maintenance commands.</summary>
-    private static IHost BuildToolHost(TesseraOptions options, string configFile)
+    private static IHost BuildToolHost(TesseraModel options, string configFile)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -215,15 +209,18 @@ public static class TesseraCli
         return builder.Build();
     }
 
-    private static TesseraOptions? LoadOrReport(string file)
+    /// <param name="adjust">What the command line changes in the file's settings, before they are compiled.</param>
+    private static TesseraModel? LoadOrReport(string file, Action<TesseraOptions>? adjust = null)
     {
-        var result = ConfigurationLoader.LoadFile(file);
-        if (result.Succeeded)
+        var loaded = ConfigurationLoader.LoadFile(file);
+        var result = new CompiledConfiguration(null, loaded.Errors, file);
+        if (loaded.Succeeded)
         {
-            result = result with { Errors = TesseraOptionsValidator.ValidateForServe(result.Options!) };
-            if (result.Errors.Count == 0)
+            adjust?.Invoke(loaded.Options!);
+            result = ConfigurationCompiler.Compile(loaded.Options!, forServe: true, file);
+            if (result.Succeeded)
             {
-                return result.Options;
+                return result.Model;
             }
         }
 

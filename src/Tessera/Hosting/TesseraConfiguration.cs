@@ -1,14 +1,14 @@
 namespace Tessera.Hosting;
 
 /// <summary>
-/// The validated configuration in force. A reload replaces it whole, and only when the new file passes every
-/// check; a refused file leaves the running configuration untouched.
+/// The compiled configuration in force. A reload replaces it whole, and only when the new configuration compiles;
+/// a refused one leaves the running model untouched. Readers take <see cref="Current"/> once per request.
 /// </summary>
 public sealed class TesseraConfiguration
 {
-    private volatile TesseraOptions _current;
+    private volatile TesseraModel _current;
 
-    public TesseraConfiguration(TesseraOptions initial, string? file = null)
+    public TesseraConfiguration(TesseraModel initial, string? file = null)
     {
         _current = initial;
         File = file;
@@ -16,14 +16,14 @@ public sealed class TesseraConfiguration
 
     public string? File { get; }
 
-    public TesseraOptions Current => _current;
+    public TesseraModel Current => _current;
 
-    /// <summary>Raised after a new configuration took effect.</summary>
-    public event Action<TesseraOptions>? Changed;
+    /// <summary>Raised after a new model took effect.</summary>
+    public event Action<TesseraModel>? Changed;
 
-    public void Replace(TesseraOptions options)
+    public void Replace(TesseraModel model)
     {
-        _current = options;
-        Changed?.Invoke(options);
+        _current = model;
+        Changed?.Invoke(model);
     }
 }

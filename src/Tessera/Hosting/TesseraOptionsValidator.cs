@@ -20,18 +20,6 @@ public static partial class TesseraOptionsValidator
         "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
     };
 
-    /// <summary>The checks for a configuration that <c>tessera serve</c> would run: <see cref="Validate"/> plus no demo.</summary>
-    public static IReadOnlyList<ConfigurationError> ValidateForServe(TesseraOptions options)
-    {
-        var errors = Validate(options).ToList();
-        if (options.Development.Demo)
-        {
-            errors.Add(new ConfigurationError("$.Tessera.Development.Demo", "the demo identity provider is for 'tessera demo' only; 'serve' refuses it"));
-        }
-
-        return errors;
-    }
-
     public static IReadOnlyList<ConfigurationError> Validate(TesseraOptions options)
     {
         var errors = new List<ConfigurationError>();
@@ -429,54 +417,9 @@ public static partial class TesseraOptionsValidator
             error($"{path}.MaxSessionLifetime", "must be positive");
         }
 
-        if (connection.Protocol == "saml2")
+        if (Federation.ConnectionProtocols.Find(connection.Protocol) is null)
         {
-            SamlConnectionValidator.Validate(options, connection, path, error);
-            return;
-        }
-
-        if (connection.Protocol != "oidc")
-        {
-            error($"{path}.Protocol", "must be 'oidc' or 'saml2'");
-            return;
-        }
-
-        if (string.IsNullOrWhiteSpace(connection.Authority) || !IsAbsolute(connection.Authority, out var authority)
-            || (authority.Scheme != Uri.UriSchemeHttps && authority.Scheme != Uri.UriSchemeHttp))
-        {
-            error($"{path}.Authority", "an absolute http(s) URL of the upstream issuer is required");
-        }
-        else if (authority.Scheme == Uri.UriSchemeHttp && !authority.IsLoopback)
-        {
-            error($"{path}.Authority", "must use https unless the host is a loopback address");
-        }
-
-        if (string.IsNullOrWhiteSpace(connection.ClientId))
-        {
-            error($"{path}.ClientId", "the client id registered at the upstream IdP is required");
-        }
-
-        if (connection.ClientAuthentication is not ("client_secret_basic" or "client_secret_post"))
-        {
-            error($"{path}.ClientAuthentication", "must be client_secret_basic or client_secret_post");
-        }
-
-        if (string.IsNullOrEmpty(connection.ClientSecret))
-        {
-            error($"{path}.ClientSecret", "the client secret registered at the upstream IdP is required");
-        }
-
-        if (!connection.Scopes.Contains("openid"))
-        {
-            error($"{path}.Scopes", "must include 'openid'");
-        }
-
-        for (var a = 0; a < connection.AllowedAlgorithms.Count; a++)
-        {
-            if (!AsymmetricAlgorithms.Contains(connection.AllowedAlgorithms[a]))
-            {
-                error($"{path}.AllowedAlgorithms[{a}]", $"'{connection.AllowedAlgorithms[a]}' is not allowed (asymmetric algorithms only: {string.Join(", ", AsymmetricAlgorithms)})");
-            }
+            error($"{path}.Protocol", $"must be {string.Join(" or ", Federation.ConnectionProtocols.All.Select(p => $"'{p.Name}'"))}");
         }
     }
 

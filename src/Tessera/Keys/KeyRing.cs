@@ -190,7 +190,7 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
     }
 
     /// <summary>A retired key stays until every token it protected has expired: the longest token lifetime plus skew.</summary>
-    public static TimeSpan RetentionAfterRetirement(TesseraOptions options)
+    public static TimeSpan RetentionAfterRetirement(TesseraModel options)
     {
         var longest = new[] { options.Tokens.AccessToken, options.Tokens.IdentityToken, options.Tokens.RefreshToken, options.Tokens.AuthorizationCode }
             .Concat(options.Clients.Select(c => c.AccessTokenLifetime ?? TimeSpan.Zero)).Max();

@@ -31,8 +31,8 @@ public sealed class ChooseConnectionModel(ConnectionDirectory directory, SignInR
             return Refuse("This sign-in link is not valid. Go back to the application and try again.");
         }
 
-        OrganizationName = organization.DisplayName ?? organization.Id;
-        Connections = directory.ConnectionsOf(organization);
+        OrganizationName = organization.Name;
+        Connections = organization.Connections;
         return Page();
     }
 

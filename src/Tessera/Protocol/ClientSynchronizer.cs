@@ -11,7 +11,7 @@ namespace Tessera.Protocol;
 /// </summary>
 public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, ApplicationCache cache, VerifiedSecretCache secrets, ILogger<ClientSynchronizer> logger)
 {
-    public async Task SynchronizeAsync(TesseraOptions options, CancellationToken cancellationToken)
+    public async Task SynchronizeAsync(TesseraModel options, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -33,7 +33,7 @@ public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, Appl
         }
     }
 
-    private async Task SynchronizeOnceAsync(TesseraOptions options, CancellationToken cancellationToken)
+    private async Task SynchronizeOnceAsync(TesseraModel options, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();

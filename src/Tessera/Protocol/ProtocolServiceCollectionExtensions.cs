@@ -15,7 +15,7 @@ namespace Tessera.Protocol;
 public static class ProtocolServiceCollectionExtensions
 {
     /// <summary>OpenIddict's server with Tessera's endpoints, grants, key ring and the handlers in Protocol/Handlers.</summary>
-    public static IServiceCollection AddTesseraProtocol(this IServiceCollection services, TesseraOptions options)
+    public static IServiceCollection AddTesseraProtocol(this IServiceCollection services, TesseraModel options)
     {
         services.AddSingleton<ApplicationCache>();
         services.AddSingleton<VerifiedSecretCache>();
@@ -25,7 +25,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<ParameterLimits>();
         services.AddScoped<ExchangeTokenVerifier>();
 
-        var issuer = new TesseraIssuer(options.Issuer).Uri;
+        var issuer = options.Issuer.Uri;
         services.AddOpenIddict()
             .AddCore(core =>
             {

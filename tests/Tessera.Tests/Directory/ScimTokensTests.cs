@@ -25,7 +25,6 @@ public sealed class ScimTokensTests
         }
 
         TesseraOptionsDefaults.Apply(options);
-        Assert.Empty(TesseraOptionsValidator.Validate(options));
         return options;
     }
 
@@ -89,7 +88,7 @@ public sealed class ScimTokensTests
         Assert.Equal(TestConfiguration.Organization, await store.AuthenticateAsync(StMarysToken));
 
         var rotated = "stmarys-scim-" + new string('c', 40);
-        store.Configuration.Replace(Options(store.Configuration.Current.Storage, (TestConfiguration.Organization, [rotated]), (OtherOrganization, [ClinicToken])));
+        store.Configuration.Replace(TestModel.Compile(Options(store.Configuration.Current.Storage, (TestConfiguration.Organization, [rotated]), (OtherOrganization, [ClinicToken]))));
 
         Assert.Null(await store.AuthenticateAsync(StMarysToken));
         Assert.Equal(TestConfiguration.Organization, await store.AuthenticateAsync(rotated));
@@ -101,7 +100,7 @@ public sealed class ScimTokensTests
     {
         await using var store = await ScimTokenStore.CreateAsync(TwoOrganizations);
 
-        store.Configuration.Replace(Options(store.Configuration.Current.Storage, (TestConfiguration.Organization, []), (OtherOrganization, [ClinicToken, StMarysToken])));
+        store.Configuration.Replace(TestModel.Compile(Options(store.Configuration.Current.Storage, (TestConfiguration.Organization, []), (OtherOrganization, [ClinicToken, StMarysToken]))));
 
         Assert.Equal(OtherOrganization, await store.AuthenticateAsync(StMarysToken));
     }
@@ -159,7 +158,7 @@ public sealed class ScimTokenStore : IAsyncDisposable
     public static async Task<ScimTokenStore> CreateAsync(Func<StorageOptions, TesseraOptions> options)
     {
         var database = await TestDatabase.CreateAsync();
-        var configuration = new TesseraConfiguration(options(database.Storage));
+        var configuration = new TesseraConfiguration(TestModel.Compile(options(database.Storage)));
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(configuration);

@@ -49,11 +49,11 @@ public sealed class ConfigurationValidationTests : IDisposable
         _ => null,
     };
 
-    private ConfigurationLoadResult Load(string json)
+    private CompiledConfiguration Load(string json)
     {
         var path = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".json");
         File.WriteAllText(path, json);
-        return ConfigurationLoader.LoadFile(path, environment: Environment);
+        return ConfigurationCompiler.CompileFile(path, environment: Environment);
     }
 
     /// <summary>Applies a text replacement to the valid file; the replaced text must exist.</summary>
@@ -69,7 +69,7 @@ public sealed class ConfigurationValidationTests : IDisposable
         var result = Load(Valid);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors));
-        var options = result.Options!;
+        var options = result.Model!.Declared;
         Assert.Equal("orders-secret-0123456789", options.Clients[1].ClientSecret);
         Assert.Equal(StorageProvider.Postgres, options.Storage.Provider);
         Assert.Equal(["openid", "email", "profile"], options.Organizations[0].Connections[0].Scopes);
@@ -143,7 +143,7 @@ public sealed class ConfigurationValidationTests : IDisposable
         var result = Load(Edit(from, to));
 
         Assert.False(result.Succeeded, problem);
-        Assert.Null(result.Options);
+        Assert.Null(result.Model);
         var formatted = result.Errors.Select(e => e.Format(null)).ToList();
         Assert.True(formatted.Any(e => e.StartsWith(expected, StringComparison.Ordinal) || e.Contains(expected, StringComparison.Ordinal)),
             $"{problem}: expected '{expected}', got: {string.Join(" | ", formatted)}");
@@ -158,11 +158,10 @@ public sealed class ConfigurationValidationTests : IDisposable
             root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
         }
 
-        var result = ConfigurationLoader.LoadFile(Path.Combine(root, "samples", "tessera.json"), environment: name =>
+        var result = ConfigurationCompiler.CompileFile(Path.Combine(root, "samples", "tessera.json"), forServe: true, environment: name =>
             name == "TESSERA_KEY_ENCRYPTION_KEY" ? Kek : name.EndsWith("_SECRET", StringComparison.Ordinal) ? "a-secret-from-the-environment" : null);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Format("samples/tessera.json"))));
-        Assert.Empty(TesseraOptionsValidator.ValidateForServe(result.Options!));
     }
 
     [Fact]
@@ -196,7 +195,7 @@ public sealed class ConfigurationValidationTests : IDisposable
         var path = Path.Combine(_directory, "named.json");
         File.WriteAllText(path, Edit("\"Type\": \"public\"", "\"Type\": \"spa\""));
 
-        var result = ConfigurationLoader.LoadFile(path, environment: Environment);
+        var result = ConfigurationCompiler.CompileFile(path, environment: Environment);
 
         Assert.StartsWith($"{path}: $.Tessera.Clients[0].Type: ", result.Errors.Single().Format(path), StringComparison.Ordinal);
     }
@@ -207,9 +206,9 @@ public sealed class ConfigurationValidationTests : IDisposable
         var path = Path.Combine(_directory, "override.json");
         File.WriteAllText(path, Valid);
 
-        var result = ConfigurationLoader.LoadFile(path, new Dictionary<string, string?> { ["Tessera:Issuer"] = "https://override.example" }, Environment);
+        var result = ConfigurationCompiler.CompileFile(path, overrides: new Dictionary<string, string?> { ["Tessera:Issuer"] = "https://override.example" }, environment: Environment);
 
-        Assert.Equal("https://override.example", result.Options!.Issuer);
+        Assert.Equal("https://override.example/", result.Model!.Issuer.Name);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class ExchangeValidationTests
     [MemberData(nameof(Rows))]
     public void A_bad_exchange_setting_is_refused_with_path_and_reason(string problem, Action<TesseraOptions> change, string expected)
     {
-        var errors = TesseraOptionsValidator.Validate(Options(change)).Select(e => e.Format(null)).ToList();
+        var errors = ConfigurationCompiler.Compile(Options(change)).Errors.Select(e => e.Format(null)).ToList();
 
         Assert.True(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), $"{problem}: expected '{expected}', got: {string.Join(" | ", errors)}");
     }
@@ -97,7 +97,7 @@ public sealed class ExchangeValidationTests
     {
         var options = Options(_ => { });
 
-        Assert.Empty(TesseraOptionsValidator.Validate(options));
+        Assert.Empty(ConfigurationCompiler.Compile(options).Errors);
         Assert.Equal(["RS256", "ES256"], options.TrustedIssuers[0].AllowedAlgorithms);
         Assert.Equal(TimeSpan.FromSeconds(30), options.TrustedIssuers[0].Keys.RefreshInterval);
         Assert.Equal(TimeSpan.FromHours(24), options.TrustedIssuers[0].Keys.StaleLifetime);

@@ -66,7 +66,7 @@ public sealed class SamlConnectionValidationTests
     [MemberData(nameof(Rows))]
     public void A_bad_saml_connection_is_refused_with_path_and_reason(string problem, Action<ConnectionOptions> change, string expected)
     {
-        var errors = TesseraOptionsValidator.Validate(Options(change)).Select(e => e.Format(null)).ToList();
+        var errors = ConfigurationCompiler.Compile(Options(change)).Errors.Select(e => e.Format(null)).ToList();
 
         Assert.True(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), $"{problem}: expected '{expected}', got: {string.Join(" | ", errors)}");
     }
@@ -74,8 +74,8 @@ public sealed class SamlConnectionValidationTests
     [Fact]
     public void Explicit_settings_and_metadata_are_both_accepted()
     {
-        Assert.Empty(TesseraOptionsValidator.Validate(Options(_ => { })));
-        Assert.Empty(TesseraOptionsValidator.Validate(Options(c => { Explicit(c); c.MetadataXml = Metadata; })));
+        Assert.Empty(ConfigurationCompiler.Compile(Options(_ => { })).Errors);
+        Assert.Empty(ConfigurationCompiler.Compile(Options(c => { Explicit(c); c.MetadataXml = Metadata; })).Errors);
         var defaults = Options(_ => { }).Organizations[0].Connections[0];
         Assert.Equal(SamlNames.DefaultSignatureAlgorithms, defaults.AllowedAlgorithms);
     }

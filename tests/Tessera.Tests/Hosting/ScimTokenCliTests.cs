@@ -25,7 +25,7 @@ public sealed class ScimTokenCliTests
     public async Task A_token_made_on_the_command_line_opens_its_organization_until_revoked_there()
     {
         await using var store = await ScimTokenStore.CreateAsync(Options);
-        var file = ConfigurationFile.Write(store.Configuration.Current);
+        var file = ConfigurationFile.Write(store.Configuration.Current.Declared);
 
         var (created, creation, _) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", "Okta provisioning");
         var token = Assert.Single(Lines(creation), l => l.StartsWith(ScimTokens.Prefix, StringComparison.Ordinal));
@@ -57,7 +57,7 @@ public sealed class ScimTokenCliTests
     public async Task List_filters_by_organization()
     {
         await using var store = await ScimTokenStore.CreateAsync(Options);
-        var file = ConfigurationFile.Write(store.Configuration.Current);
+        var file = ConfigurationFile.Write(store.Configuration.Current.Declared);
         var stMarys = await store.CreateAsync(TestConfiguration.Organization, "Entra ID");
         var clinic = await store.CreateAsync(OtherOrganization, "Okta");
 
@@ -72,7 +72,7 @@ public sealed class ScimTokenCliTests
     public async Task Create_refuses_an_organization_the_configuration_does_not_declare()
     {
         await using var store = await ScimTokenStore.CreateAsync(Options);
-        var file = ConfigurationFile.Write(store.Configuration.Current);
+        var file = ConfigurationFile.Write(store.Configuration.Current.Declared);
 
         var (exit, output, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", "st-mary");
 
@@ -86,7 +86,7 @@ public sealed class ScimTokenCliTests
     public async Task Revoke_fails_for_an_unknown_or_already_revoked_token()
     {
         await using var store = await ScimTokenStore.CreateAsync(Options);
-        var file = ConfigurationFile.Write(store.Configuration.Current);
+        var file = ConfigurationFile.Write(store.Configuration.Current.Declared);
         var (record, _) = await store.CreateAsync(TestConfiguration.Organization);
 
         var (unknown, _, unknownError) = await CommandLine.RunAsync("scim", "token", "revoke", "--config", file, "000000000000");
@@ -104,7 +104,7 @@ public sealed class ScimTokenCliTests
     public async Task Create_refuses_a_description_longer_than_the_store_keeps()
     {
         await using var store = await ScimTokenStore.CreateAsync(Options);
-        var file = ConfigurationFile.Write(store.Configuration.Current);
+        var file = ConfigurationFile.Write(store.Configuration.Current.Declared);
 
         var (exit, output, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization, "--description", new string('d', 201));
 
@@ -135,13 +135,10 @@ public sealed class ScimTokenCliTests
     [Fact]
     public async Task A_refused_configuration_exits_2_before_touching_the_database()
     {
-        await using var store = await ScimTokenStore.CreateAsync(storage =>
-        {
-            var options = Options(storage);
-            options.Organizations[0].Scim.Tokens = ["too-short"];
-            return options;
-        });
-        var file = ConfigurationFile.Write(store.Configuration.Current);
+        await using var store = await ScimTokenStore.CreateAsync(Options);
+        var refused = Options(store.Configuration.Current.Storage);
+        refused.Organizations[0].Scim.Tokens = ["too-short"];
+        var file = ConfigurationFile.Write(refused);
 
         var (exit, _, error) = await CommandLine.RunAsync("scim", "token", "create", "--config", file, "--organization", TestConfiguration.Organization);
 

@@ -40,7 +40,7 @@ public sealed class ScimValidationTests
     [MemberData(nameof(Rows))]
     public void A_bad_scim_setting_is_refused_with_path_and_reason(string problem, Action<TesseraOptions> change, string expected)
     {
-        var errors = TesseraOptionsValidator.Validate(Options(change)).Select(e => e.Format(null)).ToList();
+        var errors = ConfigurationCompiler.Compile(Options(change)).Errors.Select(e => e.Format(null)).ToList();
 
         Assert.True(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), $"{problem}: expected '{expected}', got: {string.Join(" | ", errors)}");
     }
@@ -50,7 +50,7 @@ public sealed class ScimValidationTests
     {
         var options = Options(_ => { });
 
-        Assert.Empty(TesseraOptionsValidator.Validate(options));
+        Assert.Empty(ConfigurationCompiler.Compile(options).Errors);
         Assert.Equal("email", First(options).Match);
         Assert.False(First(options).RequireProvisioning);
         Assert.Empty(new ScimOptions().Tokens);
@@ -85,14 +85,14 @@ public sealed class ScimValidationTests
                 _ => null,
             };
 
-            var good = ConfigurationLoader.LoadFile(path, environment: name => Environment(name, ClinicToken));
-            var shared = ConfigurationLoader.LoadFile(path, environment: name => Environment(name, Token));
-            var weak = ConfigurationLoader.LoadFile(path, environment: name => Environment(name, "short"));
+            var good = ConfigurationCompiler.CompileFile(path, environment: name => Environment(name, ClinicToken));
+            var shared = ConfigurationCompiler.CompileFile(path, environment: name => Environment(name, Token));
+            var weak = ConfigurationCompiler.CompileFile(path, environment: name => Environment(name, "short"));
 
             Assert.True(good.Succeeded, string.Join("; ", good.Errors.Select(e => e.Format(null))));
-            Assert.Equal([Token], good.Options!.Organizations[0].Scim.Tokens);
-            Assert.Equal("externalId", good.Options.Organizations[0].Scim.Match);
-            Assert.True(good.Options.Organizations[0].Scim.RequireProvisioning);
+            Assert.Equal([Token], good.Model!.Organizations[0].Scim.Tokens);
+            Assert.Equal("externalId", good.Model.Organizations[0].Scim.Match);
+            Assert.True(good.Model.Organizations[0].Scim.RequireProvisioning);
             Assert.Contains(shared.Errors, e => e.Format(null).StartsWith($"{Clinic}.Tokens[0]: is already a SCIM token", StringComparison.Ordinal));
             Assert.Contains(weak.Errors, e => e.Format(null).StartsWith($"{Clinic}.Tokens[0]: must be at least 32 characters", StringComparison.Ordinal));
             // The refusal names the setting, never the secret it came from the environment with.

@@ -46,7 +46,7 @@ public sealed class SignalValidationTests
     [MemberData(nameof(Rows))]
     public void A_bad_signal_setting_is_refused_with_path_and_reason(string problem, Action<TesseraOptions> change, string expected)
     {
-        var errors = TesseraOptionsValidator.Validate(Options(change)).Select(e => e.Format(null)).ToList();
+        var errors = ConfigurationCompiler.Compile(Options(change)).Errors.Select(e => e.Format(null)).ToList();
 
         Assert.True(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), $"{problem}: expected '{expected}', got: {string.Join(" | ", errors)}");
     }
@@ -56,7 +56,7 @@ public sealed class SignalValidationTests
     {
         var options = Options(_ => { });
 
-        Assert.Empty(TesseraOptionsValidator.Validate(options));
+        Assert.Empty(ConfigurationCompiler.Compile(options).Errors);
         Assert.Equal("push", First(options).Delivery);
         Assert.Equal("ES256", First(options).SigningAlgorithm);
         Assert.Equal(TimeSpan.FromMinutes(1), options.Signals.MaxRetryDelay);

@@ -54,13 +54,7 @@ public sealed class TesseraTestServer : IAsyncDisposable
         var options = TestConfiguration.Create(database.Storage);
         configure?.Invoke(options);
         TesseraOptionsDefaults.Apply(options);
-        var errors = TesseraOptionsValidator.Validate(options);
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException("Test configuration is invalid: " + string.Join("; ", errors.Select(e => e.Format(null))));
-        }
-
-        var builder = TesseraApp.CreateBuilder(options, configFile);
+        var builder = TesseraApp.CreateBuilder(TestModel.Compile(options), configFile);
         if (loopback)
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");

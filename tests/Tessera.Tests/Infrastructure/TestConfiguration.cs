@@ -104,3 +104,13 @@ public static class ConfigurationFile
         return path;
     }
 }
+
+/// <summary>Compiles test options as Tessera compiles a file, and fails the test with every error when they do not compile.</summary>
+public static class TestModel
+{
+    public static TesseraModel Compile(TesseraOptions options)
+    {
+        var compiled = ConfigurationCompiler.Compile(options);
+        return compiled.Model ?? throw new InvalidOperationException("Test configuration is invalid: " + string.Join("; ", compiled.Errors.Select(e => e.Format(null))));
+    }
+}

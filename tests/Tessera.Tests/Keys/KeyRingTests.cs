@@ -57,7 +57,7 @@ public sealed class KeyRingTests
         Assert.Contains(second, published);
         Assert.Contains(first, await PublishedKidsAsync(http)); // retired, still verifying
 
-        time.Advance(KeyRing.RetentionAfterRetirement(server.Options) + TimeSpan.FromMinutes(1));
+        time.Advance(KeyRing.RetentionAfterRetirement(server.Service<Tessera.Hosting.TesseraConfiguration>().Current) + TimeSpan.FromMinutes(1));
         await server.Keys.LoadAsync(CancellationToken.None);
         Assert.DoesNotContain(first, await PublishedKidsAsync(http));
         _ = oldToken;

@@ -19,7 +19,7 @@ public sealed class AdvertiseConfiguredScopes(TesseraConfiguration configuration
     {
         context.Scopes.Clear();
         context.Scopes.UnionWith([Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess]);
-        context.Scopes.UnionWith(configuration.Current.Clients.SelectMany(c => c.Scopes));
+        context.Scopes.UnionWith(configuration.Current.ClientScopes);
         return ValueTask.CompletedTask;
     }
 }

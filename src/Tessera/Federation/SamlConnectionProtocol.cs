@@ -1,19 +1,56 @@
 using System.Security.Cryptography;
-using Tessera.Federation;
+using Tessera.Hosting;
 using Tessera.Saml;
 
-namespace Tessera.Hosting;
+namespace Tessera.Federation;
 
 /// <summary>
-/// Checks a <c>saml2</c> connection the way sign-in will read it: one source of IdP trust that parses (metadata is
+/// SAML 2.0 connections, checked the way sign-in will read them: one source of IdP trust that parses (metadata is
 /// read, its signature checked when required), certificates and the SP key that load, algorithm names Tessera
-/// knows, and an IdP-initiated landing that belongs to a configured client.
+/// knows, and an IdP-initiated landing that belongs to a configured client. Compiled into Tessera as this
+/// connection's service provider (entity id, ACS, SP key) and the validation policy, made once per configuration.
 /// </summary>
-public static class SamlConnectionValidator
+public sealed class SamlConnectionProtocol : IConnectionProtocol
 {
+    public const string ProtocolName = "saml2";
+
     private static readonly HashSet<string> ProfileClaims = new(StringComparer.Ordinal) { "email", "name", "given_name", "family_name" };
 
-    public static void Validate(TesseraOptions options, ConnectionOptions connection, string path, Action<string, string> error)
+    public string Name => ProtocolName;
+
+    public string CallbackPath(ConnectionOptions connection) => $"saml/{connection.Id}/acs";
+
+    public object? Compile(ConnectionCompilation compilation)
+    {
+        var (connection, path) = (compilation.Connection, compilation.Path);
+        var failed = false;
+        void Error(string at, string reason)
+        {
+            failed = true;
+            compilation.Error(at, reason);
+        }
+
+        Validate(compilation.Configuration, connection, path, Error);
+        return failed ? null : new SamlConnectionModel(
+            ServiceProvider(compilation.Issuer, connection),
+            SamlConnectionSettings.Policy(connection),
+            SamlConnectionSettings.SignsRequests(connection));
+    }
+
+    private static SamlServiceProvider ServiceProvider(TesseraIssuer issuer, ConnectionOptions connection)
+    {
+        var key = SamlConnectionSettings.SpKey(connection);
+        var entityId = string.IsNullOrEmpty(connection.SpEntityId) ? issuer.Url($"/saml/{connection.Id}") : connection.SpEntityId;
+        var acs = new Uri(string.IsNullOrEmpty(connection.AcsUrl) ? issuer.Url($"/saml/{connection.Id}/acs") : connection.AcsUrl);
+        return new SamlServiceProvider(entityId, acs)
+        {
+            NameIdFormat = SamlConnectionSettings.NameIdFormat(connection),
+            SigningCertificate = key,
+            DecryptionCertificate = key,
+        };
+    }
+
+    private static void Validate(TesseraOptions options, ConnectionOptions connection, string path, Action<string, string> error)
     {
         ValidateTrust(connection, path, error);
         ValidateServiceProvider(connection, path, error);
@@ -198,3 +235,6 @@ public static class SamlConnectionValidator
         return certificates;
     }
 }
+
+/// <summary>A SAML connection compiled: Tessera as its service provider, how its responses are validated, whether AuthnRequests are signed.</summary>
+public sealed record SamlConnectionModel(SamlServiceProvider ServiceProvider, SamlPolicy Policy, bool SignsRequests);
