@@ -126,28 +126,29 @@ public sealed record FormEndpoint(string Name, int Limit, bool OAuth)
     /// <summary>The endpoint of <paramref name="path"/>, or null when the endpoint reads its own body within its own limit (SCIM, signal polling).</summary>
     public static FormEndpoint? Of(PathString path, RequestLimitOptions limits)
     {
-        var value = (path.Value ?? "").TrimEnd('/');
+        var value = (path.Value ?? "").AsSpan().TrimEnd('/');
         var bodies = limits.MaxBodyBytes;
         if (value.StartsWith("/scim/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("/signals/poll/", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        var segments = value.Split('/');
-        if (segments is ["", var saml, _, var acs] && saml.Equals("saml", StringComparison.OrdinalIgnoreCase) && acs.Equals("acs", StringComparison.OrdinalIgnoreCase))
+        // /saml/{connectionId}/acs
+        if (value.StartsWith("/saml/", StringComparison.OrdinalIgnoreCase) && value.EndsWith("/acs", StringComparison.OrdinalIgnoreCase)
+            && value.Length > "/saml//acs".Length && value["/saml/".Length..^"/acs".Length].IndexOf('/') < 0)
         {
             return new("saml_acs", bodies.SamlAcs, OAuth: false);
         }
 
-        return value.TrimStart('/').ToLowerInvariant() switch
-        {
-            ProtocolEndpoints.Token => new("token", bodies.Token, OAuth: true),
-            ProtocolEndpoints.Introspection => new("introspection", bodies.Introspection, OAuth: true),
-            ProtocolEndpoints.Revocation => new("revocation", bodies.Revocation, OAuth: true),
-            ProtocolEndpoints.UserInfo => new(UserInfo, bodies.UserInfo, OAuth: true),
-            ProtocolEndpoints.Authorization => new("authorization", bodies.Authorization, OAuth: false),
-            ProtocolEndpoints.EndSession => new("end_session", bodies.EndSession, OAuth: false),
-            _ => new("page", bodies.Pages, OAuth: false),
-        };
+        var name = value.TrimStart('/');
+        return Is(name, ProtocolEndpoints.Token) ? new("token", bodies.Token, OAuth: true)
+            : Is(name, ProtocolEndpoints.Introspection) ? new("introspection", bodies.Introspection, OAuth: true)
+            : Is(name, ProtocolEndpoints.Revocation) ? new("revocation", bodies.Revocation, OAuth: true)
+            : Is(name, ProtocolEndpoints.UserInfo) ? new(UserInfo, bodies.UserInfo, OAuth: true)
+            : Is(name, ProtocolEndpoints.Authorization) ? new("authorization", bodies.Authorization, OAuth: false)
+            : Is(name, ProtocolEndpoints.EndSession) ? new("end_session", bodies.EndSession, OAuth: false)
+            : new("page", bodies.Pages, OAuth: false);
     }
+
+    private static bool Is(ReadOnlySpan<char> path, string endpoint) => path.Equals(endpoint, StringComparison.OrdinalIgnoreCase);
 }
