@@ -47,4 +47,6 @@ public static class AuditEvents
     public const string ConfigurationRefused = "configuration.refused";
     public const string KeysRotated = "keys.rotated";
     public const string RequestRefused = "request.refused";
+    public const string AdminChanged = "admin.changed";
+    public const string AdminRefused = "admin.refused";
 }

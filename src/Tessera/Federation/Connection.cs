@@ -26,6 +26,9 @@ public sealed class Connection
 
     public string Protocol => Options.Protocol;
 
+    /// <summary>Set up through the portal or the Admin API and not yet activated: unused by real sign-ins.</summary>
+    public bool IsDraft { get; init; }
+
     public string DisplayName => Options.DisplayName ?? Organization.DisplayName ?? Options.Id;
 
     /// <summary>Where the upstream answers, relative to the issuer (for OpenID Connect <c>oidc/{id}/callback</c>).</summary>

@@ -20,5 +20,9 @@ public sealed class Organization(OrganizationOptions options)
 
     public ScimOptions Scim => Options.Scim;
 
+    /// <summary>The connections people sign in with.</summary>
     public IReadOnlyList<Connection> Connections { get; internal set; } = [];
+
+    /// <summary>Connections set up but not yet activated (no test sign-in has passed): only test sign-ins use them.</summary>
+    public IReadOnlyList<Connection> DraftConnections { get; internal set; } = [];
 }

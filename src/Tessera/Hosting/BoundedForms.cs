@@ -123,14 +123,20 @@ public sealed record FormEndpoint(string Name, int Limit, bool OAuth)
 {
     public const string UserInfo = "userinfo";
 
-    /// <summary>The endpoint of <paramref name="path"/>, or null when the endpoint reads its own body within its own limit (SCIM, signal polling).</summary>
+    /// <summary>The endpoint of <paramref name="path"/>, or null when the endpoint reads its own body within its own limit (SCIM, signal polling, the Admin API).</summary>
     public static FormEndpoint? Of(PathString path, RequestLimitOptions limits)
     {
         var value = (path.Value ?? "").AsSpan().TrimEnd('/');
         var bodies = limits.MaxBodyBytes;
-        if (value.StartsWith("/scim/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("/signals/poll/", StringComparison.OrdinalIgnoreCase))
+        if (value.StartsWith("/scim/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("/signals/poll/", StringComparison.OrdinalIgnoreCase)
+            || value.StartsWith("/admin/", StringComparison.OrdinalIgnoreCase))
         {
             return null;
+        }
+
+        if (value.StartsWith("/portal/", StringComparison.OrdinalIgnoreCase))
+        {
+            return new("portal", bodies.Portal, OAuth: false);
         }
 
         // /saml/{connectionId}/acs

@@ -75,8 +75,48 @@ public static class ConfigurationLoader
         return new ConfigurationLoadResult(options, [], file);
     }
 
+    /// <summary>
+    /// One resource in the file's shape, given as a JSON object (an Admin API body): the same checks and messages as
+    /// the file, with paths relative to the object (<c>$.Authority</c>). <c>env:</c> references are refused: they
+    /// name the server's environment, which only the file may read.
+    /// </summary>
+    public static (T? Options, IReadOnlyList<ConfigurationError> Errors) LoadResource<T>(JsonElement json) where T : class, new()
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            return (null, [new ConfigurationError("$", "expected a JSON object")]);
+        }
+
+        const string root = "Resource";
+        var wrapped = System.Text.Encoding.UTF8.GetBytes($"{{\"{root}\":{json.GetRawText()}}}");
+        IConfiguration configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(wrapped)).Build();
+        }
+        catch (FormatException exception)
+        {
+            // The configuration reader refuses keys that differ only in case, which JSON allows.
+            return (null, [new ConfigurationError("$", $"not a configuration object: {exception.Message}")]);
+        }
+
+        var errors = new List<ConfigurationError>();
+        var resolved = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var section = configuration.GetSection(root);
+        Inspect(section, typeof(T), errors, resolved, environment: null);
+        errors = errors.Select(e => e with { Path = "$" + e.Path["$.Resource".Length..] }).ToList();
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        var options = new T();
+        new ConfigurationBuilder().AddInMemoryCollection(resolved).Build().GetSection(root).Bind(options);
+        return (options, []);
+    }
+
     /// <summary>Walks the configuration against the options type: unknown keys, wrong shapes and bad values become errors.</summary>
-    private static void Inspect(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?> environment)
+    private static void Inspect(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?>? environment)
     {
         if (IsDictionary(type, out var valueType))
         {
@@ -102,7 +142,7 @@ public static class ConfigurationLoader
         }
     }
 
-    private static void InspectValue(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?> environment, bool inlineJson = false)
+    private static void InspectValue(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?>? environment, bool inlineJson = false)
     {
         var path = JsonPath(section.Path);
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
@@ -129,6 +169,13 @@ public static class ConfigurationLoader
                     return;
                 }
 
+                if (item.Value is null && !item.GetChildren().Any())
+                {
+                    // JSON null in a list would bind as a null entry that nothing downstream expects.
+                    errors.Add(new ConfigurationError(JsonPath(item.Path), "must not be null"));
+                    continue;
+                }
+
                 InspectValue(item, elementType, errors, resolved, environment);
             }
 
@@ -153,6 +200,12 @@ public static class ConfigurationLoader
             var value = section.Value;
             if (value is not null && value.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) && underlying == typeof(string))
             {
+                if (environment is null)
+                {
+                    errors.Add(new ConfigurationError(path, "env: references are read from the configuration file only; give the value itself"));
+                    return;
+                }
+
                 var name = value[EnvironmentPrefix.Length..];
                 var secret = string.IsNullOrWhiteSpace(name) ? null : environment(name);
                 if (string.IsNullOrEmpty(secret))

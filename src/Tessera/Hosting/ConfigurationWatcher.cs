@@ -1,19 +1,27 @@
 using Tessera.Audit;
 using Tessera.Protocol;
+using Tessera.Storage;
 
 namespace Tessera.Hosting;
 
 /// <summary>
-/// Reloads the configuration file when it changes. The new file is validated whole; a refused file changes
-/// nothing and is audited. Settings that need a restart (issuer, storage, key-encryption key) refuse the reload.
+/// Keeps the model in force current with both of its sources: the configuration file (reloaded when its content
+/// changes; a refused file changes nothing and is audited; settings that need a restart refuse the reload) and the
+/// managed configuration in the database (recompiled when its revision moves: at once on the node that made the
+/// change, on a notification from PostgreSQL, and otherwise within one poll interval).
 /// </summary>
 public sealed partial class ConfigurationWatcher(
     TesseraConfiguration configuration,
+    ManagedConfigurationStore managedStore,
+    ChangeNotifications notifications,
     ClientSynchronizer clients,
     AuditLog audit,
     ILogger<ConfigurationWatcher> logger) : BackgroundService
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    /// <summary>How often the file and the database revision are looked at when nothing says they changed.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     // Taken when the host is composed, right after the file was loaded, so a change made while the server starts
     // is not missed. Content, not timestamps: network and container file systems report times unreliably.
@@ -21,26 +29,25 @@ public sealed partial class ConfigurationWatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (configuration.File is null)
+        while (!stoppingToken.IsCancellationRequested)
         {
-            return;
-        }
-
-        using var timer = new PeriodicTimer(PollInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            var current = Fingerprint(configuration.File);
-            if (current is null || current == _fingerprint)
-            {
-                continue;
-            }
-
             try
             {
-                await ReloadAsync(stoppingToken);
+                await notifications.WaitAsync(PollInterval, stoppingToken);
+                if (configuration.File is not null && Fingerprint(configuration.File) is { } current && current != _fingerprint)
+                {
+                    await ReloadAsync(stoppingToken);
+                }
+
+                await RefreshManagedAsync(stoppingToken);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // The database is away, or a reload failed: the running model stays, and the next tick tries again.
                 LogReloadFailed(exception);
             }
         }
@@ -58,39 +65,102 @@ public sealed partial class ConfigurationWatcher(
         }
     }
 
+    /// <summary>Reloads the configuration file and compiles it with the managed configuration in force.</summary>
     public async Task<CompiledConfiguration> ReloadAsync(CancellationToken cancellationToken)
     {
-        _fingerprint = Fingerprint(configuration.File) ?? _fingerprint; // this content is now handled, whoever asked
-        var loaded = ConfigurationLoader.LoadFile(configuration.File!);
-        var result = loaded.Succeeded
-            ? ConfigurationCompiler.Compile(loaded.Options!, forServe: !configuration.Current.Development.Demo, configuration.File)
-            : new CompiledConfiguration(null, loaded.Errors, configuration.File);
-        var errors = result.Errors.ToList();
-        if (loaded.Succeeded)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            errors.AddRange(RestartOnlyChanges(configuration.Current.Declared, loaded.Options!));
-        }
-
-        if (errors.Count > 0)
-        {
-            foreach (var error in errors)
+            _fingerprint = Fingerprint(configuration.File) ?? _fingerprint; // this content is now handled, whoever asked
+            var loaded = ConfigurationLoader.LoadFile(configuration.File!);
+            var result = loaded.Succeeded
+                ? ConfigurationCompiler.Compile(loaded.Options!, configuration.Current.Managed, forServe: !configuration.Current.Development.Demo, configuration.File)
+                : new CompiledConfiguration(null, loaded.Errors, configuration.File);
+            var errors = result.Errors.ToList();
+            if (loaded.Succeeded)
             {
-                LogRefused(error.Format(configuration.File));
+                errors.AddRange(RestartOnlyChanges(configuration.Current.File, loaded.Options!));
             }
 
-            audit.Record(new AuditEvent(AuditEvents.ConfigurationRefused, AuditEvent.Failure)
+            if (errors.Count > 0)
             {
-                Reason = $"{errors.Count} error(s); the running configuration was kept",
-                Detail = errors.Take(20).Select((e, i) => (e, i)).ToDictionary(x => $"error_{x.i + 1}", x => (string?)$"{x.e.Path}: {x.e.Reason}"),
-            });
-            return new CompiledConfiguration(null, errors, configuration.File);
+                foreach (var error in errors)
+                {
+                    LogRefused(error.Format(configuration.File));
+                }
+
+                audit.Record(new AuditEvent(AuditEvents.ConfigurationRefused, AuditEvent.Failure)
+                {
+                    Reason = $"{errors.Count} error(s); the running configuration was kept",
+                    Detail = errors.Take(20).Select((e, i) => (e, i)).ToDictionary(x => $"error_{x.i + 1}", x => (string?)$"{x.e.Path}: {x.e.Reason}"),
+                });
+                return new CompiledConfiguration(null, errors, configuration.File);
+            }
+
+            await ApplyAsync(result.Model!, cancellationToken);
+            LogApplied(configuration.File!);
+            audit.Record(new AuditEvent(AuditEvents.ConfigurationApplied, AuditEvent.Success) { Detail = new Dictionary<string, string?> { ["file"] = configuration.File } });
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Recompiles with the managed configuration in the database when its revision differs from the model's.</summary>
+    public async Task RefreshManagedAsync(CancellationToken cancellationToken, bool force = false)
+    {
+        if (!force && await managedStore.RevisionAsync(cancellationToken) == configuration.Current.Managed.Revision)
+        {
+            return;
         }
 
-        configuration.Replace(result.Model!);
-        await clients.SynchronizeAsync(result.Model!, cancellationToken);
-        LogApplied(configuration.File!);
-        audit.Record(new AuditEvent(AuditEvents.ConfigurationApplied, AuditEvent.Success) { Detail = new Dictionary<string, string?> { ["file"] = configuration.File } });
-        return result;
+        await ApplyManagedAsync(await managedStore.LoadAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Puts a managed configuration read from the database in force, unless the model already has a newer one.</summary>
+    public async Task ApplyManagedAsync(ManagedConfiguration managed, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var running = configuration.Current;
+            if (managed.Revision < running.Managed.Revision)
+            {
+                return; // a newer one is already in force (another refresh overtook this one)
+            }
+
+            var result = ConfigurationCompiler.Compile(running.File, managed, forServe: !running.Development.Demo, configuration.File);
+            if (!result.Succeeded)
+            {
+                // Only the file's own errors refuse a compilation, and the file in force compiled before.
+                foreach (var error in result.Errors)
+                {
+                    LogRefused(error.Format(configuration.File));
+                }
+
+                return;
+            }
+
+            foreach (var problem in result.Model!.Problems)
+            {
+                LogManagedProblem(problem.Kind, problem.Id, string.Join("; ", problem.Errors.Select(e => $"{e.Path}: {e.Reason}")));
+            }
+
+            await ApplyAsync(result.Model, cancellationToken);
+            LogManagedApplied(managed.Revision);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ApplyAsync(TesseraModel model, CancellationToken cancellationToken)
+    {
+        configuration.Replace(model);
+        await clients.SynchronizeAsync(model, cancellationToken);
     }
 
     private static IEnumerable<ConfigurationError> RestartOnlyChanges(TesseraOptions running, TesseraOptions next)
@@ -135,4 +205,10 @@ public sealed partial class ConfigurationWatcher(
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Configuration reload failed; the running configuration was kept")]
     private partial void LogReloadFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Managed configuration revision {Revision} is in force")]
+    private partial void LogManagedApplied(long revision);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Managed {Kind} '{Id}' is left out of the configuration: {Errors}")]
+    private partial void LogManagedProblem(string kind, string id, string errors);
 }

@@ -70,6 +70,9 @@ public sealed class IssuerKeyOptions
 /// </summary>
 public sealed class ExchangePolicyOptions
 {
+    /// <summary>Optional name of the policy, unique among policies; the Admin API names policies by it.</summary>
+    public string? Id { get; set; }
+
     public string ClientId { get; set; } = "";
 
     /// <summary>Trusted issuer ids, SAML connection ids, or <c>tessera</c> for Tessera's own access and ID tokens.</summary>

@@ -18,8 +18,14 @@ public static class ExchangeOptionsValidator
         }
 
         var samlConnections = options.Organizations.SelectMany(o => o.Connections).Where(c => c.Protocol == "saml2").Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var policyIds = new HashSet<string>(StringComparer.Ordinal);
         for (var p = 0; p < options.ExchangePolicies.Count; p++)
         {
+            if (options.ExchangePolicies[p].Id is { } id && (!IdentifierPattern().IsMatch(id) || !policyIds.Add(id)))
+            {
+                error($"$.Tessera.ExchangePolicies[{p}].Id", "must be 1-100 characters of letters, digits, '.', '_', ':', '-', and name one policy only");
+            }
+
             ValidatePolicy(options, options.ExchangePolicies[p], $"$.Tessera.ExchangePolicies[{p}]", issuerIds, samlConnections, error);
         }
     }

@@ -18,7 +18,7 @@ public static class RequestLimitsValidator
         {
             ("Token", bodies.Token), ("Introspection", bodies.Introspection), ("Revocation", bodies.Revocation), ("UserInfo", bodies.UserInfo),
             ("Authorization", bodies.Authorization), ("EndSession", bodies.EndSession), ("SamlAcs", bodies.SamlAcs),
-            ("SignalPoll", bodies.SignalPoll), ("Scim", bodies.Scim), ("Pages", bodies.Pages),
+            ("SignalPoll", bodies.SignalPoll), ("Scim", bodies.Scim), ("Pages", bodies.Pages), ("Admin", bodies.Admin), ("Portal", bodies.Portal),
         })
         {
             if (value is < Floor or > Ceiling)

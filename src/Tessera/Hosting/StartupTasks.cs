@@ -1,18 +1,17 @@
 using Tessera.Audit;
 using Tessera.Keys;
-using Tessera.Protocol;
 using Tessera.Storage;
 
 namespace Tessera.Hosting;
 
 /// <summary>
-/// Runs before the server accepts requests: schema migrations (unless turned off), the key ring, and the client
-/// registrations. Registered first, so every other hosted service starts on a ready database.
+/// Runs before the server accepts requests: schema migrations (unless turned off), the key ring, the managed
+/// configuration, and the client registrations. Registered first, so every other hosted service starts on a ready database.
 /// </summary>
 public sealed class StartupTasks(
     StorageInitializer storage,
     KeyRing keys,
-    ClientSynchronizer clients,
+    ConfigurationWatcher watcher,
     TesseraConfiguration configuration,
     AuditLog audit) : IHostedService
 {
@@ -29,7 +28,11 @@ public sealed class StartupTasks(
         }
 
         await keys.LoadAsync(cancellationToken);
-        await clients.SynchronizeAsync(options, cancellationToken);
+
+        // The file's part compiled before the host was built; now the database can add the managed resources.
+        // The client registrations are synchronized with it.
+        await watcher.RefreshManagedAsync(cancellationToken, force: true);
+        options = configuration.Current;
         audit.Record(new AuditEvent(AuditEvents.ConfigurationApplied, AuditEvent.Success)
         {
             Detail = new Dictionary<string, string?>

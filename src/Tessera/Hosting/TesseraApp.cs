@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
+using Tessera.Admin;
 using Tessera.Audit;
 using Tessera.Directory;
 using Tessera.Federation;
@@ -43,6 +44,10 @@ public static class TesseraApp
         services.AddSingleton<KeyRing>();
         services.AddHostedService<KeyRotationService>();
         services.AddHostedService<ExpiredRecordSweeper>();
+        services.AddSingleton<ManagedResourceCodec>();
+        services.AddSingleton<ManagedConfigurationStore>();
+        services.AddSingleton<ChangeNotifications>();
+        services.AddHostedService(provider => provider.GetRequiredService<ChangeNotifications>());
         services.AddSingleton<ConfigurationWatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<ConfigurationWatcher>());
 
@@ -96,6 +101,7 @@ public static class TesseraApp
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
         services.AddTesseraProtocol(options);
+        services.AddTesseraAdmin();
 
         var keyEncryptionKey = KeyEncryptionKey.Parse(options.Keys.EncryptionKey);
         services.AddDataProtection()
@@ -148,6 +154,7 @@ public static class TesseraApp
         app.UseExceptionHandler("/error");
         app.Use(SecurityHeaders);
         app.UseMiddleware<BoundedForms>();
+        app.UseAdminStatusProblems();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -156,6 +163,7 @@ public static class TesseraApp
         app.MapSamlMetadata();
         app.MapScim();
         app.MapSignals();
+        app.MapAdmin();
 
         if (options.Development.Demo)
         {

@@ -186,6 +186,14 @@ public static class TesseraCli
             return 1;
         }
 
+        // What the server runs with: the file and the managed configuration (a managed client's back-channel logout, say).
+        var managed = await host.Services.GetRequiredService<ManagedConfigurationStore>().LoadAsync(cancellationToken);
+        var compiled = ConfigurationCompiler.Compile(options.File, managed, forServe: true, configFile);
+        if (compiled.Succeeded)
+        {
+            host.Services.GetRequiredService<TesseraConfiguration>().Replace(compiled.Model!);
+        }
+
         return await command(host.Services);
     }
 
@@ -197,6 +205,9 @@ public static class TesseraCli
         builder.Services.AddSingleton(new TesseraConfiguration(options, configFile));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddTesseraStorage(options.Storage);
+        builder.Services.AddSingleton(KeyEncryptionKey.Parse(options.Keys.EncryptionKey));
+        builder.Services.AddSingleton<ManagedResourceCodec>();
+        builder.Services.AddSingleton<ManagedConfigurationStore>();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<ScimTokens>();
 

@@ -15,11 +15,17 @@ public sealed class TesseraModel
     private readonly FrozenDictionary<string, Organization> _organizations;
     private readonly FrozenDictionary<string, Organization> _organizationsByDomain;
     private readonly FrozenDictionary<string, Connection> _connections;
+    private readonly FrozenDictionary<string, Connection> _draftConnections;
     private readonly FrozenDictionary<string, string> _scimTokenOrganizations;
+    private readonly FrozenDictionary<(string Kind, string Id), ManagedResource> _managed;
 
-    internal TesseraModel(TesseraOptions declared, TesseraIssuer issuer, IReadOnlyList<Organization> organizations)
+    internal TesseraModel(TesseraOptions declared, TesseraOptions file, ManagedConfiguration managed, IEnumerable<ManagedResource> included,
+        TesseraIssuer issuer, IReadOnlyList<Organization> organizations)
     {
         Declared = declared;
+        File = file;
+        Managed = managed;
+        _managed = included.ToFrozenDictionary(r => (r.Kind, r.Id));
         Issuer = issuer;
         Clients = declared.Clients;
         _clients = declared.Clients.ToFrozenDictionary(c => c.ClientId, StringComparer.Ordinal);
@@ -28,6 +34,7 @@ public sealed class TesseraModel
         _organizationsByDomain = organizations.SelectMany(o => o.Domains.Select(d => (Domain: d, Organization: o)))
             .ToFrozenDictionary(x => x.Domain, x => x.Organization, StringComparer.OrdinalIgnoreCase);
         _connections = organizations.SelectMany(o => o.Connections).ToFrozenDictionary(c => c.Id, StringComparer.Ordinal);
+        _draftConnections = organizations.SelectMany(o => o.DraftConnections).ToFrozenDictionary(c => c.Id, StringComparer.Ordinal);
         _scimTokenOrganizations = organizations.SelectMany(o => o.Scim.Tokens.Select(t => (Hash: Directory.ScimTokens.Hash(t), o.Id)))
             .ToFrozenDictionary(x => x.Hash, x => x.Id, StringComparer.Ordinal);
         RuleGrantedScopes = organizations.SelectMany(o => o.Rules).SelectMany(r => r.Grant.Scopes).ToFrozenSet(StringComparer.Ordinal);
@@ -35,8 +42,17 @@ public sealed class TesseraModel
         Exchange = new ExchangeModel(declared);
     }
 
-    /// <summary>The declared configuration this was compiled from; read through the properties below.</summary>
+    /// <summary>The declared configuration this was compiled from (the file's and the managed resources together); read through the properties below.</summary>
     public TesseraOptions Declared { get; }
+
+    /// <summary>The configuration file's part, as loaded.</summary>
+    public TesseraOptions File { get; }
+
+    /// <summary>The managed configuration (database) this was compiled with, and its revision.</summary>
+    public ManagedConfiguration Managed { get; internal set; }
+
+    /// <summary>Managed resources left out because they did not compile with the rest, and why.</summary>
+    public IReadOnlyList<ManagedProblem> Problems { get; internal set; } = [];
 
     public TesseraIssuer Issuer { get; }
 
@@ -76,8 +92,19 @@ public sealed class TesseraModel
     /// <summary>The organization that signs in with addresses at <paramref name="domain"/> (case-insensitive).</summary>
     public Organization? FindOrganizationByDomain(string domain) => _organizationsByDomain.GetValueOrDefault(domain);
 
+    /// <summary>An active connection: drafts are never used by real sign-ins.</summary>
     public Connection? FindConnection(string? connectionId) =>
         connectionId is not null && _connections.TryGetValue(connectionId, out var connection) ? connection : null;
+
+    /// <summary>A connection whether active or a draft: only a test sign-in, and the SP metadata an admin copies, use a draft.</summary>
+    public Connection? FindConnectionOrDraft(string? connectionId) =>
+        FindConnection(connectionId) ?? (connectionId is not null && _draftConnections.TryGetValue(connectionId, out var draft) ? draft : null);
+
+    /// <summary>The managed resource in force under this kind and id, or null when it is the file's (or absent).</summary>
+    public ManagedResource? FindManaged(string kind, string id) => _managed.GetValueOrDefault((kind, id));
+
+    /// <summary>Hashes of a managed client's secrets that still work, newest first.</summary>
+    public IReadOnlyList<ClientSecretHash> ClientSecrets(string clientId) => FindManaged(ManagedKinds.Client, clientId)?.ClientSecrets ?? [];
 
     /// <summary>The organization a SCIM bearer token declared in configuration opens, by the token's hash.</summary>
     public string? ScimTokenOrganization(string hash) => _scimTokenOrganizations.GetValueOrDefault(hash);

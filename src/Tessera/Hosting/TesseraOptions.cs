@@ -218,6 +218,9 @@ public sealed class AttributeClaimOptions
 
 public sealed class RuleOptions
 {
+    /// <summary>Optional name of the rule, unique in its organization; the Admin API and the portal name rules by it.</summary>
+    public string? Id { get; set; }
+
     /// <summary>Every condition must hold: claim name to expected value. A multi-valued claim matches when any value does.</summary>
     public Dictionary<string, string> When { get; set; } = new(StringComparer.Ordinal);
 
@@ -338,8 +341,14 @@ public sealed class BodyLimitOptions
     /// <summary>Any other form Tessera's pages read (sign-in, connection chooser): a handful of short fields.</summary>
     public int Pages { get; set; } = 16 * 1024;
 
+    /// <summary>The Admin API (<c>/admin/v1</c>): a connection with its IdP's metadata XML inline.</summary>
+    public int Admin { get; set; } = 1024 * 1024;
+
+    /// <summary>The setup portal's forms (<c>/portal</c>): IdP metadata XML pasted into a form.</summary>
+    public int Portal { get; set; } = 1024 * 1024;
+
     /// <summary>Every limit, for the server's own ceiling.</summary>
-    public IEnumerable<int> All() => [Token, Introspection, Revocation, UserInfo, Authorization, EndSession, SamlAcs, SignalPoll, Scim, Pages];
+    public IEnumerable<int> All() => [Token, Introspection, Revocation, UserInfo, Authorization, EndSession, SamlAcs, SignalPoll, Scim, Pages, Admin, Portal];
 }
 
 public sealed class DevelopmentOptions

@@ -11,18 +11,31 @@ public static class TesseraOptionsDefaults
     {
         foreach (var connection in options.Organizations.SelectMany(o => o.Connections))
         {
-            if (connection.Scopes.Count == 0)
-            {
-                connection.Scopes = [.. UpstreamScopes];
-            }
-
-            if (connection.AllowedAlgorithms.Count == 0)
-            {
-                connection.AllowedAlgorithms = connection.Protocol == "saml2" ? [.. Saml.SamlNames.DefaultSignatureAlgorithms] : [.. UpstreamAlgorithms];
-            }
+            Apply(connection);
         }
 
-        foreach (var issuer in options.TrustedIssuers.Where(i => i.AllowedAlgorithms.Count == 0))
+        foreach (var issuer in options.TrustedIssuers)
+        {
+            Apply(issuer);
+        }
+    }
+
+    public static void Apply(ConnectionOptions connection)
+    {
+        if (connection.Scopes.Count == 0)
+        {
+            connection.Scopes = [.. UpstreamScopes];
+        }
+
+        if (connection.AllowedAlgorithms.Count == 0)
+        {
+            connection.AllowedAlgorithms = connection.Protocol == "saml2" ? [.. Saml.SamlNames.DefaultSignatureAlgorithms] : [.. UpstreamAlgorithms];
+        }
+    }
+
+    public static void Apply(TrustedIssuerOptions issuer)
+    {
+        if (issuer.AllowedAlgorithms.Count == 0)
         {
             issuer.AllowedAlgorithms = [.. TrustedIssuerAlgorithms];
         }

@@ -365,10 +365,20 @@ public static partial class TesseraOptionsValidator
 
     internal static void ValidateRules(List<RuleOptions> rules, string path, Action<string, string> error)
     {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         for (var r = 0; r < rules.Count; r++)
         {
             var rule = rules[r];
             var rulePath = $"{path}[{r}]";
+            if (rule.Id is not null && !IdentifierPattern().IsMatch(rule.Id))
+            {
+                error($"{rulePath}.Id", "must be 1-100 characters of letters, digits, '.', '_', ':', '-'");
+            }
+            else if (rule.Id is not null && !ids.Add(rule.Id))
+            {
+                error($"{rulePath}.Id", $"rule id '{rule.Id}' is used more than once in this list");
+            }
+
             if (rule.When.Count == 0)
             {
                 error($"{rulePath}.When", "a rule needs at least one condition");

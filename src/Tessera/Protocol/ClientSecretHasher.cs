@@ -22,6 +22,14 @@ public static class ClientSecretHasher
 
     public static bool IsFastHash(string comparand) => comparand.StartsWith(HashPrefix, StringComparison.Ordinal);
 
+    /// <summary>Whether a value is a stored fast hash (the prefix and 32 bytes of base64), not a secret.</summary>
+    public static bool IsFastHashFormat(string value)
+    {
+        Span<byte> digest = stackalloc byte[33];
+        return value.Length == HashPrefix.Length + 44 && IsFastHash(value)
+            && Convert.TryFromBase64String(value[HashPrefix.Length..], digest, out var written) && written == 32;
+    }
+
     public static string FastHash(string secret) => HashPrefix + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     public static bool VerifyFastHash(string secret, string comparand)

@@ -18,7 +18,9 @@ public sealed class TesseraApplicationManager(
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
     ApplicationCache applications,
-    VerifiedSecretCache verifiedSecrets)
+    VerifiedSecretCache verifiedSecrets,
+    Hosting.TesseraConfiguration configuration,
+    TimeProvider time)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
@@ -53,8 +55,27 @@ public sealed class TesseraApplicationManager(
         return application;
     }
 
+    /// <summary>
+    /// A managed client's secret is known only by its hash, which reaches the store as it is; the configuration
+    /// compiler refuses a file secret that looks like one.
+    /// </summary>
     protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default) =>
-        ClientSecretHasher.IsGenerated(secret) ? ValueTask.FromResult(ClientSecretHasher.FastHash(secret)) : base.ObfuscateClientSecretAsync(secret, cancellationToken);
+        ClientSecretHasher.IsFastHashFormat(secret) ? ValueTask.FromResult(secret)
+        : ClientSecretHasher.IsGenerated(secret) ? ValueTask.FromResult(ClientSecretHasher.FastHash(secret))
+        : base.ObfuscateClientSecretAsync(secret, cancellationToken);
+
+    /// <summary>The stored secret, or during a rotation's overlap a managed client's previous secret until it expires.</summary>
+    public override async ValueTask<bool> ValidateClientSecretAsync(OpenIddictEntityFrameworkCoreApplication application, string secret, CancellationToken cancellationToken = default)
+    {
+        if (await base.ValidateClientSecretAsync(application, secret, cancellationToken))
+        {
+            return true;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var previous = application.ClientId is null ? [] : configuration.Current.ClientSecrets(application.ClientId);
+        return previous.Skip(1).Any(s => s.ExpiresAt > now && ClientSecretHasher.VerifyFastHash(secret, s.Hash));
+    }
 
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {

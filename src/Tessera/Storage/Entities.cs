@@ -67,6 +67,10 @@ public sealed class PendingLoginRecord
     public string CodeVerifier { get; set; } = "";
     public string BrowserBindingHash { get; set; } = "";
     public string ReturnUrl { get; set; } = "";
+
+    /// <summary>Null for a sign-in; the id of a <see cref="ConnectionTestRecord"/> when an admin is testing a connection.</summary>
+    public string? ConnectionTestId { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 }
@@ -264,4 +268,96 @@ public sealed class SignalDeliveryRecord
 
     public string? LastError { get; set; }
     public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A resource of the managed configuration (added through the Admin API or the setup portal), compiled together with
+/// the file's into one model. The document is the resource in the file's shape without its secrets; recoverable
+/// secrets (an upstream client secret, an SP key, a receiver's Authorization) are ciphertext under the key-encryption
+/// key, and a client's own secrets are kept only as hashes.
+/// </summary>
+public sealed class ManagedResourceRecord
+{
+    /// <summary><see cref="Hosting.ManagedKinds"/>: organization, connection, rule, client, trusted-issuer, exchange-policy, signal-receiver.</summary>
+    public string Kind { get; set; } = "";
+
+    public string Id { get; set; } = "";
+
+    /// <summary>The organization a connection or rule belongs to.</summary>
+    public string? OrganizationId { get; set; }
+
+    public string Document { get; set; } = "{}";
+
+    /// <summary>AES-256-GCM under the key-encryption key, bound to the kind and id: a JSON object of secret fields.</summary>
+    public byte[]? ProtectedSecrets { get; set; }
+
+    /// <summary><c>active</c>, or <c>draft</c> for a connection no test sign-in has passed yet (unused by real sign-ins).</summary>
+    public string Status { get; set; } = "active";
+
+    /// <summary>Bumped by every change; the ETag is made from it.</summary>
+    public long Version { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    /// <summary>Who made the last change: an admin client id, or <c>portal:{organization}</c>.</summary>
+    public string? UpdatedBy { get; set; }
+}
+
+/// <summary>
+/// One row counting changes to the managed configuration. Every change increments it in its own transaction, which
+/// serializes changes (a stale revision refuses the write) and tells every node to recompile.
+/// </summary>
+public sealed class ConfigurationRevisionRecord
+{
+    public int Id { get; set; }
+    public long Revision { get; set; }
+    public DateTime ChangedAt { get; set; }
+}
+
+/// <summary>A single-use link that opens the setup portal for one organization. Only the token's hash is stored.</summary>
+public sealed class SetupLinkRecord
+{
+    public string Id { get; set; } = "";
+    public string OrganizationId { get; set; } = "";
+    public string TokenHash { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? UsedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public string? CreatedBy { get; set; }
+}
+
+/// <summary>A customer admin's session in the setup portal, bound to one organization. The browser holds a secret; its hash is stored.</summary>
+public sealed class PortalSessionRecord
+{
+    public string Id { get; set; } = "";
+    public string SecretHash { get; set; } = "";
+    public string OrganizationId { get; set; } = "";
+    public string SetupLinkId { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime LastSeenAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+}
+
+/// <summary>A test sign-in through a connection, started from the portal or the Admin API, and what it found.</summary>
+public sealed class ConnectionTestRecord
+{
+    public string Id { get; set; } = "";
+    public string OrganizationId { get; set; } = "";
+    public string ConnectionId { get; set; } = "";
+
+    /// <summary>The connection's version when the test started: a pass counts only for that version.</summary>
+    public long ConnectionVersion { get; set; }
+
+    /// <summary>The portal session that started it, if any: only that session may read it.</summary>
+    public string? PortalSessionId { get; set; }
+
+    public DateTime StartedAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
+    public bool? Passed { get; set; }
+
+    /// <summary>JSON: what came back (claims or attributes), what the rules made of it, and each failed check with its hint.</summary>
+    public string? Result { get; set; }
 }

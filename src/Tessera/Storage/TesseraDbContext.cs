@@ -29,6 +29,11 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<ScimTokenRecord> ScimTokens => Set<ScimTokenRecord>();
     public DbSet<SignalEventRecord> SignalEvents => Set<SignalEventRecord>();
     public DbSet<SignalDeliveryRecord> SignalDeliveries => Set<SignalDeliveryRecord>();
+    public DbSet<ManagedResourceRecord> ManagedResources => Set<ManagedResourceRecord>();
+    public DbSet<ConfigurationRevisionRecord> ConfigurationRevisions => Set<ConfigurationRevisionRecord>();
+    public DbSet<SetupLinkRecord> SetupLinks => Set<SetupLinkRecord>();
+    public DbSet<PortalSessionRecord> PortalSessions => Set<PortalSessionRecord>();
+    public DbSet<ConnectionTestRecord> ConnectionTests => Set<ConnectionTestRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -88,6 +93,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             pending.Property(p => p.StateHash).HasMaxLength(64);
             pending.Property(p => p.ConnectionId).HasMaxLength(100);
             pending.Property(p => p.BrowserBindingHash).HasMaxLength(64);
+            pending.Property(p => p.ConnectionTestId).HasMaxLength(32);
             pending.HasIndex(p => p.ExpiresAt);
         });
 
@@ -237,6 +243,62 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             // What is still to be sent, per channel and destination, oldest first.
             delivery.HasIndex(d => new { d.CompletedAt, d.Channel, d.Destination, d.Id });
             delivery.HasOne(d => d.Event).WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ManagedResourceRecord>(resource =>
+        {
+            resource.ToTable("managed_resources");
+            resource.HasKey(r => new { r.Kind, r.Id });
+            resource.Property(r => r.Kind).HasMaxLength(32);
+            resource.Property(r => r.Id).HasMaxLength(100);
+            resource.Property(r => r.OrganizationId).HasMaxLength(100);
+            resource.Property(r => r.Status).HasMaxLength(16);
+            resource.Property(r => r.UpdatedBy).HasMaxLength(200);
+            resource.Property(r => r.Version).IsConcurrencyToken();
+            resource.HasIndex(r => r.OrganizationId);
+        });
+
+        modelBuilder.Entity<ConfigurationRevisionRecord>(revision =>
+        {
+            revision.ToTable("configuration_revision");
+            revision.HasKey(r => r.Id);
+            revision.Property(r => r.Id).ValueGeneratedNever();
+            revision.HasData(new ConfigurationRevisionRecord { Id = 1, Revision = 0, ChangedAt = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc) });
+        });
+
+        modelBuilder.Entity<SetupLinkRecord>(link =>
+        {
+            link.ToTable("setup_links");
+            link.HasKey(l => l.Id);
+            link.Property(l => l.Id).HasMaxLength(32);
+            link.Property(l => l.OrganizationId).HasMaxLength(100);
+            link.Property(l => l.TokenHash).HasMaxLength(64);
+            link.Property(l => l.CreatedBy).HasMaxLength(200);
+            link.HasIndex(l => l.TokenHash).IsUnique();
+            link.HasIndex(l => l.OrganizationId);
+        });
+
+        modelBuilder.Entity<PortalSessionRecord>(session =>
+        {
+            session.ToTable("portal_sessions");
+            session.HasKey(s => s.Id);
+            session.Property(s => s.Id).HasMaxLength(32);
+            session.Property(s => s.SecretHash).HasMaxLength(64);
+            session.Property(s => s.OrganizationId).HasMaxLength(100);
+            session.Property(s => s.SetupLinkId).HasMaxLength(32);
+            session.HasIndex(s => s.SecretHash).IsUnique();
+            session.HasIndex(s => s.ExpiresAt);
+        });
+
+        modelBuilder.Entity<ConnectionTestRecord>(test =>
+        {
+            test.ToTable("connection_tests");
+            test.HasKey(t => t.Id);
+            test.Property(t => t.Id).HasMaxLength(32);
+            test.Property(t => t.OrganizationId).HasMaxLength(100);
+            test.Property(t => t.ConnectionId).HasMaxLength(100);
+            test.Property(t => t.PortalSessionId).HasMaxLength(32);
+            test.HasIndex(t => new { t.ConnectionId, t.StartedAt });
         });
 
         // Every timestamp is UTC; SQLite forgets the kind on the way back, PostgreSQL insists on it on the way in.

@@ -262,6 +262,10 @@ public sealed class MalformedRequestCorpusTests(MalformedRequestCorpusTests.Host
                 ["id"] = Guid.NewGuid().ToString(),
                 ["name"] = "User",
                 ["rest"] = "Bulk",
+                ["organizationId"] = TestConfiguration.Organization,
+                ["documentName"] = "v1",
+                ["secretId"] = "sec-0",
+                ["sessionId"] = Guid.NewGuid().ToString(),
             };
             var paths = new List<string>();
             foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
