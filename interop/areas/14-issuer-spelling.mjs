@@ -55,6 +55,7 @@ async function launch(env, spelling, index, cleanups) {
       Issuer: issuer,
       Storage: { Provider: 'Sqlite', ConnectionString: `Data Source=${join(env.dir, `issuer-${index}.db`)}` },
       Keys: { EncryptionKey: 'env:TESSERA_KEK' },
+      Network: { AllowPrivateUpstreams: true }, // its upstream IdP listens on 127.0.0.1
       Clients: [
         {
           ClientId: APP, Type: 'public', RedirectUris: [app.redirectUri], GrantTypes: ['authorization_code'],

@@ -246,6 +246,8 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
       Issuer: tesseraUrl,
       Storage: { Provider: 'Sqlite', ConnectionString: `Data Source=${join(dir, 'tessera.db')}` },
       Keys: { EncryptionKey: 'env:TESSERA_KEK' },
+      // The upstream OIDC IdP and the partner STS listen on 127.0.0.1, which Tessera otherwise refuses to fetch from.
+      Network: { AllowPrivateUpstreams: true },
       Clients: [
         {
           ClientId: app.one.id, Type: 'public',

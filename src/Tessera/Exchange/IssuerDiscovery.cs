@@ -97,7 +97,7 @@ public sealed partial class IssuerDiscovery(IHttpClientFactory httpClients, Time
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException)
         {
-            DiscoveryFailed(logger, issuer.Id, exception.GetType().Name);
+            DiscoveryFailed(logger, issuer.Id, UpstreamAddressRefusedException.Caused(exception) ? UpstreamAddressRefusedException.Reason : exception.GetType().Name);
             return null;
         }
     }

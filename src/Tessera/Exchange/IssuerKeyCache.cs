@@ -59,7 +59,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or ArgumentException or InvalidOperationException)
         {
-            return Failed(issuerId, previous, attempt, policy, exception.GetType().Name);
+            return Failed(issuerId, previous, attempt, policy, UpstreamAddressRefusedException.Caused(exception) ? UpstreamAddressRefusedException.Reason : exception.GetType().Name);
         }
     }
 

@@ -31,6 +31,10 @@ public sealed class OidcConnectionProtocol : IConnectionProtocol
         {
             Error($"{path}.Authority", "must use https unless the host is a loopback address");
         }
+        else if (!compilation.Configuration.Network.AllowPrivateUpstreams && UpstreamAddressPolicy.NamesNonPublicHost(authority))
+        {
+            Error($"{path}.Authority", UpstreamAddressPolicy.ConfigurationRefusal);
+        }
 
         if (string.IsNullOrWhiteSpace(connection.ClientId))
         {

@@ -252,7 +252,7 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
         {
             LogUpstreamUnreachable(exception, connection.Id, "token");
-            return Attempt<JsonDocument>.Failure("upstream_unavailable", "The identity provider could not be reached to finish the sign-in.");
+            return Attempt<JsonDocument>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached to finish the sign-in", exception));
         }
     }
 
@@ -292,7 +292,7 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
         {
             LogUpstreamUnreachable(exception, uri!.Host, "userinfo");
-            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_unavailable", "The identity provider could not be reached for the user's claims.");
+            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached for the user's claims", exception));
         }
     }
 
@@ -312,9 +312,13 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         catch (Exception exception) when (exception is InvalidOperationException or HttpRequestException or IOException)
         {
             LogUpstreamUnreachable(exception, connection.Id, "discovery");
-            return Attempt<OpenIdConnectConfiguration>.Failure("upstream_unavailable", "The identity provider could not be reached.");
+            return Attempt<OpenIdConnectConfiguration>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached", exception));
         }
     }
+
+    /// <summary>What the error page and the audit row say: a refused private address is named, other failures are not described.</summary>
+    private static string Unreachable(string what, Exception exception) =>
+        UpstreamAddressRefusedException.Caused(exception) ? $"{what}: {UpstreamAddressRefusedException.Reason}." : what + ".";
 
     private static async Task<JsonDocument?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -52,7 +52,7 @@ public sealed class SamlConnectionProtocol : IConnectionProtocol
 
     private static void Validate(TesseraOptions options, ConnectionOptions connection, string path, Action<string, string> error)
     {
-        ValidateTrust(connection, path, error);
+        ValidateTrust(connection, path, options.Network.AllowPrivateUpstreams, error);
         ValidateServiceProvider(connection, path, error);
 
         for (var a = 0; a < connection.AllowedAlgorithms.Count; a++)
@@ -94,7 +94,7 @@ public sealed class SamlConnectionProtocol : IConnectionProtocol
         }
     }
 
-    private static void ValidateTrust(ConnectionOptions connection, string path, Action<string, string> error)
+    private static void ValidateTrust(ConnectionOptions connection, string path, bool allowPrivateUpstreams, Action<string, string> error)
     {
         var explicitTrust = !string.IsNullOrEmpty(connection.EntityId) || !string.IsNullOrEmpty(connection.SsoUrl) || connection.Certificates.Count > 0;
         var sources = (string.IsNullOrEmpty(connection.MetadataXml) ? 0 : 1) + (string.IsNullOrEmpty(connection.MetadataUrl) ? 0 : 1) + (explicitTrust ? 1 : 0);
@@ -119,7 +119,11 @@ public sealed class SamlConnectionProtocol : IConnectionProtocol
         }
         else if (!string.IsNullOrEmpty(connection.MetadataUrl))
         {
-            CheckHttpUrl(connection.MetadataUrl, $"{path}.MetadataUrl", error);
+            if (CheckHttpUrl(connection.MetadataUrl, $"{path}.MetadataUrl", error) && !allowPrivateUpstreams
+                && UpstreamAddressPolicy.NamesNonPublicHost(new Uri(connection.MetadataUrl)))
+            {
+                error($"{path}.MetadataUrl", UpstreamAddressPolicy.ConfigurationRefusal);
+            }
             if (connection.MetadataRefreshInterval < TimeSpan.FromMinutes(1) || connection.MetadataRefreshInterval > TimeSpan.FromDays(7))
             {
                 error($"{path}.MetadataRefreshInterval", "must be between 1 minute and 7 days");

@@ -85,7 +85,9 @@ public sealed partial class SamlIdentityProviders(IHttpClientFactory httpClients
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or InvalidOperationException)
         {
-            return new Resolved(null, "The IdP metadata URL could not be fetched.");
+            return new Resolved(null, UpstreamAddressRefusedException.Caused(exception)
+                ? $"The IdP metadata URL could not be fetched: {UpstreamAddressRefusedException.Reason}."
+                : "The IdP metadata URL could not be fetched.");
         }
 
         return Parse(connection, xml);

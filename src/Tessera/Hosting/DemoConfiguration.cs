@@ -17,6 +17,8 @@ public static class DemoConfiguration
             Storage = new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(dataDirectory, "demo.db")}" },
             Keys = new KeyOptions { EncryptionKey = LoadOrCreateKey(Path.Combine(dataDirectory, "demo.kek")) },
             Development = new DevelopmentOptions { Demo = true },
+            // The mock identity provider is Tessera itself, on loopback: its discovery and keys are fetched from there.
+            Network = new NetworkOptions { AllowPrivateUpstreams = true },
             Clients =
             [
                 new ClientOptions

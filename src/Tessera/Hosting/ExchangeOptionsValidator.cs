@@ -1,3 +1,4 @@
+using Tessera.Federation;
 using static Tessera.Hosting.TesseraOptionsValidator;
 
 namespace Tessera.Hosting;
@@ -49,7 +50,7 @@ public static class ExchangeOptionsValidator
             error($"{path}.Id", $"'{issuer.Id}' is declared more than once");
         }
 
-        if (!HttpUrl(issuer.Issuer, out _))
+        if (!HttpUrl(issuer.Issuer, out var issuerUrl))
         {
             error($"{path}.Issuer", "must be the issuer's absolute https URL (http only on loopback), exactly as its tokens spell 'iss'");
         }
@@ -60,6 +61,11 @@ public static class ExchangeOptionsValidator
         else if (!names.Add(issuer.Issuer))
         {
             error($"{path}.Issuer", "another trusted issuer already has this issuer URL: a token's keys would be ambiguous");
+        }
+        else if (issuer.JwksUri is null && !options.Network.AllowPrivateUpstreams && UpstreamAddressPolicy.NamesNonPublicHost(issuerUrl))
+        {
+            // Fetched (its discovery document) only without a JwksUri; with one, it is just the 'iss' tokens must carry.
+            error($"{path}.Issuer", UpstreamAddressPolicy.ConfigurationRefusal);
         }
 
         var organization = options.Organizations.FirstOrDefault(o => o.Id == issuer.Organization);
@@ -72,9 +78,16 @@ public static class ExchangeOptionsValidator
             error($"{path}.Connection", $"organization '{organization.Id}' has no connection '{issuer.Connection}'");
         }
 
-        if (issuer.JwksUri is not null && !HttpUrl(issuer.JwksUri, out _))
+        if (issuer.JwksUri is not null)
         {
-            error($"{path}.JwksUri", "must be an absolute https URL (http only on loopback); leave it out to use the issuer's discovery document");
+            if (!HttpUrl(issuer.JwksUri, out var jwksUrl))
+            {
+                error($"{path}.JwksUri", "must be an absolute https URL (http only on loopback); leave it out to use the issuer's discovery document");
+            }
+            else if (!options.Network.AllowPrivateUpstreams && UpstreamAddressPolicy.NamesNonPublicHost(jwksUrl))
+            {
+                error($"{path}.JwksUri", UpstreamAddressPolicy.ConfigurationRefusal);
+            }
         }
 
         for (var a = 0; a < issuer.AllowedAlgorithms.Count; a++)

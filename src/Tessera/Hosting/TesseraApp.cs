@@ -92,13 +92,22 @@ public static class TesseraApp
         services.AddScoped<UpstreamSignIn>();
         services.AddScoped<SignInRouter>();
         services.AddScoped<UserPrincipalFactory>();
+        services.AddSingleton(new UpstreamHostResolver(System.Net.Dns.GetHostAddressesAsync));
+        services.AddSingleton<UpstreamConnectionGuard>();
         services.AddHttpClient(OidcMetadataCache.HttpClientName, client =>
             {
                 client.Timeout = TimeSpan.FromSeconds(10);
                 client.MaxResponseContentBufferSize = 1024 * 1024;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // The guard connects, to an address it checked; through a proxy the address reached would go unchecked.
+                UseProxy = false,
+                ConnectCallback = provider.GetRequiredService<UpstreamConnectionGuard>().ConnectAsync,
+            });
 
         services.AddTesseraProtocol(options);
         services.AddTesseraAdmin();

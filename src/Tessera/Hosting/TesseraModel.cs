@@ -66,6 +66,8 @@ public sealed class TesseraModel
 
     public SignalOptions Signals => Declared.Signals;
 
+    public NetworkOptions Network => Declared.Network;
+
     public RequestLimitOptions RequestLimits => Declared.RequestLimits;
 
     public DevelopmentOptions Development => Declared.Development;

@@ -22,6 +22,9 @@ public sealed class TesseraOptions
     /// <summary>Who hears about ended sessions and disabled accounts: Security Event Token receivers, and how delivery retries.</summary>
     public SignalOptions Signals { get; set; } = new();
 
+    /// <summary>Which networks Tessera's fetches from customer-configured URLs may reach.</summary>
+    public NetworkOptions Network { get; set; } = new();
+
     /// <summary>How much of a request each endpoint reads before refusing it with its protocol's error.</summary>
     public RequestLimitOptions RequestLimits { get; set; } = new();
 
@@ -287,6 +290,18 @@ public sealed class SignalReceiverOptions
 
     /// <summary><c>ES256</c> (default) or <c>RS256</c>.</summary>
     public string SigningAlgorithm { get; set; } = "ES256";
+}
+
+/// <summary>Where Tessera's outbound fetches may go.</summary>
+public sealed class NetworkOptions
+{
+    /// <summary>
+    /// Let upstream fetches (OpenID Connect discovery, keys, token and userinfo; SAML metadata; trusted issuers'
+    /// discovery and keys) reach loopback, private, link-local and other non-public addresses. Off by default, so
+    /// that a URL an organization configures cannot turn Tessera into a probe of the network it runs in. Tests and
+    /// <c>tessera demo</c>, whose identity providers listen on loopback, turn it on.
+    /// </summary>
+    public bool AllowPrivateUpstreams { get; set; }
 }
 
 /// <summary>

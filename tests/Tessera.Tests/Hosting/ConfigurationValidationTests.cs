@@ -123,6 +123,13 @@ public sealed class ConfigurationValidationTests : IDisposable
         { "public client with token exchange", "[\"authorization_code\", \"refresh_token\"]", "[\"authorization_code\", \"refresh_token\", \"urn:ietf:params:oauth:grant-type:token-exchange\"]", "$.Tessera.Clients[0].GrantTypes[2]: a public client cannot use urn:ietf:params:oauth:grant-type:token-exchange" },
         { "domain that is not one", "\"stmarys.example\"", "\"not a domain\"", "$.Tessera.Organizations[0].Domains[0]: is not a domain name" },
         { "connection over plain http", "\"https://idp.stmarys.example\"", "\"http://idp.stmarys.example\"", "$.Tessera.Organizations[0].Connections[0].Authority: must use https" },
+        { "connection authority on loopback", "\"https://idp.stmarys.example\"", "\"http://127.0.0.1:8080\"", "$.Tessera.Organizations[0].Connections[0].Authority: points at a private or loopback address; set Network.AllowPrivateUpstreams to true to allow it (tests, development)" },
+        { "connection authority at localhost", "\"https://idp.stmarys.example\"", "\"https://localhost:8443\"", "$.Tessera.Organizations[0].Connections[0].Authority: points at a private or loopback address" },
+        { "connection authority on IPv6 loopback", "\"https://idp.stmarys.example\"", "\"http://[::1]:8080\"", "$.Tessera.Organizations[0].Connections[0].Authority: points at a private or loopback address" },
+        { "connection authority on the cloud metadata address", "\"https://idp.stmarys.example\"", "\"https://169.254.169.254/latest\"", "$.Tessera.Organizations[0].Connections[0].Authority: points at a private or loopback address" },
+        { "connection authority on an RFC 1918 address", "\"https://idp.stmarys.example\"", "\"https://10.0.0.5/realms/stmarys\"", "$.Tessera.Organizations[0].Connections[0].Authority: points at a private or loopback address" },
+        { "connection authority on loopback spelled as one number", "\"https://idp.stmarys.example\"", "\"https://2130706433\"", "$.Tessera.Organizations[0].Connections[0].Authority: points at a private or loopback address" },
+        { "private upstreams allowed by a word", "\"Issuer\": \"https://login.example.com\",", "\"Issuer\": \"https://login.example.com\", \"Network\": { \"AllowPrivateUpstreams\": \"yes\" },", "$.Tessera.Network.AllowPrivateUpstreams: 'yes' is not a valid boolean" },
         { "connection without upstream client id", "\"ClientId\": \"tessera\",", "", "$.Tessera.Organizations[0].Connections[0].ClientId: the client id registered at the upstream IdP is required" },
         { "upstream HMAC algorithm", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"openid\"], \"AllowedAlgorithms\": [\"HS256\"] }", "$.Tessera.Organizations[0].Connections[0].AllowedAlgorithms[0]: 'HS256' is not allowed" },
         { "upstream alg none", "\"Scopes\": [\"openid\", \"email\", \"profile\"] }", "\"Scopes\": [\"openid\"], \"AllowedAlgorithms\": [\"none\"] }", "$.Tessera.Organizations[0].Connections[0].AllowedAlgorithms[0]: 'none' is not allowed" },
@@ -162,6 +169,16 @@ public sealed class ConfigurationValidationTests : IDisposable
             name == "TESSERA_KEY_ENCRYPTION_KEY" ? Kek : name.EndsWith("_SECRET", StringComparison.Ordinal) ? "a-secret-from-the-environment" : null);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Format("samples/tessera.json"))));
+    }
+
+    [Fact]
+    public void A_loopback_authority_is_accepted_when_private_upstreams_are_allowed()
+    {
+        var result = Load(Edit("\"https://idp.stmarys.example\"", "\"http://127.0.0.1:8080\"")
+            .Replace("\"Issuer\": \"https://login.example.com\",", "\"Issuer\": \"https://login.example.com\", \"Network\": { \"AllowPrivateUpstreams\": true },", StringComparison.Ordinal));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        Assert.True(result.Model!.Network.AllowPrivateUpstreams);
     }
 
     [Fact]

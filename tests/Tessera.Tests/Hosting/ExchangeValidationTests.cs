@@ -12,6 +12,7 @@ public sealed class ExchangeValidationTests
     private static TesseraOptions Options(Action<TesseraOptions> change)
     {
         var options = TestConfiguration.Create(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = "Data Source=x.db" });
+        options.Network.AllowPrivateUpstreams = false; // as deployed: these issuers are not on loopback
         var service = options.Clients.Single(c => c.ClientId == TestConfiguration.ServiceClient);
         service.GrantTypes.Add(TesseraOptionsValidator.TokenExchangeGrant);
         options.Organizations.Add(new OrganizationOptions
@@ -57,6 +58,10 @@ public sealed class ExchangeValidationTests
         { "issuer of no organization", o => First(o).Organization = "nowhere", $"{Issuer}.Organization: no organization 'nowhere'" },
         { "issuer linked to a connection of no such name", o => First(o).Connection = "elsewhere", $"{Issuer}.Connection: organization 'st-marys' has no connection 'elsewhere'" },
         { "key set over plain http", o => First(o).JwksUri = "http://portal.partner.example/jwks", $"{Issuer}.JwksUri: must be an absolute https URL" },
+        { "issuer on loopback, fetched for its discovery document", o => First(o).Issuer = "http://127.0.0.1:9000", $"{Issuer}.Issuer: points at a private or loopback address; set Network.AllowPrivateUpstreams to true" },
+        { "issuer at localhost, fetched for its discovery document", o => First(o).Issuer = "https://localhost:9443", $"{Issuer}.Issuer: points at a private or loopback address" },
+        { "key set on loopback", o => First(o).JwksUri = "http://127.0.0.1:9000/jwks", $"{Issuer}.JwksUri: points at a private or loopback address" },
+        { "key set on the cloud metadata address", o => First(o).JwksUri = "https://169.254.169.254/latest/jwks", $"{Issuer}.JwksUri: points at a private or loopback address" },
         { "HMAC from a foreign issuer", o => First(o).AllowedAlgorithms = ["HS256"], $"{Issuer}.AllowedAlgorithms[0]: 'HS256' is not allowed" },
         { "alg none from a foreign issuer", o => First(o).AllowedAlgorithms = ["none"], $"{Issuer}.AllowedAlgorithms[0]: 'none' is not allowed" },
         { "foreign tokens with no required audience", o => First(o).Audiences = [], $"{Issuer}.Audiences: name the audience(s)" },
@@ -90,6 +95,14 @@ public sealed class ExchangeValidationTests
         var errors = ConfigurationCompiler.Compile(Options(change)).Errors.Select(e => e.Format(null)).ToList();
 
         Assert.True(errors.Any(e => e.StartsWith(expected, StringComparison.Ordinal)), $"{problem}: expected '{expected}', got: {string.Join(" | ", errors)}");
+    }
+
+    [Fact]
+    public void An_issuer_on_loopback_is_accepted_when_its_keys_come_from_elsewhere_or_private_upstreams_are_allowed()
+    {
+        // With a JwksUri the issuer URL is only compared with 'iss', never fetched.
+        Assert.Empty(ConfigurationCompiler.Compile(Options(o => { First(o).Issuer = "http://127.0.0.1:9000"; First(o).JwksUri = "https://keys.partner.example/jwks"; })).Errors);
+        Assert.Empty(ConfigurationCompiler.Compile(Options(o => { o.Network.AllowPrivateUpstreams = true; First(o).Issuer = "http://127.0.0.1:9000"; })).Errors);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class SamlConnectionValidationTests
     private static TesseraOptions Options(Action<ConnectionOptions> change)
     {
         var options = TestConfiguration.Create(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = "Data Source=x.db" });
+        options.Network.AllowPrivateUpstreams = false; // as deployed: these connections name no loopback IdP
         var connection = SamlSignIn.Connection();
         change(connection);
         options.Organizations.Add(new OrganizationOptions { Id = "st-marys", Connections = [connection] });
@@ -45,6 +46,9 @@ public sealed class SamlConnectionValidationTests
         { "metadata with a DTD", c => { Explicit(c); c.MetadataXml = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>"; }, $"{Path}.MetadataXml: The metadata could not be read" },
         { "unsigned metadata where a signature is required", c => { Explicit(c); c.MetadataXml = Metadata; c.MetadataSigningCertificates = [TestSamlIdentityProvider.UnknownCertificate.ExportCertificatePem()]; }, $"{Path}.MetadataXml: The metadata is not signed" },
         { "metadata URL over plain http", c => { Explicit(c); c.MetadataUrl = "http://idp.stmarys.example/metadata"; }, $"{Path}.MetadataUrl: must use https" },
+        { "metadata URL on loopback", c => { Explicit(c); c.MetadataUrl = "http://127.0.0.1:8080/metadata"; }, $"{Path}.MetadataUrl: points at a private or loopback address; set Network.AllowPrivateUpstreams to true" },
+        { "metadata URL at localhost", c => { Explicit(c); c.MetadataUrl = "https://localhost/metadata"; }, $"{Path}.MetadataUrl: points at a private or loopback address" },
+        { "metadata URL on a private address", c => { Explicit(c); c.MetadataUrl = "https://192.168.1.10/FederationMetadata/2007-06/FederationMetadata.xml"; }, $"{Path}.MetadataUrl: points at a private or loopback address" },
         { "SSO URL that is not a URL", c => c.SsoUrl = "idp/sso", $"{Path}.SsoUrl: an absolute https URL is required" },
         { "certificate that is not one", c => c.Certificates = ["MIIB-not-a-certificate"], $"{Path}.Certificates[0]: is not a certificate" },
         { "no IdP certificate", c => c.Certificates = [], $"{Path}.Certificates: at least one IdP signing certificate" },

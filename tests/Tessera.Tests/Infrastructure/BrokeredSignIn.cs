@@ -1,3 +1,9 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Tessera.Federation;
+
 namespace Tessera.Tests.Infrastructure;
 
 /// <summary>A test host with St Mary's behind a fake upstream IdP: the common arrangement of sign-in tests.</summary>
@@ -31,6 +37,39 @@ public sealed class BrokeredSignIn : IAsyncDisposable
         }, time);
         return new BrokeredSignIn(server, idp);
     }
+
+    /// <summary>
+    /// The same arrangement with the IdP known by <paramref name="hostName"/> over TLS: Tessera's resolver answers
+    /// 127.0.0.1 for that name (and knows no other) and trusts the IdP's certificate, so a sign-in reaches loopback
+    /// through a DNS name, as a name pointed at a private network would.
+    /// </summary>
+    /// <param name="fromFile">Also write the configuration to <see cref="ConfigFile"/> and watch it, for reload tests.</param>
+    public static async Task<BrokeredSignIn> StartByNameAsync(string hostName, Action<Tessera.Hosting.TesseraOptions>? configure = null, bool fromFile = false)
+    {
+        var idp = await FakeUpstreamIdp.StartAsync(hostName);
+        var file = fromFile ? Path.Combine(Path.GetTempPath(), "tessera-tests", Guid.NewGuid().ToString("N") + ".json") : null;
+        var server = await TesseraTestServer.StartAsync(options =>
+        {
+            TestConfiguration.AddStMarys(options, idp);
+            configure?.Invoke(options);
+            if (file is not null)
+            {
+                ConfigurationFile.Write(options, file);
+            }
+        }, configFile: file, services: services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton(new UpstreamHostResolver((host, _) => host == hostName
+                ? Task.FromResult(new[] { IPAddress.Loopback })
+                : Task.FromException<IPAddress[]>(new SocketException((int)SocketError.HostNotFound)))));
+            services.AddHttpClient(OidcMetadataCache.HttpClientName).ConfigurePrimaryHttpMessageHandler((handler, _) =>
+                ((SocketsHttpHandler)handler).SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is not null && certificate.GetCertHashString() == idp.Certificate!.GetCertHashString());
+        });
+        return new BrokeredSignIn(server, idp) { ConfigFile = file };
+    }
+
+    /// <summary>The watched configuration file, when started from one.</summary>
+    public string? ConfigFile { get; private init; }
 
     /// <summary>Signs in through the upstream with the public client and returns the redeemed tokens.</summary>
     public async Task<(AuthorizationOutcome Outcome, OauthResponse Tokens)> SignInAsync(Browser browser, string scope = "openid profile email offline_access read:reports doctor_access", IDictionary<string, string?>? extra = null)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -26,7 +27,8 @@ public sealed class IdTokenPlan
 /// <summary>
 /// An OpenID Connect provider on a real loopback port inside the test process: discovery, JWKS, authorize
 /// (approves at once as <see cref="Person"/>), token (with PKCE and client authentication), userinfo.
-/// Tests steer it to misbehave: wrong claims, forged signatures, errors.
+/// Tests steer it to misbehave: wrong claims, forged signatures, errors. Started with a host name, it is known by
+/// that name over TLS instead (see <see cref="StartAsync"/>).
 /// </summary>
 public sealed class FakeUpstreamIdp : IAsyncDisposable
 {
@@ -46,6 +48,12 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
     }
 
     public string Issuer { get; private set; } = "";
+
+    /// <summary>Where the browser is sent to authorize: the issuer, or plain loopback HTTP when the IdP is known by a name.</summary>
+    public string FrontChannel { get; private set; } = "";
+
+    /// <summary>The self-signed certificate of the TLS listener, when the IdP is known by a name.</summary>
+    public X509Certificate2? Certificate { get; private set; }
 
     public RsaSecurityKey SigningKey { get; private set; }
 
@@ -67,26 +75,62 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
     /// <summary>The clock the IdP stamps tokens with; share the test host's fake clock to travel in time together.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>Every request that reached the IdP, whatever its path.</summary>
+    public int Requests;
+
     public int AuthorizeRequests;
     public int TokenRequests;
     public int JwksRequests;
 
     public IReadOnlyDictionary<string, string> LastAuthorizeRequest { get; private set; } = new Dictionary<string, string>();
 
-    public static async Task<FakeUpstreamIdp> StartAsync()
+    /// <param name="hostName">
+    /// When set, the issuer is <c>https://{hostName}:{port}</c>: discovery, keys, token and userinfo answer over TLS
+    /// with <see cref="Certificate"/>, and the test must make Tessera resolve the name and trust the certificate.
+    /// The browser still authorizes over plain loopback HTTP (<see cref="FrontChannel"/>).
+    /// </param>
+    public static async Task<FakeUpstreamIdp> StartAsync(string? hostName = null)
     {
         FakeUpstreamIdp idp = null!;
-        var (_, baseUrl) = await LoopbackServer.StartAsync(app =>
+        void Map(WebApplication app)
         {
             idp = new FakeUpstreamIdp(app);
+            app.Use((context, next) =>
+            {
+                Interlocked.Increment(ref idp.Requests);
+                return next(context);
+            });
             app.MapGet("/.well-known/openid-configuration", idp.Discovery);
             app.MapGet("/jwks", idp.Jwks);
             app.MapGet("/authorize", idp.Authorize);
             app.MapPost("/token", idp.Token);
             app.MapGet("/userinfo", idp.UserInfo);
-        });
-        idp.Issuer = baseUrl;
+        }
+
+        if (hostName is null)
+        {
+            var (_, baseUrl) = await LoopbackServer.StartAsync(Map);
+            idp.Issuer = idp.FrontChannel = baseUrl;
+            return idp;
+        }
+
+        var certificate = SelfSigned(hostName);
+        var (_, frontChannel, tlsPort) = await LoopbackServer.StartWithTlsAsync(Map, certificate);
+        idp.Issuer = $"https://{hostName}:{tlsPort}";
+        idp.FrontChannel = frontChannel;
+        idp.Certificate = certificate;
         return idp;
+    }
+
+    private static X509Certificate2 SelfSigned(string hostName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={hostName}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(hostName);
+        request.CertificateExtensions.Add(names.Build());
+        var now = DateTimeOffset.UtcNow;
+        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
     }
 
     /// <summary>Signs with a new key from now on and publishes it; the old one stays published unless <paramref name="dropOld"/>.</summary>
@@ -118,7 +162,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
     private IResult Discovery() => Results.Json(new Dictionary<string, object>
     {
         ["issuer"] = Issuer,
-        ["authorization_endpoint"] = Issuer + "/authorize",
+        ["authorization_endpoint"] = FrontChannel + "/authorize",
         ["token_endpoint"] = Issuer + "/token",
         ["userinfo_endpoint"] = Issuer + "/userinfo",
         ["jwks_uri"] = Issuer + "/jwks",

@@ -48,7 +48,8 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
     /// <param name="keepDatabase">Leave the database to the caller on dispose (a second node on it, or a restart).</param>
     /// <param name="loopback">Serve on Kestrel at a free loopback port instead of the in-process test server (for what only a real HTTP server does: header and framing limits).</param>
-    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null, bool keepDatabase = false, bool loopback = false)
+    /// <param name="services">Last changes to the composition, for what a test must stand in for (a DNS answer, a peer's certificate).</param>
+    public static async Task<TesseraTestServer> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, string? configFile = null, TestDatabase? database = null, bool keepDatabase = false, bool loopback = false, Action<IServiceCollection>? services = null)
     {
         database ??= await TestDatabase.CreateAsync();
         var options = TestConfiguration.Create(database.Storage);
@@ -71,6 +72,8 @@ public sealed class TesseraTestServer : IAsyncDisposable
         {
             builder.Services.Replace(ServiceDescriptor.Singleton(time));
         }
+
+        services?.Invoke(builder.Services);
 
         var app = TesseraApp.Build(builder);
         await app.StartAsync();

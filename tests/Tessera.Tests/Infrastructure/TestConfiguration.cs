@@ -29,6 +29,8 @@ public static class TestConfiguration
         Issuer = TesseraTestServer.Issuer,
         Storage = storage,
         Keys = new KeyOptions { EncryptionKey = KeyEncryptionKey.Generate() },
+        // The fake identity providers and issuers listen on loopback.
+        Network = new NetworkOptions { AllowPrivateUpstreams = true },
         Clients =
         [
             new ClientOptions
