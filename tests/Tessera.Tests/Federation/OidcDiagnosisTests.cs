@@ -10,7 +10,8 @@ namespace Tessera.Tests.Federation;
 /// <summary>
 /// A connection test against an OpenID Connect IdP that was set up wrong, one pitfall per row: the connector refuses
 /// the answer exactly as before (same error, same words for the user), and its diagnosis names the check, what Tessera
-/// expected, what the IdP sent and what to change.
+/// expected, what the IdP sent and what to change. A sign-in that works but would still bite in production is caught
+/// by <see cref="ConnectionTestChecks"/>.
 /// </summary>
 public sealed class OidcDiagnosisTests(SharedBroker broker) : IClassFixture<SharedBroker>
 {
@@ -156,6 +157,49 @@ public sealed class OidcDiagnosisTests(SharedBroker broker) : IClassFixture<Shar
             Assert.Contains(row.HintNames(arrangement), diagnosis.Hint, StringComparison.Ordinal);
             Assert.False(string.IsNullOrWhiteSpace(diagnosis.Summary));
             AssertNoSecrets(diagnosis, ticket);
+            Assert.Equal([diagnosis], ConnectionTestChecks.Evaluate(result, "oidc"));
+        }
+        finally
+        {
+            idp.BehaveAgain();
+        }
+    }
+
+    public static TheoryData<string, Action<FakeUpstreamIdp>, string[], string?> SignedInRows => new()
+    {
+        // what would bite, how the IdP is set up, the checks that must be reported, the email_verified received
+        { "email released and verified", _ => { }, [], null },
+        { "IdP withholds the email scope", idp => idp.WithheldScopes = ["email"], [UpstreamChecks.MissingEmail], null },
+        { "email marked unverified", idp => idp.ClaimsEditor = c => c["email_verified"] = false, [UpstreamChecks.UnverifiedEmail], "false" },
+        { "email_verified left out", idp => idp.ClaimsEditor = c => c.Remove("email_verified"), [UpstreamChecks.UnverifiedEmail], null },
+    };
+
+    [Theory]
+    [MemberData(nameof(SignedInRows))]
+    public async Task Successful_sign_in_reports_what_would_still_bite(string pitfall, Action<FakeUpstreamIdp> setUp, string[] checks, string? received)
+    {
+        var idp = broker.Env.Idp;
+        setUp(idp);
+        try
+        {
+            var (result, ticket) = await ConnectorRun.OidcAsync(broker.Env.Server, TestConfiguration.Connection);
+
+            Assert.True(result.Succeeded, $"{pitfall}: {result.Error} {result.Description}");
+            Assert.Null(result.Diagnosis);
+            var diagnoses = ConnectionTestChecks.Evaluate(result, "oidc");
+            Assert.Equal(checks, diagnoses.Select(d => d.Check));
+            foreach (var diagnosis in diagnoses)
+            {
+                Assert.Equal(received, diagnosis.Received);
+                AssertNoSecrets(diagnosis, ticket);
+            }
+
+            if (checks.Contains(UpstreamChecks.MissingEmail))
+            {
+                var hint = diagnoses.Single().Hint;
+                Assert.Contains("scope email", hint, StringComparison.Ordinal);
+                Assert.Contains("Scopes", hint, StringComparison.Ordinal);
+            }
         }
         finally
         {

@@ -22,7 +22,7 @@ public sealed class SharedSamlSignIn : IAsyncLifetime
 /// <summary>
 /// A connection test against a SAML IdP that was set up wrong, one pitfall per row, each Response really signed: the
 /// connector refuses it by the same rule as before, and its diagnosis names the check, the SAML field the IdP admin
-/// edits and the value it must hold.
+/// edits and the value it must hold. A sign-in that works but sends no email is caught by <see cref="ConnectionTestChecks"/>.
 /// </summary>
 public sealed class SamlDiagnosisTests(SharedSamlSignIn shared) : IClassFixture<SharedSamlSignIn>
 {
@@ -158,6 +158,41 @@ public sealed class SamlDiagnosisTests(SharedSamlSignIn shared) : IClassFixture<
 
         Assert.False(string.IsNullOrWhiteSpace(diagnosis.Summary));
         Assert.DoesNotContain(requestId, string.Join('\n', diagnosis.Summary, diagnosis.Hint, diagnosis.Expected, diagnosis.Received), StringComparison.Ordinal);
+        Assert.Equal([diagnosis], ConnectionTestChecks.Evaluate(result, "saml2"));
+    }
+
+    public static TheoryData<string, (string Name, string Value)[], string[]> SignedInRows => new()
+    {
+        // what the IdP releases, the attributes it sends, the checks that must be reported
+        { "email attribute released", [("Role", "doctor"), ("email", "ana@stmarys.example")], [] },
+        { "email under the WS-Federation claim URI", [("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "ana@stmarys.example")], [] },
+        { "email under its LDAP OID", [("urn:oid:0.9.2342.19200300.100.1.3", "ana@stmarys.example")], [] },
+        { "no email attribute at all", [("Role", "doctor"), ("ProviderID", "P-123")], [UpstreamChecks.MissingEmail] },
+        { "email under a name Tessera does not read", [("Role", "doctor"), ("userEmail", "ana@stmarys.example")], [UpstreamChecks.MissingEmail] },
+    };
+
+    [Theory]
+    [MemberData(nameof(SignedInRows))]
+    public async Task Successful_sign_in_reports_a_missing_email_with_the_attribute_names_tessera_reads(string pitfall, (string Name, string Value)[] attributes, string[] checks)
+    {
+        var requestId = "_diagnosis-" + Guid.NewGuid().ToString("N");
+
+        var result = await ConnectorRun.SamlAsync(shared.Host.Server, SamlSignIn.ConnectionId, SignedAssertion(SamlSignIn.Spec(requestId) with { Attributes = attributes }), requestId);
+
+        Assert.True(result.Succeeded, $"{pitfall}: {result.Error} {result.Description}");
+        var diagnoses = ConnectionTestChecks.Evaluate(result, "saml2");
+        Assert.Equal(checks, diagnoses.Select(d => d.Check));
+        if (checks.Length > 0)
+        {
+            var missing = diagnoses.Single();
+            foreach (var name in new[] { "email", "mail", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "urn:oid:0.9.2342.19200300.100.1.3", "AttributeClaims" })
+            {
+                Assert.Contains(name, missing.Hint, StringComparison.Ordinal);
+            }
+
+            Assert.Equal(string.Join(", ", attributes.Select(a => a.Name).Order(StringComparer.Ordinal)), missing.Received);
+            Assert.DoesNotContain("ana@stmarys.example", missing.Received ?? "", StringComparison.Ordinal);
+        }
     }
 
     private static string Fingerprint(X509Certificate2 certificate) => BitConverter.ToString(SHA256.HashData(certificate.RawData)).Replace('-', ':');
