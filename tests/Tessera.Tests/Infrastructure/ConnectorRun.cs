@@ -32,6 +32,15 @@ public static class ConnectorRun
         return (await connector.CompleteAsync(connection, ticket, response, default), ticket);
     }
 
+    /// <summary>Only the connector's first step: where it would send the browser, or why it cannot.</summary>
+    public static async Task<UpstreamRedirect> BeginAsync(TesseraTestServer server, string connectionId)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var (connection, connector) = Resolve(scope.ServiceProvider, connectionId);
+        var ticket = new UpstreamTicket(Random(), Random(), Random(), new Uri(scope.ServiceProvider.GetRequiredService<TesseraIssuer>().Url(connection.CallbackPath)));
+        return await connector.BeginAsync(connection, ticket, default);
+    }
+
     /// <summary>Completes a SAML sign-in with a posted Response that answers <paramref name="requestId"/>.</summary>
     public static async Task<UpstreamResult> SamlAsync(TesseraTestServer server, string connectionId, string samlResponse, string requestId)
     {

@@ -69,6 +69,9 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
     /// <summary>When set, /token answers with this OAuth error (400) instead of tokens.</summary>
     public (string Error, string? Description)? TokenError { get; set; }
 
+    /// <summary>When set, discovery names this issuer instead of the IdP's own URL (a document copied from another tenant).</summary>
+    public string? DiscoveryIssuer { get; set; }
+
     /// <summary>Scopes the IdP never grants, however they are asked for: without <c>email</c> it releases no email claims.</summary>
     public IReadOnlyCollection<string> WithheldScopes { get; set; } = [];
 
@@ -145,7 +148,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     private IResult Discovery() => Results.Json(new Dictionary<string, object>
     {
-        ["issuer"] = Issuer,
+        ["issuer"] = DiscoveryIssuer ?? Issuer,
         ["authorization_endpoint"] = Issuer + "/authorize",
         ["token_endpoint"] = Issuer + "/token",
         ["userinfo_endpoint"] = Issuer + "/userinfo",
