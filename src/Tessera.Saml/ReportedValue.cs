@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tessera.Saml;
 
 /// <summary>
@@ -15,14 +17,18 @@ internal static class ReportedValue
             return null;
         }
 
-        var printable = new string(value.Trim().Where(c => !char.IsControl(c)).Take(MaxLength + 1).ToArray());
+        var printable = new string(value.Trim().Where(IsShown).Take(MaxLength + 1).ToArray());
         return printable.Length switch
         {
             0 => null,
-            > MaxLength => printable[..MaxLength] + "…",
+            > MaxLength => printable[..MaxLength] + "...",
             _ => printable,
         };
     }
+
+    /// <summary>Control and format characters are dropped: a bidi override or a zero-width space would make a value read as another.</summary>
+    private static bool IsShown(char c) => char.GetUnicodeCategory(c) is not (UnicodeCategory.Control or UnicodeCategory.Format
+        or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned);
 
     /// <summary>Several values, each reported, in one string.</summary>
     public static string? Of(IEnumerable<string?> values)
@@ -33,5 +39,5 @@ internal static class ReportedValue
 
     /// <summary>An instant as SAML writes it (Core §1.3.3), in UTC.</summary>
     public static string Time(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

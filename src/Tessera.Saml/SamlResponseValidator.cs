@@ -565,7 +565,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
 
     /// <summary>
     /// For a failure of a time rule: how far the IdP's clock is from ours, read from the IssueInstant of the assertion
-    /// (or of the Response around it). The assertion's signature already verified, so the instant is the IdP's own.
+    /// the signature covered (or, lacking one, of the Response around it). It is only reported, never used to decide.
     /// </summary>
     private static SamlFailure WithClockOffset(SamlFailure failure, XmlElement assertion, DateTimeOffset now)
     {

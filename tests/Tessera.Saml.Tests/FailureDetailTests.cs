@@ -35,6 +35,11 @@ public sealed class FailureDetailTests
             Expected = SpEntityId,
             Received = OtherSp,
         },
+        ["audience_disguised_with_a_bidi_override_is_reported_without_it"] = new(SamlRules.Audience, () => SignedAssertion(new SamlResponseSpec { Audience = "https://apps.example/\u202Eps/lmas\u200B" }))
+        {
+            Expected = SpEntityId,
+            Received = "https://apps.example/ps/lmas",
+        },
         ["acs_url_of_another_connection_as_destination"] = new(SamlRules.Destination, () => SignedAssertion(new SamlResponseSpec { Destination = OtherAcs }))
         {
             Expected = AcsUrl,
