@@ -8,8 +8,10 @@ namespace Tessera.Saml;
 /// Verifies the enveloped XML signature of one element (a Response or an Assertion), strictly: exclusive
 /// canonicalization only, exactly the enveloped-signature and exclusive canonicalization transforms, one reference
 /// whose ID names exactly one element in the whole document and that element is the one being verified, an allowed
-/// signature and digest algorithm, and a key from the configured certificates only (KeyInfo is never read). The
-/// digest is computed over the very element the caller then reads, canonicalized from the parsed document.
+/// signature and digest algorithm, and a key from the configured certificates only (KeyInfo is never used to verify;
+/// once verification has failed, its certificate's fingerprint is reported so an administrator can see which
+/// certificate the IdP signed with). The digest is computed over the very element the caller then reads,
+/// canonicalized from the parsed document.
 /// </summary>
 public static class EnvelopedSignature
 {
@@ -55,7 +57,11 @@ public static class EnvelopedSignature
         var signatureMethod = method is { LocalName: "SignatureMethod", NamespaceURI: SamlNames.XmlDsig } ? method.GetAttribute("Algorithm") : "";
         if (!IsAllowedSignatureMethod(policy, signatureMethod) || method!.HasChildNodes)
         {
-            return new SamlFailure(SamlRules.SignatureAlgorithm, $"The signature algorithm is not allowed for this connection ({Short(signatureMethod)}).");
+            return new SamlFailure(SamlRules.SignatureAlgorithm, $"The signature algorithm is not allowed for this connection ({Short(signatureMethod)}).")
+            {
+                Expected = string.Join(", ", AllowedSignatureMethods(policy)),
+                Received = ReportedValue.Of(signatureMethod),
+            };
         }
 
         if (parts.Count != 3 || parts[2] is not { LocalName: "Reference", NamespaceURI: SamlNames.XmlDsig } reference)
@@ -79,7 +85,11 @@ public static class EnvelopedSignature
         var digestValue = reference.Child("DigestValue", SamlNames.XmlDsig)?.InnerText;
         if (!IsAllowedDigest(policy, digestMethod))
         {
-            return new SamlFailure(SamlRules.DigestAlgorithm, $"The digest algorithm is not allowed for this connection ({Short(digestMethod)}).");
+            return new SamlFailure(SamlRules.DigestAlgorithm, $"The digest algorithm is not allowed for this connection ({Short(digestMethod)}).")
+            {
+                Expected = string.Join(", ", AllowedDigests(policy)),
+                Received = ReportedValue.Of(digestMethod),
+            };
         }
 
         // The ID must name exactly one element in the whole document, the one being read (signature wrapping defence).
@@ -110,7 +120,29 @@ public static class EnvelopedSignature
             }
         }
 
-        return new SamlFailure(SamlRules.SignatureInvalid, $"The {target.LocalName} signature does not verify with any trusted certificate.");
+        // Verification has failed: only now is KeyInfo read, and only to say which certificate the IdP used.
+        return new SamlFailure(SamlRules.SignatureInvalid, $"The {target.LocalName} signature does not verify with any trusted certificate.")
+        {
+            Expected = string.Join(", ", certificates.Select(CertificateFingerprint.Sha256)),
+            Received = KeyInfoFingerprints(signature),
+        };
+    }
+
+    /// <summary>Fingerprints of the certificates a signature's KeyInfo carries, for reporting; they are never parsed or trusted.</summary>
+    private static string? KeyInfoFingerprints(XmlElement signature)
+    {
+        var certificates = signature.Child("KeyInfo", SamlNames.XmlDsig)?.Children("X509Data", SamlNames.XmlDsig)
+            .SelectMany(data => data.Children("X509Certificate", SamlNames.XmlDsig)) ?? [];
+        var fingerprints = new List<string>();
+        foreach (var certificate in certificates.Take(3))
+        {
+            if (TryBase64(certificate.InnerText, out var der) && der.Length > 0)
+            {
+                fingerprints.Add(CertificateFingerprint.Sha256(der));
+            }
+        }
+
+        return fingerprints.Count == 0 ? null : string.Join(", ", fingerprints);
     }
 
     /// <summary>Exactly the enveloped-signature transform, then exclusive canonicalization.</summary>
@@ -202,6 +234,12 @@ public static class EnvelopedSignature
 
         return false;
     }
+
+    private static IEnumerable<string> AllowedSignatureMethods(SamlPolicy policy) =>
+        SamlNames.SignatureAlgorithms.Values.Where(uri => IsAllowedSignatureMethod(policy, uri));
+
+    private static IEnumerable<string> AllowedDigests(SamlPolicy policy) =>
+        new[] { SamlNames.Sha256, SamlNames.Sha384, SamlNames.Sha512, SamlNames.Sha1 }.Where(uri => IsAllowedDigest(policy, uri));
 
     private static bool IsAllowedDigest(SamlPolicy policy, string uri) =>
         uri is SamlNames.Sha256 or SamlNames.Sha384 or SamlNames.Sha512 || (uri == SamlNames.Sha1 && policy.AllowSha1);

@@ -1,8 +1,20 @@
 namespace Tessera.Saml;
 
-/// <summary>The rule a SAML message broke, by name, and a description safe to show and to log.</summary>
+/// <summary>
+/// The rule a SAML message broke, by name, and a description safe to show and to log. Where the rule compares the
+/// message with what the connection expects, the two values are kept too, for the administrator who configures it.
+/// </summary>
 public sealed record SamlFailure(string Rule, string Description)
 {
+    /// <summary>What the connection expects: the SP entity id, the ACS URL, the IdP entity id, trusted certificate fingerprints.</summary>
+    public string? Expected { get; init; }
+
+    /// <summary>What the message said instead, as written (bounded), or null when it said nothing.</summary>
+    public string? Received { get; init; }
+
+    /// <summary>For a time rule: the IdP's clock minus this validator's clock, measured from the message's IssueInstant.</summary>
+    public TimeSpan? ClockOffset { get; init; }
+
     public override string ToString() => $"{Rule}: {Description}";
 }
 

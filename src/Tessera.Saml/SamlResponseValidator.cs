@@ -191,19 +191,31 @@ public sealed class SamlResponseValidator(TimeProvider time)
         // Profiles §4.1.4.2 and Bindings §3.5.5.2: a POSTed response names where it was meant to go.
         if (response.GetAttribute("Destination") != sp.AssertionConsumerServiceUrl.AbsoluteUri)
         {
-            return SamlResult.Fail(SamlRules.Destination, "The Response was not addressed to this connection's assertion consumer service.");
+            return Fail(new SamlFailure(SamlRules.Destination, "The Response was not addressed to this connection's assertion consumer service.")
+            {
+                Expected = sp.AssertionConsumerServiceUrl.AbsoluteUri,
+                Received = ReportedValue.Of(response.GetAttribute("Destination")),
+            });
         }
 
         if (response.Child("Issuer", SamlNames.Assertion) is { } responseIssuer && responseIssuer.InnerText != idp.EntityId)
         {
-            return SamlResult.Fail(SamlRules.Issuer, "The Response was issued by a different identity provider than this connection trusts.");
+            return Fail(new SamlFailure(SamlRules.Issuer, "The Response was issued by a different identity provider than this connection trusts.")
+            {
+                Expected = idp.EntityId,
+                Received = ReportedValue.Of(responseIssuer.InnerText),
+            });
         }
 
         // Core §3.2.2.2
         var statusCode = response.Child("Status", SamlNames.Protocol)?.Child("StatusCode", SamlNames.Protocol);
         if (statusCode?.GetAttribute("Value") != SamlNames.StatusSuccess)
         {
-            return SamlResult.Fail(SamlRules.Status, StatusDescription(statusCode));
+            return Fail(new SamlFailure(SamlRules.Status, StatusDescription(statusCode))
+            {
+                Expected = SamlNames.StatusSuccess,
+                Received = ReportedStatus(response.Child("Status", SamlNames.Protocol), statusCode),
+            });
         }
 
         var inResponseTo = CheckInResponseTo(response.GetAttribute("InResponseTo"), expectedRequestId, policy);
@@ -326,9 +338,14 @@ public sealed class SamlResponseValidator(TimeProvider time)
         }
 
         // Core §2.3.3: the Issuer is required on an assertion.
-        if (assertion.Child("Issuer", SamlNames.Assertion)?.InnerText != idp.EntityId)
+        var assertionIssuer = assertion.Child("Issuer", SamlNames.Assertion)?.InnerText;
+        if (assertionIssuer != idp.EntityId)
         {
-            return SamlResult.Fail(SamlRules.Issuer, "The assertion was issued by a different identity provider than this connection trusts.");
+            return Fail(new SamlFailure(SamlRules.Issuer, "The assertion was issued by a different identity provider than this connection trusts.")
+            {
+                Expected = idp.EntityId,
+                Received = ReportedValue.Of(assertionIssuer),
+            });
         }
 
         var subject = assertion.Child("Subject", SamlNames.Assertion);
@@ -356,13 +373,13 @@ public sealed class SamlResponseValidator(TimeProvider time)
         var (confirmationExpiry, confirmationFailure) = CheckBearerConfirmation(subject!, expected, now, skew);
         if (confirmationFailure is not null)
         {
-            return Fail(confirmationFailure);
+            return Fail(WithClockOffset(confirmationFailure, assertion, now));
         }
 
         var (conditionsExpiry, conditionsFailure) = CheckConditions(assertion, expected.Audiences, now, skew);
         if (conditionsFailure is not null)
         {
-            return Fail(conditionsFailure);
+            return Fail(WithClockOffset(conditionsFailure, assertion, now));
         }
 
         // Profiles §4.1.4.2: a bearer SSO assertion carries at least one AuthnStatement.
@@ -380,7 +397,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
 
         if (sessionEnd is { } end && now - skew >= end)
         {
-            return SamlResult.Fail(SamlRules.SessionExpired, "The identity provider's session has already ended.");
+            return Fail(WithClockOffset(new SamlFailure(SamlRules.SessionExpired, "The identity provider's session has already ended.") { Expected = ReportedValue.Time(now), Received = ReportedValue.Time(end) }, assertion, now));
         }
 
         var notOnOrAfter = conditionsExpiry is { } c && c < confirmationExpiry ? c : confirmationExpiry;
@@ -419,7 +436,11 @@ public sealed class SamlResponseValidator(TimeProvider time)
             {
                 failure = new SamlFailure(SamlRules.Recipient, expected.CheckInResponseTo
                     ? "The assertion's Recipient is not this connection's assertion consumer service."
-                    : "The assertion's Recipient is not Tessera.");
+                    : "The assertion's Recipient is not Tessera.")
+                {
+                    Expected = string.Join(", ", expected.Recipients),
+                    Received = ReportedValue.Of(data.GetAttribute("Recipient")),
+                };
             }
             else if (!TryTime(data, "NotOnOrAfter", out expiry) || expiry is null)
             {
@@ -427,7 +448,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
             }
             else if (now - skew >= expiry)
             {
-                failure = new SamlFailure(SamlRules.SubjectConfirmationExpired, "The bearer confirmation has expired.");
+                failure = new SamlFailure(SamlRules.SubjectConfirmationExpired, "The bearer confirmation has expired.") { Expected = ReportedValue.Time(now), Received = ReportedValue.Time(expiry.Value) };
             }
             else if (!TryTime(data, "NotBefore", out var notBefore))
             {
@@ -435,7 +456,7 @@ public sealed class SamlResponseValidator(TimeProvider time)
             }
             else if (notBefore is { } nb && now + skew < nb)
             {
-                failure = new SamlFailure(SamlRules.NotYetValid, "The bearer confirmation is not valid yet.");
+                failure = new SamlFailure(SamlRules.NotYetValid, "The bearer confirmation is not valid yet.") { Expected = ReportedValue.Time(now), Received = ReportedValue.Time(nb) };
             }
             else if (expected.CheckInResponseTo && NullIfEmpty(data.GetAttribute("InResponseTo")) != expected.InResponseTo)
             {
@@ -469,18 +490,22 @@ public sealed class SamlResponseValidator(TimeProvider time)
 
         if (notBefore is { } nb && now + skew < nb)
         {
-            return (null, new SamlFailure(SamlRules.NotYetValid, "The assertion is not valid yet."));
+            return (null, new SamlFailure(SamlRules.NotYetValid, "The assertion is not valid yet.") { Expected = ReportedValue.Time(now), Received = ReportedValue.Time(nb) });
         }
 
         if (notOnOrAfter is { } na && now - skew >= na)
         {
-            return (null, new SamlFailure(SamlRules.Expired, "The assertion has expired."));
+            return (null, new SamlFailure(SamlRules.Expired, "The assertion has expired.") { Expected = ReportedValue.Time(now), Received = ReportedValue.Time(na) });
         }
 
         var restrictions = element.Children("AudienceRestriction", SamlNames.Assertion).ToList();
         if (restrictions.Count == 0 || !restrictions.All(r => r.Children("Audience", SamlNames.Assertion).Any(a => audiences.Contains(a.InnerText.Trim(), StringComparer.Ordinal))))
         {
-            return (null, new SamlFailure(SamlRules.Audience, "The assertion is not meant for this service provider (Audience)."));
+            return (null, new SamlFailure(SamlRules.Audience, "The assertion is not meant for this service provider (Audience).")
+            {
+                Expected = string.Join(", ", audiences),
+                Received = ReportedValue.Of(restrictions.SelectMany(r => r.Children("Audience", SamlNames.Assertion)).Select(a => a.InnerText)),
+            });
         }
 
         return (notOnOrAfter, null);
@@ -536,6 +561,38 @@ public sealed class SamlResponseValidator(TimeProvider time)
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// For a failure of a time rule: how far the IdP's clock is from ours, read from the IssueInstant of the assertion
+    /// the signature covered (or, lacking one, of the Response around it). It is only reported, never used to decide.
+    /// </summary>
+    private static SamlFailure WithClockOffset(SamlFailure failure, XmlElement assertion, DateTimeOffset now)
+    {
+        if (failure.Rule is not (SamlRules.NotYetValid or SamlRules.Expired or SamlRules.SubjectConfirmationExpired or SamlRules.SessionExpired))
+        {
+            return failure;
+        }
+
+        XmlElement[] sources = assertion.ParentNode is XmlElement { LocalName: "Response", NamespaceURI: SamlNames.Protocol } response ? [assertion, response] : [assertion];
+        foreach (var element in sources)
+        {
+            if (TryTime(element, "IssueInstant", out var issued) && issued is { } instant)
+            {
+                return failure with { ClockOffset = instant - now };
+            }
+        }
+
+        return failure;
+    }
+
+    /// <summary>The status codes (and message) an IdP answered with, as it wrote them.</summary>
+    private static string? ReportedStatus(XmlElement? status, XmlElement? statusCode)
+    {
+        var codes = new[] { statusCode?.GetAttribute("Value"), statusCode?.Child("StatusCode", SamlNames.Protocol)?.GetAttribute("Value") }
+            .Where(c => !string.IsNullOrEmpty(c));
+        var message = status?.Child("StatusMessage", SamlNames.Protocol)?.InnerText;
+        return ReportedValue.Of(string.Join(" ", codes) + (string.IsNullOrWhiteSpace(message) ? "" : ": " + message));
     }
 
     private static string StatusDescription(XmlElement? statusCode)

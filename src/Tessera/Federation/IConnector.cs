@@ -27,6 +27,9 @@ public sealed record UpstreamResult(UpstreamIdentity? Identity, string? Error, s
 {
     public bool Succeeded => Identity is not null;
 
+    /// <summary>On a failure, what the connection's administrator needs to fix it, where the connector can say.</summary>
+    public UpstreamDiagnosis? Diagnosis { get; init; }
+
     public static UpstreamResult Success(UpstreamIdentity identity) => new(identity, null, null);
 
     public static UpstreamResult Failure(string error, string description) => new(null, error, description);
@@ -35,6 +38,9 @@ public sealed record UpstreamResult(UpstreamIdentity? Identity, string? Error, s
 /// <summary>Where to send the browser to begin an upstream sign-in, or why that is not possible now.</summary>
 public sealed record UpstreamRedirect(Uri? Location, string? Error, string? Description)
 {
+    /// <summary>On a failure, what the connection's administrator needs to fix it, where the connector can say.</summary>
+    public UpstreamDiagnosis? Diagnosis { get; init; }
+
     public static UpstreamRedirect To(Uri location) => new(location, null, null);
 
     public static UpstreamRedirect Failure(string error, string description) => new(null, error, description);

@@ -28,13 +28,14 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         var configuration = await GetMetadataAsync(connection, cancellationToken);
         if (configuration.Error is not null)
         {
-            return UpstreamRedirect.Failure(configuration.Error, configuration.Description!);
+            return CannotBegin(configuration.Error, configuration.Description!, configuration.Diagnosis);
         }
 
         var endpoint = configuration.Value!.AuthorizationEndpoint;
         if (!IsAcceptableEndpoint(endpoint, out var authorizationEndpoint))
         {
-            return UpstreamRedirect.Failure("upstream_metadata_invalid", "The identity provider publishes no usable authorization endpoint.");
+            return CannotBegin("upstream_metadata_invalid", "The identity provider publishes no usable authorization endpoint.",
+                OidcDiagnoses.UnusableEndpoint(connection.Options, "authorization_endpoint", endpoint));
         }
 
         var options = connection.Options;
@@ -67,13 +68,14 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         if (response.TryGetValue("error", out var upstreamError))
         {
             response.TryGetValue("error_description", out var upstreamDescription);
-            return UpstreamResult.Failure("upstream_error", $"The identity provider refused the sign-in ({Printable(upstreamError)}{(upstreamDescription is null ? "" : ": " + Printable(upstreamDescription))}).");
+            return Refused("upstream_error", $"The identity provider refused the sign-in ({Printable(upstreamError)}{(upstreamDescription is null ? "" : ": " + Printable(upstreamDescription))}).",
+                OidcDiagnoses.AuthorizationError(connection.Options, ticket, upstreamError, upstreamDescription));
         }
 
         var configuration = await GetMetadataAsync(connection, cancellationToken);
         if (configuration.Error is not null)
         {
-            return UpstreamResult.Failure(configuration.Error, configuration.Description!);
+            return Failed(configuration);
         }
 
         var metadataDocument = configuration.Value!;
@@ -81,56 +83,60 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         // RFC 9207: when the IdP names itself in the response, it must be the issuer this connection trusts.
         if (response.TryGetValue("iss", out var responseIssuer) && !string.Equals(responseIssuer, metadataDocument.Issuer, StringComparison.Ordinal))
         {
-            return UpstreamResult.Failure("issuer_mismatch", "The response names a different identity provider than the one this sign-in was sent to.");
+            return Refused("issuer_mismatch", "The response names a different identity provider than the one this sign-in was sent to.",
+                OidcDiagnoses.ResponseIssuer(metadataDocument.Issuer, responseIssuer));
         }
 
         if (!response.TryGetValue("code", out var code) || string.IsNullOrEmpty(code))
         {
-            return UpstreamResult.Failure("missing_code", "The identity provider returned no authorization code.");
+            return Refused("missing_code", "The identity provider returned no authorization code.", OidcDiagnoses.NoCode(ticket));
         }
 
         var tokens = await RedeemCodeAsync(connection, metadataDocument, ticket, code, cancellationToken);
         if (tokens.Error is not null)
         {
-            return UpstreamResult.Failure(tokens.Error, tokens.Description!);
+            return Failed(tokens);
         }
 
         if (!tokens.Value!.RootElement.TryGetProperty("id_token", out var idTokenElement) || idTokenElement.ValueKind != JsonValueKind.String)
         {
-            return UpstreamResult.Failure("missing_id_token", "The identity provider returned no ID token.");
+            return Refused("missing_id_token", "The identity provider returned no ID token.", OidcDiagnoses.NoIdToken(connection.Options));
         }
 
         var idToken = idTokenElement.GetString()!;
         if (AlgorithmOf(idToken) is not { } algorithm || !connection.Options.AllowedAlgorithms.Contains(algorithm, StringComparer.Ordinal))
         {
             // Checked before any key is touched: 'none', HMAC and anything else off the allow-list never get near verification.
-            return UpstreamResult.Failure("invalid_id_token", $"The identity provider's ID token was refused: its signature algorithm is not allowed for this connection ({Printable(AlgorithmOf(idToken) ?? "missing")}).");
+            return Refused("invalid_id_token", $"The identity provider's ID token was refused: its signature algorithm is not allowed for this connection ({Printable(AlgorithmOf(idToken) ?? "missing")}).",
+                OidcDiagnoses.Algorithm(connection.Options, AlgorithmOf(idToken)));
         }
 
-        var validation = await ValidateIdTokenAsync(connection, metadataDocument, idToken, cancellationToken);
+        var (validation, keys) = await ValidateIdTokenAsync(connection, metadataDocument, idToken, cancellationToken);
         if (!validation.IsValid)
         {
             var reason = Describe(validation.Exception);
             LogIdTokenRejected(validation.Exception, connection.Id, reason);
-            return UpstreamResult.Failure("invalid_id_token", $"The identity provider's ID token was refused: {reason}.");
+            return Refused("invalid_id_token", $"The identity provider's ID token was refused: {reason}.",
+                OidcDiagnoses.IdToken(validation.Exception, idToken, keys, connection.Options, time.GetUtcNow()));
         }
 
         var token = (JsonWebToken)validation.SecurityToken;
         if (!token.TryGetPayloadValue<string>("nonce", out var nonce) || !FixedTimeEquals(nonce, ticket.Nonce))
         {
-            return UpstreamResult.Failure("nonce_mismatch", "The ID token does not answer this sign-in (nonce mismatch).");
+            return Refused("nonce_mismatch", "The ID token does not answer this sign-in (nonce mismatch).", OidcDiagnoses.Nonce());
         }
 
         var audiences = token.Audiences.ToList();
         if (audiences.Count > 1 && (!token.TryGetPayloadValue<string>("azp", out var azp) || azp != connection.Options.ClientId))
         {
-            return UpstreamResult.Failure("invalid_id_token", "The ID token has several audiences but is not authorized for this client (azp).");
+            return Refused("invalid_id_token", "The ID token has several audiences but is not authorized for this client (azp).",
+                OidcDiagnoses.AuthorizedParty(connection.Options, audiences, azp));
         }
 
         var subject = token.Subject;
         if (string.IsNullOrEmpty(subject) || subject.Length > 255)
         {
-            return UpstreamResult.Failure("invalid_id_token", "The ID token has no usable subject.");
+            return Refused("invalid_id_token", "The ID token has no usable subject.", OidcDiagnoses.Subject());
         }
 
         var claims = ReadClaims(token.Claims);
@@ -140,7 +146,7 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             var userInfo = await FetchUserInfoAsync(metadataDocument.UserInfoEndpoint, accessToken.GetString()!, subject, cancellationToken);
             if (userInfo.Error is not null)
             {
-                return UpstreamResult.Failure(userInfo.Error, userInfo.Description!);
+                return Failed(userInfo);
             }
 
             foreach (var (name, values) in userInfo.Value!)
@@ -161,22 +167,31 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         });
     }
 
+    private static UpstreamResult Failed<T>(Attempt<T> attempt) => Refused(attempt.Error!, attempt.Description!, attempt.Diagnosis);
+
+    private static UpstreamResult Refused(string error, string description, UpstreamDiagnosis? diagnosis) =>
+        UpstreamResult.Failure(error, description) with { Diagnosis = diagnosis };
+
+    private static UpstreamRedirect CannotBegin(string error, string description, UpstreamDiagnosis? diagnosis) =>
+        UpstreamRedirect.Failure(error, description) with { Diagnosis = diagnosis };
+
     /// <summary>
     /// Verifies against the issuer's published keys. A <c>kid</c> the cached key set does not know asks the
     /// metadata cache for a refresh (at most one per refresh interval, shared by concurrent requests) and tries once more.
+    /// Returns the metadata the last attempt used, so a refusal can name the keys it was checked against.
     /// </summary>
-    private async Task<TokenValidationResult> ValidateIdTokenAsync(Connection connection, OpenIdConnectConfiguration configuration, string idToken, CancellationToken cancellationToken)
+    private async Task<(TokenValidationResult Result, OpenIdConnectConfiguration Configuration)> ValidateIdTokenAsync(Connection connection, OpenIdConnectConfiguration configuration, string idToken, CancellationToken cancellationToken)
     {
         var result = await TokenHandler.ValidateTokenAsync(idToken, Parameters(connection, configuration));
         if (result.IsValid || result.Exception is not SecurityTokenSignatureKeyNotFoundException)
         {
-            return result;
+            return (result, configuration);
         }
 
         var manager = metadata.For(connection.Options.Authority!);
         manager.RequestRefresh();
         var refreshed = await manager.GetConfigurationAsync(cancellationToken);
-        return ReferenceEquals(refreshed, configuration) ? result : await TokenHandler.ValidateTokenAsync(idToken, Parameters(connection, refreshed));
+        return ReferenceEquals(refreshed, configuration) ? (result, configuration) : (await TokenHandler.ValidateTokenAsync(idToken, Parameters(connection, refreshed)), refreshed);
     }
 
     private TokenValidationParameters Parameters(Connection connection, OpenIdConnectConfiguration configuration) => new()
@@ -209,7 +224,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
     {
         if (!IsAcceptableEndpoint(configuration.TokenEndpoint, out var tokenEndpoint))
         {
-            return Attempt<JsonDocument>.Failure("upstream_metadata_invalid", "The identity provider publishes no usable token endpoint.");
+            return Attempt<JsonDocument>.Failure("upstream_metadata_invalid", "The identity provider publishes no usable token endpoint.",
+                OidcDiagnoses.UnusableEndpoint(connection.Options, "token_endpoint", configuration.TokenEndpoint));
         }
 
         var options = connection.Options;
@@ -241,8 +257,10 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             var document = await ReadJsonAsync(response, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                var error = document?.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var e) ? e.ToString() : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Attempt<JsonDocument>.Failure("token_request_failed", $"The identity provider refused to redeem the code ({Printable(error)}).");
+                var upstreamError = ErrorMember(document, "error");
+                var error = upstreamError ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Attempt<JsonDocument>.Failure("token_request_failed", $"The identity provider refused to redeem the code ({Printable(error)}).",
+                    OidcDiagnoses.TokenError(options, ticket, (int)response.StatusCode, upstreamError, ErrorMember(document, "error_description")));
             }
 
             return document is { RootElement.ValueKind: JsonValueKind.Object }
@@ -252,7 +270,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
         {
             LogUpstreamUnreachable(exception, connection.Id, "token");
-            return Attempt<JsonDocument>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached to finish the sign-in", exception));
+            return Attempt<JsonDocument>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached to finish the sign-in", exception),
+                OidcDiagnoses.Unreachable(UpstreamChecks.TokenRequest, "token endpoint", tokenEndpoint, exception));
         }
     }
 
@@ -260,7 +279,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
     {
         if (!IsAcceptableEndpoint(endpoint, out var uri))
         {
-            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_metadata_invalid", "The identity provider publishes an unusable userinfo endpoint.");
+            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_metadata_invalid", "The identity provider publishes an unusable userinfo endpoint.",
+                OidcDiagnoses.UserInfo(endpoint, otherSubject: false));
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -272,7 +292,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             using var document = await ReadJsonAsync(response, cancellationToken);
             if (!response.IsSuccessStatusCode || document is not { RootElement.ValueKind: JsonValueKind.Object })
             {
-                return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("userinfo_failed", "The identity provider's userinfo endpoint did not answer with the user's claims.");
+                return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("userinfo_failed", "The identity provider's userinfo endpoint did not answer with the user's claims.",
+                    OidcDiagnoses.UserInfo(endpoint, otherSubject: false));
             }
 
             var claims = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -284,7 +305,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             // OpenID Connect Core §5.3.2: userinfo is about the same subject as the ID token, or it is ignored.
             if (!claims.TryGetValue("sub", out var sub) || sub.Count != 1 || sub[0] != subject)
             {
-                return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("userinfo_subject_mismatch", "The identity provider's userinfo answer is about a different user.");
+                return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("userinfo_subject_mismatch", "The identity provider's userinfo answer is about a different user.",
+                    OidcDiagnoses.UserInfo(endpoint, otherSubject: true));
             }
 
             return Attempt<Dictionary<string, IReadOnlyList<string>>>.Success(claims);
@@ -292,7 +314,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
         {
             LogUpstreamUnreachable(exception, uri!.Host, "userinfo");
-            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached for the user's claims", exception));
+            return Attempt<Dictionary<string, IReadOnlyList<string>>>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached for the user's claims", exception),
+                OidcDiagnoses.Unreachable(UpstreamChecks.UserInfo, "userinfo endpoint", uri, exception));
         }
     }
 
@@ -304,7 +327,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             // OpenID Connect Discovery §4.3: the issuer in the document is exactly the one that was asked for.
             if (!string.Equals(configuration.Issuer?.TrimEnd('/'), connection.Options.Authority!.TrimEnd('/'), StringComparison.Ordinal))
             {
-                return Attempt<OpenIdConnectConfiguration>.Failure("upstream_metadata_invalid", "The identity provider's discovery document names a different issuer.");
+                return Attempt<OpenIdConnectConfiguration>.Failure("upstream_metadata_invalid", "The identity provider's discovery document names a different issuer.",
+                    OidcDiagnoses.DiscoveryIssuer(connection.Options, configuration.Issuer));
             }
 
             return Attempt<OpenIdConnectConfiguration>.Success(configuration);
@@ -312,7 +336,8 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         catch (Exception exception) when (exception is InvalidOperationException or HttpRequestException or IOException)
         {
             LogUpstreamUnreachable(exception, connection.Id, "discovery");
-            return Attempt<OpenIdConnectConfiguration>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached", exception));
+            return Attempt<OpenIdConnectConfiguration>.Failure("upstream_unavailable", Unreachable("The identity provider could not be reached", exception),
+                OidcDiagnoses.DiscoveryUnreachable(connection.Options, exception));
         }
     }
 
@@ -350,6 +375,10 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
             return null;
         }
     }
+
+    /// <summary>A string member of an OAuth error response (RFC 6749 §5.2), if the body is one.</summary>
+    private static string? ErrorMember(JsonDocument? document, string name) =>
+        document?.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(name, out var value) ? value.ToString() : null;
 
     private static bool IsAcceptableEndpoint(string? value, out Uri? uri) =>
         Uri.TryCreate(value, UriKind.Absolute, out uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
@@ -417,7 +446,10 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
 /// <summary>A value or the reason there is none.</summary>
 internal sealed record Attempt<T>(T? Value, string? Error, string? Description)
 {
+    /// <summary>On a failure, what the connection's administrator needs to fix it.</summary>
+    public UpstreamDiagnosis? Diagnosis { get; init; }
+
     public static Attempt<T> Success(T value) => new(value, null, null);
 
-    public static Attempt<T> Failure(string error, string description) => new(default, error, description);
+    public static Attempt<T> Failure(string error, string description, UpstreamDiagnosis? diagnosis = null) => new(default, error, description) { Diagnosis = diagnosis };
 }

@@ -23,7 +23,7 @@ public sealed partial class SamlConnector(
     public string TokenType => Exchange.ExchangeTokenTypes.Saml2;
 
     /// <summary>Well-known attribute names for the profile, used when AttributeClaims does not say otherwise.</summary>
-    private static readonly Dictionary<string, string[]> ProfileAttributes = new(StringComparer.Ordinal)
+    internal static readonly IReadOnlyDictionary<string, string[]> ProfileAttributes = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["email"] = ["email", "mail", "emailaddress", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "urn:oid:0.9.2342.19200300.100.1.3"],
         ["given_name"] = ["givenName", "given_name", "firstName", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", "urn:oid:2.5.4.42"],
@@ -41,7 +41,7 @@ public sealed partial class SamlConnector(
         var (idp, error) = await identityProviders.GetAsync(connection.Options, cancellationToken);
         if (idp is null)
         {
-            return UpstreamRedirect.Failure("saml_metadata", error ?? "The identity provider's metadata is not available.");
+            return CannotBegin("saml_metadata", error ?? "The identity provider's metadata is not available.", SamlDiagnoses.Metadata(error ?? ""));
         }
 
         var compiled = connection.Settings<SamlConnectionModel>();
@@ -50,7 +50,8 @@ public sealed partial class SamlConnector(
         var sign = compiled.SignsRequests;
         if (idp.WantsSignedRequests && !sign)
         {
-            return UpstreamRedirect.Failure("saml_metadata", "The identity provider requires signed AuthnRequests and this connection does not sign them (no SP key).");
+            return CannotBegin("saml_metadata", "The identity provider requires signed AuthnRequests and this connection does not sign them (no SP key).",
+                SamlDiagnoses.RequestSigning());
         }
 
         return UpstreamRedirect.To(AuthnRequestBuilder.RedirectUrl(request, idp, sp, sign));
@@ -64,13 +65,13 @@ public sealed partial class SamlConnector(
     {
         if (!response.TryGetValue("SAMLResponse", out var samlResponse))
         {
-            return UpstreamResult.Failure(SamlRules.Base64, "The identity provider's answer carries no SAMLResponse.");
+            return Refused(SamlRules.Base64, "The identity provider's answer carries no SAMLResponse.", SamlDiagnoses.NoResponse());
         }
 
         var (idp, error) = await identityProviders.GetAsync(connection.Options, cancellationToken);
         if (idp is null)
         {
-            return UpstreamResult.Failure("saml_metadata", error ?? "The identity provider's metadata is not available.");
+            return Refused("saml_metadata", error ?? "The identity provider's metadata is not available.", SamlDiagnoses.Metadata(error ?? ""));
         }
 
         var options = connection.Options;
@@ -80,7 +81,8 @@ public sealed partial class SamlConnector(
         if (!result.Succeeded)
         {
             ResponseRefused(logger, connection.Id, result.Failure!.Rule, result.Failure.Description);
-            return UpstreamResult.Failure(result.Failure.Rule, result.Failure.Description);
+            return Refused(result.Failure.Rule, result.Failure.Description,
+                SamlDiagnoses.For(result.Failure, compiled.ServiceProvider, compiled.Policy, tessera.Url($"/saml/{connection.Id}/metadata")));
         }
 
         return Identity(connection, result.Assertion!);
@@ -150,7 +152,8 @@ public sealed partial class SamlConnector(
         {
             if (!assertion.Attributes.TryGetValue(options.SubjectAttribute, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
             {
-                return UpstreamResult.Failure("subject_attribute", $"The assertion must carry exactly one value of the attribute '{options.SubjectAttribute}' that identifies the user.");
+                return Refused("subject_attribute", $"The assertion must carry exactly one value of the attribute '{options.SubjectAttribute}' that identifies the user.",
+                    SamlDiagnoses.SubjectAttribute(options.SubjectAttribute, assertion.Attributes.Keys));
             }
 
             subject = values[0];
@@ -158,8 +161,9 @@ public sealed partial class SamlConnector(
         else if (assertion.NameIdFormat == SamlNames.NameIdTransient)
         {
             // A transient NameID changes on every sign-in: keying a user by it would make a new user each time.
-            return UpstreamResult.Failure("transient_name_id",
-                "The identity provider sent a transient NameID and this connection names no stable attribute (SubjectAttribute) to identify the user.");
+            return Refused("transient_name_id",
+                "The identity provider sent a transient NameID and this connection names no stable attribute (SubjectAttribute) to identify the user.",
+                SamlDiagnoses.TransientNameId());
         }
         else
         {
@@ -193,6 +197,12 @@ public sealed partial class SamlConnector(
             MappedClaims = mapped,
         });
     }
+
+    private static UpstreamResult Refused(string error, string description, UpstreamDiagnosis diagnosis) =>
+        UpstreamResult.Failure(error, description) with { Diagnosis = diagnosis };
+
+    private static UpstreamRedirect CannotBegin(string error, string description, UpstreamDiagnosis diagnosis) =>
+        UpstreamRedirect.Failure(error, description) with { Diagnosis = diagnosis };
 
     private static string? Profile(IReadOnlyDictionary<string, IReadOnlyList<string>> claims, string claim)
     {

@@ -5,7 +5,7 @@ namespace Tessera.Federation;
 /// <summary>
 /// The exp / nbf check of tokens from elsewhere, on Tessera's clock (IdentityModel's own check reads the system
 /// clock): an expiry is required, and both bounds get the issuer's skew. Failures are IdentityModel's exceptions,
-/// so callers map them as they map the handler's own.
+/// carrying the bound that failed, so callers map and report them as they do the handler's own.
 /// </summary>
 public static class TokenLifetime
 {
@@ -19,12 +19,12 @@ public static class TokenLifetime
 
         if (utcNow - skew >= expires.Value)
         {
-            throw new SecurityTokenExpiredException("The token has expired.");
+            throw new SecurityTokenExpiredException("The token has expired.") { Expires = expires.Value };
         }
 
         if (notBefore is not null && notBefore.Value > utcNow + skew)
         {
-            throw new SecurityTokenNotYetValidException("The token is not valid yet.");
+            throw new SecurityTokenNotYetValidException("The token is not valid yet.") { NotBefore = notBefore.Value };
         }
 
         return true;

@@ -33,8 +33,21 @@ public sealed record SamlResponseSpec
     public DateTimeOffset? SessionNotOnOrAfter { get; init; } = Now.AddHours(8);
     public string SessionIndex { get; init; } = "_s1";
 
+    /// <summary>When the IdP says it issued the Response and the assertion (the user authenticated 5 s before).</summary>
+    public DateTimeOffset IssueInstant { get; init; } = Now;
+
     public IReadOnlyList<(string Name, string Value)> Attributes { get; init; } =
         [("Role", "doctor"), ("Role", "staff"), ("ProviderID", "P-123"), ("email", "ana@stmarys.example")];
+
+    /// <summary>The same response from an IdP whose clock is <paramref name="offset"/> away from the tests' clock: every time moves.</summary>
+    public SamlResponseSpec OnIdpClock(TimeSpan offset) => this with
+    {
+        IssueInstant = IssueInstant + offset,
+        NotBefore = NotBefore + offset,
+        NotOnOrAfter = NotOnOrAfter + offset,
+        ConfirmationNotOnOrAfter = ConfirmationNotOnOrAfter + offset,
+        SessionNotOnOrAfter = SessionNotOnOrAfter + offset,
+    };
 }
 
 /// <summary>
@@ -67,10 +80,10 @@ public static class TestSamlIdentityProvider
         var secondLevel = spec.SecondLevelStatus is null ? "" : $"<samlp:StatusCode Value=\"{spec.SecondLevelStatus}\"/>";
         var session = spec.SessionNotOnOrAfter is { } end ? $" SessionNotOnOrAfter=\"{Time(end)}\"" : "";
         var xml = $"""
-            <samlp:Response xmlns:samlp="{SamlNames.Protocol}" xmlns:saml="{SamlNames.Assertion}" ID="{spec.ResponseId}" Version="2.0" IssueInstant="{Time(SamlResponseSpec.Now)}" Destination="{spec.Destination}"{inResponseTo}>
+            <samlp:Response xmlns:samlp="{SamlNames.Protocol}" xmlns:saml="{SamlNames.Assertion}" ID="{spec.ResponseId}" Version="2.0" IssueInstant="{Time(spec.IssueInstant)}" Destination="{spec.Destination}"{inResponseTo}>
               <saml:Issuer>{spec.ResponseIssuer}</saml:Issuer>
               <samlp:Status><samlp:StatusCode Value="{spec.Status}">{secondLevel}</samlp:StatusCode></samlp:Status>
-              <saml:Assertion ID="{spec.AssertionId}" Version="2.0" IssueInstant="{Time(SamlResponseSpec.Now)}">
+              <saml:Assertion ID="{spec.AssertionId}" Version="2.0" IssueInstant="{Time(spec.IssueInstant)}">
                 <saml:Issuer>{spec.AssertionIssuer}</saml:Issuer>
                 <saml:Subject>
                   <saml:NameID Format="{spec.NameIdFormat}">{spec.NameIdXml}</saml:NameID>
@@ -81,7 +94,7 @@ public static class TestSamlIdentityProvider
                 <saml:Conditions NotBefore="{Time(spec.NotBefore)}" NotOnOrAfter="{Time(spec.NotOnOrAfter)}">
                   <saml:AudienceRestriction><saml:Audience>{spec.Audience}</saml:Audience></saml:AudienceRestriction>
                 </saml:Conditions>
-                <saml:AuthnStatement AuthnInstant="{Time(SamlResponseSpec.Now.AddSeconds(-5))}" SessionIndex="{spec.SessionIndex}"{session}>
+                <saml:AuthnStatement AuthnInstant="{Time(spec.IssueInstant.AddSeconds(-5))}" SessionIndex="{spec.SessionIndex}"{session}>
                   <saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext>
                 </saml:AuthnStatement>
                 <saml:AttributeStatement>{attributes}</saml:AttributeStatement>

@@ -37,6 +37,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, IssuedCode> _codes = new();
+    private readonly ConcurrentDictionary<string, IssuedCode> _accessTokens = new();
     private readonly List<RsaSecurityKey> _published = [];
     private int _keyCounter;
 
@@ -66,6 +67,21 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     /// <summary>When set, /authorize answers with this OAuth error instead of a code.</summary>
     public string? AuthorizeError { get; set; }
+
+    /// <summary>The error_description sent with <see cref="AuthorizeError"/>, if any.</summary>
+    public string? AuthorizeErrorDescription { get; set; }
+
+    /// <summary>The client secret the IdP holds for Tessera's client; another than <see cref="ClientSecret"/> is a secret rotated at the IdP.</summary>
+    public string ExpectedClientSecret { get; set; } = ClientSecret;
+
+    /// <summary>When set, /token answers with this OAuth error (400) instead of tokens.</summary>
+    public (string Error, string? Description)? TokenError { get; set; }
+
+    /// <summary>When set, discovery names this issuer instead of the IdP's own URL (a document copied from another tenant).</summary>
+    public string? DiscoveryIssuer { get; set; }
+
+    /// <summary>Scopes the IdP never grants, however they are asked for: without <c>email</c> it releases no email claims.</summary>
+    public IReadOnlyCollection<string> WithheldScopes { get; set; } = [];
 
     /// <summary>When set, /authorize sends back this state instead of the one it received.</summary>
     public string? StateOverride { get; set; }
@@ -133,6 +149,21 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
     }
 
+    /// <summary>Back to answering as a well-behaved IdP, for tests that share one and misconfigure it row by row.</summary>
+    public void BehaveAgain()
+    {
+        IdTokenWriter = null;
+        ClaimsEditor = null;
+        AuthorizeError = null;
+        AuthorizeErrorDescription = null;
+        StateOverride = null;
+        ServeUserInfo = true;
+        ExpectedClientSecret = ClientSecret;
+        TokenError = null;
+        WithheldScopes = [];
+        Clock = TimeProvider.System;
+    }
+
     /// <summary>Signs with a new key from now on and publishes it; the old one stays published unless <paramref name="dropOld"/>.</summary>
     public RsaSecurityKey RotateKey(bool dropOld = true)
     {
@@ -161,7 +192,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     private IResult Discovery() => Results.Json(new Dictionary<string, object>
     {
-        ["issuer"] = Issuer,
+        ["issuer"] = DiscoveryIssuer ?? Issuer,
         ["authorization_endpoint"] = FrontChannel + "/authorize",
         ["token_endpoint"] = Issuer + "/token",
         ["userinfo_endpoint"] = Issuer + "/userinfo",
@@ -199,7 +230,13 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         var state = StateOverride ?? query.GetValueOrDefault("state");
         if (AuthorizeError is not null)
         {
-            return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["error"] = AuthorizeError, ["state"] = state }));
+            var error = new Dictionary<string, string?> { ["error"] = AuthorizeError, ["state"] = state };
+            if (AuthorizeErrorDescription is not null)
+            {
+                error["error_description"] = AuthorizeErrorDescription;
+            }
+
+            return Results.Redirect(QueryHelpers.AddQueryString(redirect, error));
         }
 
         if (query.GetValueOrDefault("client_id") != ClientId || query.GetValueOrDefault("code_challenge_method") != "S256")
@@ -208,7 +245,8 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         }
 
         var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
-        _codes[code] = new IssuedCode(Person, redirect, query.GetValueOrDefault("nonce"), query.GetValueOrDefault("code_challenge")!);
+        var granted = (query.GetValueOrDefault("scope") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Except(WithheldScopes).ToHashSet(StringComparer.Ordinal);
+        _codes[code] = new IssuedCode(Person, redirect, query.GetValueOrDefault("nonce"), query.GetValueOrDefault("code_challenge")!, granted);
         return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["code"] = code, ["state"] = state }));
     }
 
@@ -217,7 +255,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         Interlocked.Increment(ref TokenRequests);
         var form = await request.ReadFormAsync();
         var header = request.Headers.Authorization.ToString();
-        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}"));
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ExpectedClientSecret}"));
         if (header != expected)
         {
             return Results.Json(new { error = "invalid_client" }, statusCode: 401);
@@ -229,6 +267,11 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
             return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
         }
 
+        if (TokenError is { } tokenError)
+        {
+            return Results.Json(new { error = tokenError.Error, error_description = tokenError.Description }, statusCode: 400);
+        }
+
         var now = Clock.GetUtcNow().ToUnixTimeSeconds();
         var payload = new Dictionary<string, object>
         {
@@ -238,11 +281,15 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
             ["iat"] = now,
             ["nbf"] = now,
             ["exp"] = now + 300,
-            ["email"] = issued.Person.Email,
-            ["email_verified"] = true,
             ["name"] = issued.Person.Name,
             ["groups"] = issued.Person.Groups,
         };
+        if (issued.Scopes.Contains("email"))
+        {
+            payload["email"] = issued.Person.Email;
+            payload["email_verified"] = true;
+        }
+
         if (issued.Nonce is not null)
         {
             payload["nonce"] = issued.Nonce;
@@ -261,7 +308,9 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
             Key = SigningKey,
         };
         var idToken = IdTokenWriter?.Invoke(plan) ?? Sign(plan.Header, plan.Payload, data => SignRs256(plan.Key, data));
-        return Results.Json(new { access_token = "upstream-at-" + issued.Person.Subject, token_type = "Bearer", expires_in = 300, id_token = idToken });
+        var accessToken = "upstream-at-" + issued.Person.Subject + "." + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
+        _accessTokens[accessToken] = issued;
+        return Results.Json(new { access_token = accessToken, token_type = "Bearer", expires_in = 300, id_token = idToken });
     }
 
     private IResult UserInfo(HttpRequest request)
@@ -272,16 +321,22 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         }
 
         var token = request.Headers.Authorization.ToString();
-        var subject = token.StartsWith("Bearer upstream-at-", StringComparison.Ordinal) ? token["Bearer upstream-at-".Length..] : null;
-        if (subject is null || subject != Person.Subject)
+        var issued = token.StartsWith("Bearer ", StringComparison.Ordinal) && _accessTokens.TryGetValue(token["Bearer ".Length..], out var grant) ? grant : null;
+        if (issued is null || issued.Person.Subject != Person.Subject)
         {
             return Results.Json(new { error = "invalid_token" }, statusCode: 401);
         }
 
-        return Results.Json(new Dictionary<string, object> { ["sub"] = Person.Subject, ["email"] = Person.Email, ["groups"] = Person.Groups });
+        var claims = new Dictionary<string, object> { ["sub"] = Person.Subject, ["groups"] = Person.Groups };
+        if (issued.Scopes.Contains("email"))
+        {
+            claims["email"] = Person.Email;
+        }
+
+        return Results.Json(claims);
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
-    private sealed record IssuedCode(UpstreamPerson Person, string RedirectUri, string? Nonce, string CodeChallenge);
+    private sealed record IssuedCode(UpstreamPerson Person, string RedirectUri, string? Nonce, string CodeChallenge, IReadOnlySet<string> Scopes);
 }
