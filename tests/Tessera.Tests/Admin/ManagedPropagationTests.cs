@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Tessera.Hosting;
+using Tessera.Keys;
+using Tessera.Storage;
+using Tessera.Tests.Infrastructure;
+
+namespace Tessera.Tests.Admin;
+
+/// <summary>
+/// Several nodes on one database: a change made through one node's Admin API is in force on every other node within
+/// a second (LISTEN/NOTIFY on PostgreSQL, the revision poll otherwise), and a restarted node starts with it.
+/// </summary>
+public sealed class ManagedPropagationTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static async Task<(TesseraTestServer A, TesseraTestServer B, FakeUpstreamIdp Idp, TestDatabase Database)> TwoNodesAsync()
+    {
+        var idp = await FakeUpstreamIdp.StartAsync();
+        var database = await TestDatabase.CreateAsync();
+        var keys = new KeyOptions { EncryptionKey = KeyEncryptionKey.Generate() };
+        void Configure(TesseraOptions options)
+        {
+            options.Keys = keys;
+            AdminApi.AddClients(options);
+        }
+
+        var a = await TesseraTestServer.StartAsync(Configure, database: database, keepDatabase: true);
+        var b = await TesseraTestServer.StartAsync(Configure, database: database, keepDatabase: true);
+        return (a, b, idp, database);
+    }
+
+    private static object Connection(FakeUpstreamIdp idp) =>
+        new { Id = "acme-oidc", Protocol = "oidc", Authority = idp.Issuer, ClientId = FakeUpstreamIdp.ClientId, ClientSecret = FakeUpstreamIdp.ClientSecret };
+
+    /// <summary>Signs in through <paramref name="node"/> and the connection until it works; how long that took after <paramref name="since"/>.</summary>
+    private static async Task<TimeSpan> SignsInAfterAsync(TesseraTestServer node, Stopwatch since, TimeSpan giveUp)
+    {
+        while (since.Elapsed < giveUp)
+        {
+            using var browser = node.CreateBrowser();
+            var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid",
+                new Dictionary<string, string?> { ["connection"] = "acme-oidc" });
+            if (outcome.Code is not null)
+            {
+                return since.Elapsed;
+            }
+
+            await Task.Delay(25);
+        }
+
+        return TimeSpan.MaxValue;
+    }
+
+    [Fact]
+    public async Task A_connection_created_through_node_A_signs_a_user_in_through_node_B_within_a_second()
+    {
+        var (a, b, idp, database) = await TwoNodesAsync();
+        await using var _ = database;
+        await using var __ = idp;
+        await using var nodeA = a;
+        await using var nodeB = b;
+        using var admin = await AdminApi.PlatformAsync(a);
+        Assert.Equal(201, (await AdminApi.PostAsync(admin, "organizations", new { Id = "acme" })).Status);
+
+        var created = await AdminApi.PostAsync(admin, "organizations/acme/connections", Connection(idp));
+        var clock = Stopwatch.StartNew();
+        var elapsed = await SignsInAfterAsync(b, clock, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(201, created.Status);
+        output.WriteLine($"node B signed in {elapsed.TotalMilliseconds:F0} ms after node A's answer ({(b.IsPostgres ? "PostgreSQL" : "SQLite")})");
+        // PostgreSQL notifies at commit; SQLite has only the one-second revision poll (and one node in production).
+        var bound = b.IsPostgres ? TimeSpan.FromSeconds(1) : ConfigurationWatcher.PollInterval + TimeSpan.FromSeconds(1);
+        Assert.True(elapsed < bound, $"node B signed in {elapsed.TotalMilliseconds:F0} ms after the change on node A (bound {bound.TotalMilliseconds} ms)");
+        Assert.Equal("acme-oidc", (await b.WithDbAsync(db => db.ExternalIdentities.SingleAsync())).ConnectionId);
+    }
+
+    [Fact]
+    public async Task Without_a_notification_connection_the_revision_poll_still_carries_a_change_within_the_interval()
+    {
+        var (a, b, idp, database) = await TwoNodesAsync();
+        await using var _ = database;
+        await using var __ = idp;
+        await using var nodeA = a;
+        await using var nodeB = b;
+        var notifications = b.Service<ChangeNotifications>();
+        if (b.IsPostgres)
+        {
+            await WaitAsync(() => notifications.Listening, "node B listening");
+            var terminated = await b.WithDbAsync(db => db.Database.SqlQueryRaw<bool>(
+                "SELECT pg_terminate_backend(pid) AS \"Value\" FROM pg_stat_activity WHERE application_name = {0} AND datname = current_database()",
+                ChangeNotifications.ApplicationName).ToListAsync());
+            Assert.NotEmpty(terminated);
+            await WaitAsync(() => !notifications.Listening, "node B noticing its notification connection is gone");
+        }
+
+        Assert.False(notifications.Listening);
+        using var admin = await AdminApi.PlatformAsync(a);
+        await AdminApi.PostAsync(admin, "organizations", new { Id = "acme" });
+        await AdminApi.PostAsync(admin, "organizations/acme/connections", Connection(idp));
+        var clock = Stopwatch.StartNew();
+        var elapsed = await SignsInAfterAsync(b, clock, TimeSpan.FromSeconds(10));
+
+        var bound = ConfigurationWatcher.PollInterval + TimeSpan.FromSeconds(1);
+        output.WriteLine($"without notifications, node B signed in {elapsed.TotalMilliseconds:F0} ms after node A's answer");
+        Assert.True(elapsed < bound, $"node B signed in {elapsed.TotalMilliseconds:F0} ms after the change (bound {bound.TotalMilliseconds} ms)");
+        if (b.IsPostgres)
+        {
+            await WaitAsync(() => notifications.Listening, "node B listening again"); // and it reconnects by itself
+        }
+    }
+
+    [Fact]
+    public async Task A_node_started_later_starts_with_the_managed_configuration()
+    {
+        var (a, b, idp, database) = await TwoNodesAsync();
+        await using var _ = database;
+        await using var __ = idp;
+        await using (a)
+        {
+            using var admin = await AdminApi.PlatformAsync(a);
+            await AdminApi.PostAsync(admin, "organizations", new { Id = "acme" });
+            await AdminApi.PostAsync(admin, "organizations/acme/connections", Connection(idp));
+        }
+
+        await b.DisposeAsync();
+        await using var restarted = await TesseraTestServer.StartAsync(options =>
+        {
+            options.Keys = a.Options.Keys;
+            AdminApi.AddClients(options);
+        }, database: database, keepDatabase: true);
+
+        using var browser = restarted.CreateBrowser();
+        var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid",
+            new Dictionary<string, string?> { ["connection"] = "acme-oidc" });
+
+        Assert.NotNull(outcome.Code); // at its first request
+        Assert.Equal("managed", restarted.Service<TesseraConfiguration>().Current.FindManaged("connection", "acme-oidc") is null ? "file" : "managed");
+    }
+
+    [Fact]
+    public async Task A_managed_organization_the_file_now_contradicts_is_left_out_and_reported_and_the_rest_runs()
+    {
+        await using var env = await BrokeredSignIn.StartAsync(AdminApi.AddClients);
+        using var admin = await AdminApi.PlatformAsync(env.Server);
+        await AdminApi.PostAsync(admin, "organizations", new { Id = "acme", Domains = new[] { "acme.example" } });
+        var declared = ConfigurationMerge.Clone(env.Server.Service<TesseraConfiguration>().Current.File);
+        declared.Organizations[0].Domains.Add("acme.example"); // the file now claims Acme's domain for St Mary's
+
+        var compiled = ConfigurationCompiler.Compile(declared, env.Server.Service<TesseraConfiguration>().Current.Managed);
+
+        Assert.True(compiled.Succeeded);
+        var problem = Assert.Single(compiled.Model!.Problems);
+        Assert.Equal(("organization", "acme"), (problem.Kind, problem.Id));
+        Assert.Equal("$.Domains[0]", Assert.Single(problem.Errors).Path);
+        Assert.Null(compiled.Model.FindOrganization("acme"));
+        Assert.Equal("st-marys", compiled.Model.FindOrganizationByDomain("acme.example")!.Id);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+}
