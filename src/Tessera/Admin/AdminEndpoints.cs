@@ -20,6 +20,8 @@ public static class AdminEndpoints
     {
         services.AddSingleton<AdminAuthentication>();
         services.AddScoped<ManagedChanges>();
+        services.AddScoped<SetupLinks>();
+        services.AddScoped<PortalSessions>();
         // The Admin API speaks in the file's names (Authority, RedirectUris): the document describes them so.
         services.ConfigureHttpJsonOptions(json =>
         {
@@ -63,6 +65,7 @@ public static class AdminEndpoints
         ConfigurationResources.Map(admin);
         ClientResources.Map(admin);
         ScimTokenResources.Map(admin);
+        SetupLinkResources.Map(admin);
         UserResources.Map(admin);
         AuditResources.Map(admin);
         return endpoints;

@@ -15,7 +15,7 @@ namespace Tessera.Federation;
 /// against the issuer's published keys only, with the connection's algorithm allow-list, issuer, audience,
 /// lifetime (with the connection's skew) and nonce.
 /// </summary>
-public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClientFactory httpClients, TimeProvider time, ILogger<OidcConnector> logger) : IConnector
+public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClientFactory httpClients, TimeProvider time, ILogger<OidcConnector> logger) : IConnector, IPreflightsTestSignIns
 {
     private const int MaxResponseBytes = 256 * 1024;
     private static readonly JsonWebTokenHandler TokenHandler = new() { MapInboundClaims = false };
@@ -174,6 +174,43 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
 
     private static UpstreamRedirect CannotBegin(string error, string description, UpstreamDiagnosis? diagnosis) =>
         UpstreamRedirect.Failure(error, description) with { Diagnosis = diagnosis };
+
+    /// <summary>Asks the IdP's authorization endpoint, without following it, whether it would show a sign-in page for this request.</summary>
+    public async Task<UpstreamDiagnosis?> PreflightAsync(Connection connection, Uri request, UpstreamTicket ticket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Get, request);
+            message.Headers.Accept.ParseAdd("text/html");
+            using var response = await httpClients.CreateClient(OidcMetadataCache.HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                return null; // on to a login page, or back to Tessera (which the real sign-in then reads)
+            }
+
+            var page = await ReadTextAsync(response, cancellationToken);
+            return OidcDiagnoses.Preflight(connection.Options, ticket, status, page);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return null; // the sign-in itself will say what is wrong, as it would for anyone
+        }
+    }
+
+    private static async Task<string> ReadTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[MaxResponseBytes];
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
+        {
+            filled += read;
+        }
+
+        return Encoding.UTF8.GetString(buffer, 0, filled);
+    }
 
     /// <summary>
     /// Verifies against the issuer's published keys. A <c>kid</c> the cached key set does not know asks the

@@ -207,6 +207,39 @@ internal static class OidcDiagnoses
             Expected = DiagnosisText.Printable(endpoint),
         };
 
+    /// <summary>
+    /// The IdP answered the authorization request itself with an error page (it shows one instead of redirecting when it
+    /// does not trust the redirect URI or does not know the client, RFC 6749 §4.1.2.1).
+    /// </summary>
+    public static UpstreamDiagnosis? Preflight(ConnectionOptions options, UpstreamTicket ticket, int status, string page)
+    {
+        var received = DiagnosisText.Printable($"HTTP {status}");
+        // Entra ID answers 200 with its error page; its code for a reply URL it does not know is AADSTS50011.
+        if (page.Contains("AADSTS50011", StringComparison.Ordinal) || page.Contains("redirect_uri_mismatch", StringComparison.OrdinalIgnoreCase)
+            || page.Contains("invalid_redirect_uri", StringComparison.OrdinalIgnoreCase) || (status >= 400 && MentionsRedirectUri(page)))
+        {
+            return RedirectUri(options, ticket, received);
+        }
+
+        if (status < 400)
+        {
+            return null; // a sign-in page (which may well mention redirect_uri in its own forms)
+        }
+
+        return page.Contains("client", StringComparison.OrdinalIgnoreCase)
+            ? new UpstreamDiagnosis(UpstreamChecks.UpstreamError, "The identity provider does not accept the client ID.",
+                $"Copy the client ID of the application registered for Tessera in your identity provider into the connection ({options.ClientId} is what Tessera sends).")
+            {
+                Expected = options.ClientId,
+                Received = received,
+            }
+            : new UpstreamDiagnosis(UpstreamChecks.UpstreamError, "The identity provider refused the sign-in request with an error page.",
+                $"Open your identity provider's logs for the application with client ID {options.ClientId}; check its redirect URI ({ticket.CallbackUri.AbsoluteUri}) and that the authorization code flow is enabled.")
+            {
+                Received = received,
+            };
+    }
+
     private static UpstreamDiagnosis RedirectUri(ConnectionOptions options, UpstreamTicket ticket, string? received) =>
         new(UpstreamChecks.RedirectUri, "The identity provider does not accept Tessera's redirect URI for this application.",
             $"In your identity provider, add {ticket.CallbackUri.AbsoluteUri} exactly as written (scheme, host, path, no trailing slash) to the redirect URIs "

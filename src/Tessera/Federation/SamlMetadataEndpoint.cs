@@ -15,7 +15,7 @@ public static class SamlMetadataEndpoint
     {
         endpoints.MapGet("/saml/{connectionId}/metadata", (string connectionId, ConnectionDirectory directory) =>
         {
-            var connection = directory.FindConnection(connectionId);
+            var connection = directory.FindConnectionOrDraft(connectionId);
             if (connection is null || connection.Options.Protocol != SamlConnector.ProtocolName)
             {
                 return Results.NotFound();

@@ -25,16 +25,19 @@ public sealed class UpstreamSignIn(
     BrowserCookies cookies,
     AuditLog audit,
     TesseraIssuer issuer,
+    ConnectionTestResults tests,
     TimeProvider time)
 {
     private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
 
-    public async Task<UpstreamRedirect> BeginAsync(HttpContext http, Connection connection, string returnUrl, string? loginHint, bool forceLogin, CancellationToken cancellationToken)
+    /// <param name="connectionTestId">Set for a test sign-in: the answer is recorded as the test's verdict, and signs nobody in.</param>
+    public async Task<UpstreamRedirect> BeginAsync(HttpContext http, Connection connection, string returnUrl, string? loginHint, bool forceLogin, CancellationToken cancellationToken,
+        string? connectionTestId = null)
     {
         var connector = connectors.FirstOrDefault(c => c.Protocol == connection.Options.Protocol);
-        if (connector is null)
+        if (connector is null || (connection.IsDraft && connectionTestId is null))
         {
-            return UpstreamRedirect.Failure("unsupported_connection", "This connection's protocol is not available.");
+            return UpstreamRedirect.Failure("unsupported_connection", "This connection is not available for sign-in.");
         }
 
         var ticket = new UpstreamTicket(Random(), Random(), Random(), CallbackUri(connection))
@@ -51,6 +54,7 @@ public sealed class UpstreamSignIn(
             CodeVerifier = ticket.CodeVerifier,
             BrowserBindingHash = SessionStore.Hash(cookies.GetOrCreateBinding(http)),
             ReturnUrl = returnUrl,
+            ConnectionTestId = connectionTestId,
             CreatedAt = now,
             ExpiresAt = now + PendingLifetime,
         };
@@ -66,6 +70,36 @@ public sealed class UpstreamSignIn(
         await db.SaveChangesAsync(cancellationToken);
         audit.Record(Event(http, AuditEvents.SignInStarted, AuditEvent.Success, connection));
         return redirect;
+    }
+
+    /// <summary>
+    /// A test sign-in through <paramref name="connection"/> (active or draft) for the admin setting it up: where to send
+    /// the browser, or, when the connector can already see the IdP will refuse (a redirect URI it does not know), the
+    /// test's result page with that verdict recorded.
+    /// </summary>
+    public async Task<Uri> BeginTestAsync(HttpContext http, Connection connection, ConnectionTestRecord test, string resultPath, CancellationToken cancellationToken)
+    {
+        var redirect = await BeginAsync(http, connection, resultPath, null, forceLogin: false, cancellationToken, test.Id);
+        var verdict = redirect.Location is null
+            ? UpstreamResult.Failure(redirect.Error!, redirect.Description!) with { Diagnosis = redirect.Diagnosis }
+            : null;
+        if (verdict is null && connectors.FirstOrDefault(c => c.Protocol == connection.Protocol) is IPreflightsTestSignIns preflight)
+        {
+            var ticket = new UpstreamTicket("", "", "", CallbackUri(connection));
+            if (await preflight.PreflightAsync(connection, redirect.Location!, ticket, cancellationToken) is { } problem)
+            {
+                verdict = UpstreamResult.Failure(problem.Check, problem.Summary) with { Diagnosis = problem };
+                await db.PendingLogins.Where(p => p.ConnectionTestId == test.Id).ExecuteDeleteAsync(cancellationToken);
+            }
+        }
+
+        if (verdict is null)
+        {
+            return redirect.Location!;
+        }
+
+        await tests.CompleteAsync(test.Id, connection, verdict, cancellationToken);
+        return new Uri(issuer.Url(resultPath));
     }
 
     /// <summary>
@@ -100,7 +134,8 @@ public sealed class UpstreamSignIn(
 
     public async Task<SignInOutcome> CompleteAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
     {
-        var connection = directory.FindConnection(connectionId);
+        // A draft answers only the test sign-ins an admin starts; for anyone else it does not exist.
+        var connection = directory.FindConnectionOrDraft(connectionId);
         if (connection is null)
         {
             return Fail(http, null, null, "unknown_connection", "This sign-in was sent to a connection that does not exist.");
@@ -117,6 +152,11 @@ public sealed class UpstreamSignIn(
         if (pending is null || await db.PendingLogins.Where(p => p.StateHash == stateHash).ExecuteDeleteAsync(cancellationToken) != 1)
         {
             return Fail(http, connection, null, "state_mismatch", "The answer from the identity provider does not belong to a sign-in started here, or was already used.");
+        }
+
+        if (connection.IsDraft && pending.ConnectionTestId is null)
+        {
+            return Fail(http, null, null, "unknown_connection", "This sign-in was sent to a connection that does not exist.");
         }
 
         if (pending.ExpiresAt <= time.GetUtcNow().UtcDateTime)
@@ -139,6 +179,13 @@ public sealed class UpstreamSignIn(
         var connector = connectors.First(c => c.Protocol == connection.Options.Protocol);
         var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connection));
         var result = await connector.CompleteAsync(connection, ticket, response, cancellationToken);
+        if (pending.ConnectionTestId is { } testId)
+        {
+            // A test signs nobody in: its verdict, success or failure, is what the admin reads next.
+            await tests.CompleteAsync(testId, connection, result, cancellationToken);
+            return SignInOutcome.Success(pending.ReturnUrl);
+        }
+
         return await FinishAsync(http, connection, result, pending.ReturnUrl, cancellationToken);
     }
 

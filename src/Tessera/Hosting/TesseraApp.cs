@@ -90,6 +90,8 @@ public static class TesseraApp
         services.AddScoped<SamlConnector>();
         services.AddScoped<IConnector>(provider => provider.GetRequiredService<SamlConnector>());
         services.AddScoped<UpstreamSignIn>();
+        services.AddScoped<ConnectionTestResults>();
+        services.AddScoped<Pages.Portal.PortalConnections>();
         services.AddScoped<SignInRouter>();
         services.AddScoped<UserPrincipalFactory>();
         services.AddSingleton(new UpstreamHostResolver(System.Net.Dns.GetHostAddressesAsync));
@@ -192,10 +194,13 @@ public static class TesseraApp
         logging.AddFilter("Microsoft.Extensions.Http", LogLevel.Warning);
     }
 
-    // The only script Tessera serves is OpenIddict's form_post auto-submit; it is allowed by its hash.
+    // The only scripts Tessera serves are OpenIddict's form_post auto-submit and the portal's copy buttons; each is allowed by its hash.
     private static readonly string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'; script-src 'sha256-"
-        + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData("document.form.submit();"u8)) + "'";
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'; script-src "
+        + ScriptHash("document.form.submit();") + " " + ScriptHash(Pages.Portal.PortalScript.Copy);
+
+    private static string ScriptHash(string script) =>
+        $"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(script)))}'";
 
     private static Task SecurityHeaders(HttpContext context, Func<Task> next)
     {

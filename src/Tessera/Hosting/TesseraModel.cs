@@ -64,6 +64,8 @@ public sealed class TesseraModel
 
     public SessionOptions Sessions => Declared.Sessions;
 
+    public PortalOptions Portal => Declared.Portal;
+
     public SignalOptions Signals => Declared.Signals;
 
     public NetworkOptions Network => Declared.Network;

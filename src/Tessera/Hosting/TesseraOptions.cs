@@ -28,7 +28,23 @@ public sealed class TesseraOptions
     /// <summary>How much of a request each endpoint reads before refusing it with its protocol's error.</summary>
     public RequestLimitOptions RequestLimits { get; set; } = new();
 
+    /// <summary>The self-service setup portal that a customer's IT admin opens through a setup link.</summary>
+    public PortalOptions Portal { get; set; } = new();
+
     public DevelopmentOptions Development { get; set; } = new();
+}
+
+/// <summary>Setup links and the portal sessions they open.</summary>
+public sealed class PortalOptions
+{
+    /// <summary>How long a setup link can be opened (it can be opened once).</summary>
+    public TimeSpan SetupLinkLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>A portal session left alone this long ends.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A portal session ends this long after its link was opened, however busy.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 }
 
 public sealed class StorageOptions

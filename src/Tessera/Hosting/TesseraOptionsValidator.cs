@@ -126,6 +126,9 @@ public static partial class TesseraOptionsValidator
         Positive(options.Tokens.RefreshToken, "$.Tessera.Tokens.RefreshToken", TimeSpan.FromDays(365));
         Positive(options.Sessions.IdleTimeout, "$.Tessera.Sessions.IdleTimeout", TimeSpan.FromDays(90));
         Positive(options.Sessions.AbsoluteLifetime, "$.Tessera.Sessions.AbsoluteLifetime", TimeSpan.FromDays(365));
+        Positive(options.Portal.SetupLinkLifetime, "$.Tessera.Portal.SetupLinkLifetime", TimeSpan.FromDays(30));
+        Positive(options.Portal.IdleTimeout, "$.Tessera.Portal.IdleTimeout", TimeSpan.FromDays(1));
+        Positive(options.Portal.SessionLifetime, "$.Tessera.Portal.SessionLifetime", TimeSpan.FromDays(7));
         if (string.IsNullOrWhiteSpace(options.Sessions.CookieName) || !CookieNamePattern().IsMatch(options.Sessions.CookieName))
         {
             error("$.Tessera.Sessions.CookieName", "must be a plain cookie name (letters, digits, '.', '_', '-')");

@@ -21,7 +21,7 @@ public sealed class SamlAcsModel(UpstreamSignIn upstream, ConnectionDirectory di
 
     public async Task<IActionResult> OnPostAsync(string connectionId, CancellationToken cancellationToken)
     {
-        var connection = directory.FindConnection(connectionId);
+        var connection = directory.FindConnectionOrDraft(connectionId);
         if (connection is null || connection.Protocol != SamlConnectionProtocol.ProtocolName)
         {
             return Show(SignInOutcome.Failure("unknown_connection", "This SAML Response was sent to a connection that does not exist.", null));

@@ -266,6 +266,8 @@ public sealed class MalformedRequestCorpusTests(MalformedRequestCorpusTests.Host
                 ["documentName"] = "v1",
                 ["secretId"] = "sec-0",
                 ["sessionId"] = Guid.NewGuid().ToString(),
+                ["token"] = "tsetup_not-a-link",
+                ["provider"] = "okta-saml",
             };
             var paths = new List<string>();
             foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())

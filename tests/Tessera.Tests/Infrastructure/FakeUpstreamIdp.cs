@@ -65,6 +65,9 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     public Action<Dictionary<string, object>>? ClaimsEditor { get; set; }
 
+    /// <summary>When set, the only redirect URIs /authorize accepts; any other gets an error page, as a real IdP shows one.</summary>
+    public string[]? AllowedRedirectUris { get; set; }
+
     /// <summary>When set, /authorize answers with this OAuth error instead of a code.</summary>
     public string? AuthorizeError { get; set; }
 
@@ -242,6 +245,12 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         if (query.GetValueOrDefault("client_id") != ClientId || query.GetValueOrDefault("code_challenge_method") != "S256")
         {
             return Results.BadRequest("bad authorization request");
+        }
+
+        // RFC 6749 §4.1.2.1: a redirect URI the client did not register gets an error page here, never a redirect.
+        if (AllowedRedirectUris is { } allowed && !allowed.Contains(redirect, StringComparer.Ordinal))
+        {
+            return Results.Content("<html><body><h1>Sign-in error</h1><p>invalid_request: The redirect_uri is not registered for this client.</p></body></html>", "text/html", statusCode: 400);
         }
 
         var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
