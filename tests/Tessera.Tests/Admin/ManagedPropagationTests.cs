@@ -61,6 +61,11 @@ public sealed class ManagedPropagationTests(Xunit.Abstractions.ITestOutputHelper
         await using var nodeB = b;
         using var admin = await AdminApi.PlatformAsync(a);
         Assert.Equal(201, (await AdminApi.PostAsync(admin, "organizations", new { Id = "acme" })).Status);
+        if (b.IsPostgres)
+        {
+            // Steady state: node B's notification connection is open (right after start it may still be opening).
+            await WaitAsync(() => b.Service<ChangeNotifications>().Listening, "node B listening");
+        }
 
         var created = await AdminApi.PostAsync(admin, "organizations/acme/connections", Connection(idp));
         var clock = Stopwatch.StartNew();
