@@ -3,6 +3,7 @@
 // each test takes a fresh page in a context of its own (an empty cookie jar), which collects what went wrong on the
 // pages it showed, and may take full-page screenshots for the CI output.
 import { access, constants, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -44,29 +45,40 @@ export async function launchChromium() {
 
 /**
  * A page in a new context. The URL prefixes in stopAt belong to applications that have no server (their redirect
- * URIs are only observed): the page is served a placeholder there, so it lands on the URL and the test reads it.
- * Returns { context, page, problems, close() }; problems({ origin }) lists the page errors, console errors and
- * failed requests seen so far on pages of that origin (all pages without it), as lines a test can assert empty.
+ * URIs are only observed): while the page is open, a placeholder answers on their loopback ports, so the browser lands
+ * on the URL and the test reads it. (Playwright's request routing would not do: it never sees the hops of a redirect,
+ * and sign-in reaches an application through one.) Other options are Playwright's for the context (viewport,
+ * isMobile, ...). Returns { context, page, problems, landed, close() }: problems({ origin }) lists the page errors,
+ * console errors and failed requests seen so far on pages of that origin (all pages without it), as lines a test
+ * can assert empty; landed lists the URLs the applications were asked for.
  */
-export async function newPage(browser, { viewport = { width: 1280, height: 800 }, stopAt = [], timeout = PAGE_TIMEOUT_MS } = {}) {
-  const context = await browser.newContext({ viewport, locale: 'en-GB' });
+export async function newPage(browser, { stopAt = [], timeout = PAGE_TIMEOUT_MS, ...contextOptions } = {}) {
+  const landed = [];
+  const applications = [];
+  const stopApplications = () => Promise.all(applications.map((server) => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  })));
+  let context;
+  try {
+    for (const origin of new Set(stopAt.map((prefix) => new URL(prefix).origin))) applications.push(await placeholder(origin, landed));
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', ...contextOptions });
+  } catch (error) {
+    await stopApplications();
+    throw error;
+  }
+
   context.setDefaultTimeout(timeout);
   context.setDefaultNavigationTimeout(timeout);
-  if (stopAt.length) {
-    await context.route((url) => stopAt.some((prefix) => url.href.startsWith(prefix)), (route) => route.fulfill({
-      status: 200,
-      contentType: 'text/html; charset=utf-8',
-      body: '<!doctype html><html lang="en"><head><title>Application</title></head><body><p>Back at the application.</p></body></html>',
-    }));
-  }
 
   const seen = [];
   const record = (kind, pageUrl, text) => seen.push({ kind, pageUrl: pageUrl ?? '', text });
   context.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'assert') {
-      const { url, lineNumber } = message.location();
-      record(`console ${message.type()}`, message.page()?.url(), `${message.text()}${url ? ` (${url}:${lineNumber})` : ''}`);
-    }
+    if (message.type() !== 'error' && message.type() !== 'assert') return;
+    const { url, lineNumber } = message.location();
+    // The browser asks every origin for /favicon.ico by itself; a page that names no icon has not asked for one.
+    if (new URL(url || 'about:blank').pathname === '/favicon.ico' && /^Failed to load resource/.test(message.text())) return;
+    record(`console ${message.type()}`, message.page()?.url(), `${message.text()}${url ? ` (${url}:${lineNumber})` : ''}`);
   });
   context.on('weberror', (error) => record('page error', error.page()?.url(), error.error().message));
   context.on('requestfailed', (request) => {
@@ -79,13 +91,34 @@ export async function newPage(browser, { viewport = { width: 1280, height: 800 }
   return {
     context,
     page,
+    landed,
     problems({ origin } = {}) {
       return seen
         .filter((problem) => !origin || problem.pageUrl.startsWith(`${new URL(origin).origin}/`))
         .map(({ kind, pageUrl, text }) => `${kind} on ${pageUrl}: ${text}`);
     },
-    close: () => context.close(),
+    async close() {
+      await context.close();
+      await stopApplications();
+    },
   };
+}
+
+/** An application's stand-in on its loopback origin: every request gets the same small page, and is noted. */
+async function placeholder(origin, landed) {
+  const { hostname, port } = new URL(origin);
+  if (hostname !== '127.0.0.1') throw new Error(`an application at ${origin} is not on 127.0.0.1`);
+  const server = createServer((request, response) => {
+    if (request.url !== '/favicon.ico') landed.push(new URL(request.url, origin).href);
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Application</title></head><body><p>Back at the application.</p></body></html>',
+    );
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(new Error(`the application's port ${port} is taken: ${error.message}`)));
+    server.listen(Number(port), hostname, resolve);
+  });
+  return server;
 }
 
 /** Where screenshots go: TESSERA_SCREENSHOTS (CI puts it in its output folder), or the suite's temporary directory. */
