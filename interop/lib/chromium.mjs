@@ -15,13 +15,16 @@ export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 export const PAGE_TIMEOUT_MS = 15_000;
 
 /**
- * Runs as root in a container: no sandbox, no GPU. The rest keeps Chromium from calling home (component updates,
- * sync, safe-browsing lists, QUIC probes), which here would only be refused; hosts that are not 127.0.0.1 do not
- * resolve, so a page that loads anything from elsewhere shows it as a failed request instead of waiting on it.
+ * Runs as root in a container: no sandbox, no GPU, shared memory in /tmp rather than a /dev/shm that containers keep
+ * small (Debian's launcher means to add that flag by itself, but its check fails where /dev/shm shows up twice). The
+ * rest keeps Chromium from calling home (component updates, sync, safe-browsing lists, QUIC probes), which here
+ * would only be refused; hosts that are not 127.0.0.1 do not resolve, so a page that loads anything from elsewhere
+ * shows it as a failed request instead of waiting on it.
  */
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
+  '--disable-dev-shm-usage',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',
