@@ -48,6 +48,8 @@ export const USER_SCOPE = 'openid profile email offline_access read:reports doct
 
 /** The two applications of area 13 sign in for this, and call the sample orders API with it. */
 export const ORDERS_SCOPE = 'openid email read:orders';
+/** The Admin API's scope for the whole platform (/admin/v1), which the client platform-admin holds. */
+export const ADMIN_SCOPE = 'tessera:admin';
 /** Each area finishes well within this on a 2-core machine; a hung request fails the area instead of the run. */
 export const AREA_TIMEOUT_MS = 60_000;
 
@@ -132,6 +134,8 @@ async function launch() {
       reports: { id: 'reports-api', secret: generatedSecret() },
       gateway: { id: GATEWAY, secret: generatedSecret() },
       ordersApi: { id: 'orders-api', secret: generatedSecret() },
+      // Area 15 makes connections after start through the Admin API, as the portal will.
+      admin: { id: 'platform-admin', secret: generatedSecret() },
     };
     const ordersApi = { url: `http://127.0.0.1:${ordersApiPort}`, signalsAuthorization: `Bearer ${generatedSecret()}` };
 
@@ -146,6 +150,7 @@ async function launch() {
       ORDERS_SECRET: services.orders.secret,
       REPORTS_API_SECRET: services.reports.secret,
       PARTNER_GATEWAY_SECRET: services.gateway.secret,
+      PLATFORM_ADMIN_SECRET: services.admin.secret,
       STMARYS_SCIM_TOKEN: scimToken,
       UPSTREAM_SECRET: upstreamSecret,
       STMARYS_SAML_KEY: spKeys[SAML_CONNECTION].privateKeyPem,
@@ -196,6 +201,22 @@ async function launch() {
       /** St Mary's SCIM service: the base URL and bearer token an admin types into Okta or Entra ID. */
       scim: { baseUrl: `${tesseraUrl}/scim/v2/${ORGANIZATION}`, token: scimToken },
       log: () => readFile(join(dir, 'tessera.log'), 'utf8'),
+      /**
+       * A request to the Admin API as platform-admin: method, a path under /admin/v1/ and a JSON body; answers
+       * { status, body } (the JSON or problem detail, or null).
+       */
+      async admin(method, path, body) {
+        const config = await this.client(services.admin.id);
+        const { access_token: token } = await client.clientCredentialsGrant(config, { scope: ADMIN_SCOPE });
+        const response = await fetch(new URL(path.replace(/^\//, ''), `${tesseraUrl}/admin/v1/`), {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+        const text = await response.text();
+        return { status: response.status, body: text ? JSON.parse(text) : null };
+      },
       /** A fresh browser with an empty cookie jar that stops at the applications' URIs. */
       browser: () => new Browser({
         stopAt: [app.one.redirectUri, app.one.postLogoutRedirectUri, app.two.redirectUri, app.two.postLogoutRedirectUri, app.till.redirectUri, app.backoffice.redirectUri],
@@ -286,6 +307,10 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
           // The orders API itself: it introspects tokens for its audience when its recheck time comes.
           ClientId: services.ordersApi.id, Type: 'confidential', ClientSecret: 'env:ORDERS_API_SECRET',
           GrantTypes: ['client_credentials'], Scopes: ['read:orders'], Audiences: [ORDERS_AUDIENCE],
+        },
+        {
+          ClientId: services.admin.id, Type: 'confidential', ClientSecret: 'env:PLATFORM_ADMIN_SECRET',
+          GrantTypes: ['client_credentials'], Scopes: [ADMIN_SCOPE],
         },
       ],
       Signals: {

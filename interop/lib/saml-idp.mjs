@@ -65,8 +65,10 @@ export const SAML_USER = {
 
 /**
  * Starts the IdP on 127.0.0.1:port. serviceProviders are the metadata URLs of the SPs it serves (read on first use,
- * so the SP may start later). Returns its entity id, metadata, certificate, counters, the AuthnRequests it accepted,
- * the problems it refused, respondWith() to choose how the next Responses look, and close().
+ * so the SP may start later); addServiceProvider() trusts one more. Returns its entity id, SSO URL, metadata,
+ * certificate (what an admin pastes into Tessera), wrongCertificatePem() (what an admin pastes by mistake), counters,
+ * the AuthnRequests it accepted, the problems it refused, respondWith() to choose how the next Responses look, and
+ * close().
  */
 export async function startSamlIdp({ port, serviceProviders, user = SAML_USER }) {
   const origin = `http://127.0.0.1:${port}`;
@@ -80,6 +82,7 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
   const requests = [];
   const issued = [];
   const spRegistry = new ServiceProviderRegistry(serviceProviders);
+  let wrongCertificate;
   let behaviour = { mode: 'assertion', tamper: null, user, inclusiveNamespaces: [], asXmlCryptoWritesIt: false };
 
   const server = createServer((req, res) => {
@@ -124,6 +127,22 @@ export async function startSamlIdp({ port, serviceProviders, user = SAML_USER })
     metadataUrl: `${origin}/metadata`,
     metadataXml,
     certificatePem: key.certificatePem,
+    certificateBase64: key.certificateBase64,
+    /**
+     * Another valid self-signed certificate with this IdP's subject, of a key that signs nothing here: the certificate
+     * an admin pastes by mistake (an old one, another IdP's). The same one on every call.
+     */
+    wrongCertificatePem() {
+      wrongCertificate ??= selfSignedRsa({ commonName: "St Mary's SAML IdP (interop)" }).certificatePem;
+      return wrongCertificate;
+    },
+    /**
+     * Trusts one more SP from now on, by its metadata URL (a connection made later, `/saml/{connectionId}/metadata`),
+     * as an IdP admin does when pasting it; read when its first AuthnRequest arrives.
+     */
+    addServiceProvider(metadataUrl) {
+      spRegistry.add(new URL(metadataUrl).href);
+    },
     counts,
     errors,
     /** The AuthnRequests accepted so far, oldest first (parsed fields and the raw query). */
@@ -156,29 +175,45 @@ function identityProviderMetadata({ entityId, ssoUrl, certificate }) {
 `;
 }
 
-/** The SPs this IdP serves, read from their metadata URLs; read again when a request names an unknown SP. */
+/**
+ * The SPs this IdP serves, read from their metadata URLs; read again when a request names an unknown SP. An SP whose
+ * metadata cannot be read (a connection deleted since, one not made yet) does not keep the others from being found.
+ */
 class ServiceProviderRegistry {
   #urls;
   #byEntityId = new Map();
 
   constructor(urls) {
-    this.#urls = urls;
+    this.#urls = [...urls];
+  }
+
+  add(url) {
+    if (!this.#urls.includes(url)) this.#urls.push(url);
   }
 
   async find(entityId) {
-    if (!this.#byEntityId.has(entityId)) await this.#refresh();
+    let unread = [];
+    if (!this.#byEntityId.has(entityId)) unread = await this.#refresh();
     const sp = this.#byEntityId.get(entityId);
-    if (!sp) throw new Error(`no trusted service provider has the entity id ${entityId}`);
+    if (!sp) throw new Error(`no trusted service provider has the entity id ${entityId}${unread.length ? ` (${unread.join('; ')})` : ''}`);
     return sp;
   }
 
+  /** Reads every SP's metadata again; returns what could not be read. */
   async #refresh() {
+    const unread = [];
     for (const url of this.#urls) {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`SP metadata at ${url} answered ${response.status}`);
-      const sp = readServiceProviderMetadata(await response.text());
-      this.#byEntityId.set(sp.entityId, { ...sp, metadataUrl: url });
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        if (!response.ok) throw new Error(`answered ${response.status}`);
+        const sp = readServiceProviderMetadata(await response.text());
+        this.#byEntityId.set(sp.entityId, { ...sp, metadataUrl: url });
+      } catch (error) {
+        unread.push(`SP metadata at ${url}: ${error.message}`);
+      }
     }
+
+    return unread;
   }
 }
 

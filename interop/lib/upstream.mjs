@@ -19,7 +19,8 @@ export const UPSTREAM_CLIENT_ID = 'tessera';
 
 /**
  * Starts oidc-provider on 127.0.0.1:port with one client, Tessera, whose only redirect URI is Tessera's callback.
- * Returns the provider, its issuer, counters of the requests Tessera's sign-ins cause, and close().
+ * Returns the provider, its issuer, counters of the requests Tessera's sign-ins cause, registerClient() for clients
+ * added later, and close().
  */
 export async function startUpstream({ port, clientSecret, redirectUri }) {
   const issuer = `http://127.0.0.1:${port}`;
@@ -88,6 +89,25 @@ export async function startUpstream({ port, clientSecret, redirectUri }) {
     issuer,
     counts,
     errors,
+    /**
+     * Registers another client at runtime, as an IdP admin does for a connection made later (through the Admin API
+     * or the portal): a confidential client with the code flow, client_secret_basic unless told otherwise. It goes
+     * into the provider's client store (its adapter), where oidc-provider looks up every client it was not started
+     * with; the clients it was started with are untouched. An id already in use is refused.
+     */
+    async registerClient({ clientId, clientSecret, redirectUris, tokenEndpointAuthMethod = 'client_secret_basic' }) {
+      if (await provider.Client.find(clientId)) throw new Error(`the upstream IdP already has a client ${clientId}`);
+      const metadata = {
+        client_id: clientId,
+        client_secret: clientSecret,
+        token_endpoint_auth_method: tokenEndpointAuthMethod,
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: redirectUris,
+      };
+      await provider.Client.validate(metadata); // the same checks as for the clients it was started with
+      await provider.Client.adapter.upsert(clientId, metadata);
+    },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }

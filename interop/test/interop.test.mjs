@@ -16,6 +16,7 @@ import tokenExchange from '../areas/11-token-exchange.mjs';
 import scim from '../areas/12-scim.mjs';
 import revocationEverywhere from '../areas/13-revocation-everywhere.mjs';
 import issuerSpelling from '../areas/14-issuer-spelling.mjs';
+import browserPages from '../areas/15-browser-pages.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -37,4 +38,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   scim();
   revocationEverywhere();
   issuerSpelling();
+  browserPages();
 });
