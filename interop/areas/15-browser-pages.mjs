@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import * as client from 'openid-client';
 import { launchChromium, newPage, screenshot } from '../lib/chromium.mjs';
-import { AREA_TIMEOUT_MS, CONNECTION, environment, generatedSecret, USER_SCOPE } from '../lib/harness.mjs';
+import { assertUsable, authorizationRequest, focused, redeem, upstreamSignIn } from '../lib/page-flows.mjs';
+import { AREA_TIMEOUT_MS, CONNECTION, environment, generatedSecret } from '../lib/harness.mjs';
 import { SAML_USER } from '../lib/saml-idp.mjs';
 import { selfSignedRsa } from '../lib/x509.mjs';
 
 /** A phone held upright: 375 CSS pixels wide, laid out as a mobile browser does (the meta viewport counts). */
 const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const UNKNOWN_DOMAIN_MESSAGE = /No organization uses that email domain here/;
-const UPSTREAM_PASSWORD = 'any password will do'; // oidc-provider's development login accepts any
 
 /** Made after start through the Admin API, as the portal will: an organization with connections of its own. */
 const LATE = {
@@ -201,52 +200,6 @@ export default () => describe("15. Tessera's pages in Chromium (Playwright): sig
   });
 });
 
-/** An authorization request of app-one (public, PKCE S256, state, nonce) as openid-client builds it. */
-async function authorizationRequest(env, config, parameters = {}) {
-  config ??= await env.client('app-one');
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: env.app.one.redirectUri,
-    scope: USER_SCOPE,
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...parameters,
-  });
-  return { url, codeVerifier, state, nonce };
-}
-
-/** The code grant for the URL the browser landed on, checking state and nonce; the tokens. */
-function redeem(config, callbackUrl, request) {
-  return client.authorizationCodeGrant(config, callbackUrl, {
-    pkceCodeVerifier: request.codeVerifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-    idTokenExpected: true,
-  });
-}
-
-/**
- * oidc-provider's development interactions, as a person fills them in: its login form (any password), then its
- * consent form; the browser then goes back through Tessera's callback to the application. Returns where it landed.
- */
-async function upstreamSignIn(page, env, { account, name = 'upstream' }) {
-  await page.waitForURL((url) => url.origin === env.upstream.issuer && url.pathname.startsWith('/interaction/'));
-  await page.locator('input[name="login"]').fill(account);
-  await page.locator('input[name="password"]').fill(UPSTREAM_PASSWORD);
-  await screenshot(page, `browser-${name}`);
-  await page.locator('button[type="submit"]').click();
-
-  await page.getByRole('button', { name: 'Continue' }).waitFor();
-  await screenshot(page, `browser-${name}-consent`);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL((url) => url.href.startsWith(env.app.one.redirectUri));
-  return new URL(page.url());
-}
-
 /** St Luke's, an organization made through the Admin API after start (once, whichever test needs it first). */
 async function ensureLateOrganization(env) {
   const existing = await env.admin('GET', `organizations/${LATE.organization}`);
@@ -271,33 +224,4 @@ async function createSamlConnection(env, id, certificatePem) {
   const metadata = await fetch(metadataUrl);
   assert.equal(metadata.status, 200, `Tessera serves the new connection's SP metadata at ${metadataUrl}`);
   env.samlIdp.addServiceProvider(metadataUrl);
-}
-
-/** The element that has the keyboard focus: tag, name and type. */
-function focused(page) {
-  return page.evaluate(() => {
-    const element = document.activeElement;
-    return { tag: element.tagName.toLowerCase(), name: element.getAttribute('name') ?? '', type: element.getAttribute('type') ?? '' };
-  });
-}
-
-/**
- * What every page of Tessera's owes a person: a language, a title, a label for every field, and, at a given width,
- * no content wider than the screen.
- */
-async function assertUsable(page, { width } = {}) {
-  const facts = await page.evaluate(() => ({
-    lang: document.documentElement.getAttribute('lang') ?? '',
-    title: document.title.trim(),
-    scrollWidth: document.documentElement.scrollWidth,
-    unlabelled: [...document.querySelectorAll('input, select, textarea')]
-      .filter((field) => !['hidden', 'submit', 'button', 'reset', 'image'].includes(field.type))
-      .filter((field) => ![...field.labels].some((label) => label.textContent.trim()) && !field.getAttribute('aria-label') && !field.getAttribute('aria-labelledby'))
-      .map((field) => field.outerHTML),
-  }));
-  const where = new URL(page.url()).pathname;
-  assert.match(facts.lang, /^[a-z]{2,3}(-[A-Za-z0-9]+)*$/, `${where}: <html lang> names a language`);
-  assert.ok(facts.title, `${where}: the page has a <title>`);
-  assert.deepEqual(facts.unlabelled, [], `${where}: every field has a label`);
-  if (width) assert.ok(facts.scrollWidth <= width, `${where}: ${facts.scrollWidth} px of content on a ${width} px screen scrolls sideways`);
 }

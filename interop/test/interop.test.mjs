@@ -17,6 +17,7 @@ import scim from '../areas/12-scim.mjs';
 import revocationEverywhere from '../areas/13-revocation-everywhere.mjs';
 import issuerSpelling from '../areas/14-issuer-spelling.mjs';
 import browserPages from '../areas/15-browser-pages.mjs';
+import setupPortal from '../areas/16-setup-portal.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -39,4 +40,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   revocationEverywhere();
   issuerSpelling();
   browserPages();
+  setupPortal();
 });

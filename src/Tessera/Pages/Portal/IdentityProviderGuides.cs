@@ -9,6 +9,9 @@ public sealed record IdentityProviderGuide(string Key, string Name, string Proto
     public string? Where { get; init; }
 
     public bool IsSaml => Protocol == SamlConnectionProtocol.ProtocolName;
+
+    /// <summary>The page's heading: the IdP by name, or for the generic ones, the protocol.</summary>
+    public string Heading => Key is "oidc" or "saml" ? $"Connect your {(IsSaml ? "SAML 2.0" : "OpenID Connect")} identity provider" : $"Connect {Name}";
 }
 
 /// <summary>The identity providers the portal has steps for, and the generic ones for everything else.</summary>
