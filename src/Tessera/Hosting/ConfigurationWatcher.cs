@@ -159,9 +159,20 @@ public sealed partial class ConfigurationWatcher(
 
     private async Task ApplyAsync(TesseraModel model, CancellationToken cancellationToken)
     {
+        var clientsChanged = ClientsFingerprint(model) != ClientsFingerprint(configuration.Current) || !_synchronizedOnce;
         configuration.Replace(model);
-        await clients.SynchronizeAsync(model, cancellationToken);
+        if (clientsChanged)
+        {
+            // Most managed changes (a connection, a domain) leave the clients as they were: no registration to rewrite.
+            await clients.SynchronizeAsync(model, cancellationToken);
+            _synchronizedOnce = true;
+        }
     }
+
+    private bool _synchronizedOnce;
+
+    private static string ClientsFingerprint(TesseraModel model) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Clients)));
 
     private static IEnumerable<ConfigurationError> RestartOnlyChanges(TesseraOptions running, TesseraOptions next)
     {

@@ -78,6 +78,29 @@ public sealed class SetupPortalTests
     }
 
     [Fact]
+    public async Task Under_an_issuer_with_a_path_the_portal_and_its_test_sign_in_stay_under_that_path()
+    {
+        await using var env = await BrokeredSignIn.StartAsync(options =>
+        {
+            AdminApi.AddClients(options);
+            options.Issuer = "http://localhost/tenant-a";
+        });
+        using var admin = await AdminApi.PlatformAsync(env.Server);
+        await AdminApi.PostAsync(admin, "organizations", new { Id = "acme", DisplayName = "Acme Corp" });
+        using var visit = new PortalVisit(env.Server);
+
+        var link = await PortalVisit.SetupLinkAsync(admin, "acme");
+        await visit.OpenAsync(link);
+        var id = await AddOidcConnectionAsync(visit, env.Idp);
+        var tested = await visit.SubmitAsync($"portal/connections/{id}?handler=Test", new Dictionary<string, string>());
+
+        Assert.StartsWith("http://localhost/tenant-a/portal/setup/", link, StringComparison.Ordinal);
+        Assert.Contains("id=\"test-outcome\" class=\"success\"", tested.Html, StringComparison.Ordinal);
+        Assert.StartsWith("/tenant-a/portal/tests/", visit.Location.AbsolutePath, StringComparison.Ordinal);
+        Assert.Contains("/tenant-a/oidc/", env.Idp.LastAuthorizeRequest["redirect_uri"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failing_test_names_the_check_and_how_to_fix_it_and_activation_waits_for_a_pass()
     {
         var (env, admin) = await WithAcmeAsync();
