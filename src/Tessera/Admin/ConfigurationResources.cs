@@ -80,6 +80,7 @@ public static class ConfigurationResources
         var organization = Authorize(http, caller, type, id: null, write: true);
         var body = await AdminJson.ReadObjectAsync(http);
         var options = type.Parse(body);
+        RefuseNewRuleControlledScopes(http, caller, options, replacing: null);
         var id = type.GetId(options);
         if (string.IsNullOrEmpty(id))
         {
@@ -131,6 +132,7 @@ public static class ConfigurationResources
         }
 
         type.SetId(options, id);
+        RefuseNewRuleControlledScopes(http, caller, options, replacing: id);
         var requestedStatus = type.HasStatus ? AdminJson.Metadata(body, "status") : null;
         string[] issued = [];
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
@@ -201,6 +203,32 @@ public static class ConfigurationResources
         }
 
         return before;
+    }
+
+    /// <summary>
+    /// A scope some rule grants is issued only to users a rule grants it to, in every organization. So only a platform
+    /// admin may make a scope rule-controlled: an organization's admin would otherwise take it from everyone else's
+    /// users. An organization's rules may grant scopes that are rule-controlled already.
+    /// </summary>
+    private static void RefuseNewRuleControlledScopes(HttpContext http, AdminCaller caller, object options, string? replacing)
+    {
+        if (caller.IsPlatformAdmin || options is not RuleOptions rule)
+        {
+            return;
+        }
+
+        var model = Model(http);
+        var controlled = model.Organizations.SelectMany(o => o.Rules)
+            .Where(r => replacing is null || r.Id != replacing)
+            .SelectMany(r => r.Grant.Scopes).ToHashSet(StringComparer.Ordinal);
+        var errors = rule.Grant.Scopes.Select((scope, index) => (scope, index)).Where(s => !controlled.Contains(s.scope))
+            .Select(s => new ConfigurationError($"$.Grant.Scopes[{s.index}]",
+                $"'{Shorten(s.scope)}' is not granted by any rule yet; making a scope rule-controlled changes it for every organization, so only a platform admin (tessera:admin) can"))
+            .ToList();
+        if (errors.Count > 0)
+        {
+            throw AdminProblem.Invalid(errors);
+        }
     }
 
     /// <summary>A secret left out of a replacement keeps its value: responses never show secrets, so a read-change-write round trip cannot send them.</summary>

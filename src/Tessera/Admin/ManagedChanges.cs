@@ -15,7 +15,7 @@ public sealed record ResourceChange(string Kind, string Id, ManagedResource? Aft
 /// on a view the other invalidates) and notifies the other nodes. The node that made it applies it before answering,
 /// so the next request there already sees it. Each change writes one audit row: who, what, and a digest of before and after.
 /// </summary>
-public sealed class ManagedChanges(
+public sealed partial class ManagedChanges(
     TesseraDbContext db,
     ManagedConfigurationStore store,
     ManagedResourceCodec codec,
@@ -23,7 +23,8 @@ public sealed class ManagedChanges(
     ChangeNotifications notifications,
     TesseraConfiguration configuration,
     AuditLog audit,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<ManagedChanges> logger)
 {
     private const int Attempts = 5;
 
@@ -37,7 +38,11 @@ public sealed class ManagedChanges(
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var revision = await db.ConfigurationRevisions.AsNoTracking().Where(r => r.Id == 1).Select(r => r.Revision).SingleAsync(cancellationToken);
+            // Writers of the configuration take turns: on PostgreSQL the revision row is locked for the transaction (a
+            // second writer waits, then reads what the first left); SQLite's write transaction is exclusive already.
+            var revision = db.Database.IsNpgsql()
+                ? await db.Database.SqlQueryRaw<long>("SELECT \"Revision\" AS \"Value\" FROM configuration_revision WHERE \"Id\" = 1 FOR UPDATE").SingleAsync(cancellationToken)
+                : await db.ConfigurationRevisions.AsNoTracking().Where(r => r.Id == 1).Select(r => r.Revision).SingleAsync(cancellationToken);
             var current = await store.LoadAsync(db, cancellationToken);
             var changes = prepare(current);
             var now = time.GetUtcNow().UtcDateTime;
@@ -90,7 +95,16 @@ public sealed class ManagedChanges(
                 record.UpdatedBy = actor;
             }
 
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < Attempts)
+            {
+                // Another node wrote the same resource first (its row was locked until it committed): look again.
+                await transaction.RollbackAsync(cancellationToken);
+                continue;
+            }
 
             // The revision moves only from the one this change was checked against: otherwise someone else changed the
             // configuration meanwhile, and the check is repeated on what they left.
@@ -116,7 +130,16 @@ public sealed class ManagedChanges(
 
             await transaction.CommitAsync(cancellationToken);
             var applied = new ManagedConfiguration(next, proposed.Resources);
-            await watcher.ApplyManagedAsync(applied, CancellationToken.None);
+            try
+            {
+                await watcher.ApplyManagedAsync(applied, CancellationToken.None);
+            }
+            catch (Exception exception) when (exception is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+            {
+                // Stored is stored: the change is in force here once the watcher's next tick has it (within a second).
+                LogApplyFailed(exception, next);
+            }
+
             notifications.Wake();
             foreach (var (change, before) in stamped)
             {
@@ -157,4 +180,7 @@ public sealed class ManagedChanges(
 
     private static string? Secret(ManagedResource? resource, string field) =>
         resource?.Options.GetType().GetProperty(field)?.GetValue(resource.Options) as string;
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Managed configuration revision {Revision} is stored; applying it on this node failed and is left to the next refresh")]
+    private partial void LogApplyFailed(Exception exception, long revision);
 }

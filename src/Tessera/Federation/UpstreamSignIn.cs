@@ -79,7 +79,8 @@ public sealed class UpstreamSignIn(
     /// </summary>
     public async Task<Uri> BeginTestAsync(HttpContext http, Connection connection, ConnectionTestRecord test, string resultPath, CancellationToken cancellationToken)
     {
-        var redirect = await BeginAsync(http, connection, resultPath, null, forceLogin: false, cancellationToken, test.Id);
+        // Where the broker sends the browser back is a path of this server (under the issuer's path, if it has one).
+        var redirect = await BeginAsync(http, connection, http.Request.PathBase + resultPath, null, forceLogin: false, cancellationToken, test.Id);
         var verdict = redirect.Location is null
             ? UpstreamResult.Failure(redirect.Error!, redirect.Description!) with { Diagnosis = redirect.Diagnosis }
             : null;

@@ -40,6 +40,7 @@ public sealed partial class ConfigurationWatcher(
                 }
 
                 await RefreshManagedAsync(stoppingToken);
+                await RetrySynchronizationAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -160,8 +161,44 @@ public sealed partial class ConfigurationWatcher(
     private async Task ApplyAsync(TesseraModel model, CancellationToken cancellationToken)
     {
         configuration.Replace(model);
-        await clients.SynchronizeAsync(model, cancellationToken);
+        await SynchronizeClientsAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Writes the client registrations when the clients in force differ from those last written: most managed changes
+    /// (a connection, a domain) leave them alone. A write that failed (another node writing at the same moment) is
+    /// tried again at the next tick.
+    /// </summary>
+    private async Task SynchronizeClientsAsync(CancellationToken cancellationToken)
+    {
+        var model = configuration.Current;
+        var fingerprint = ClientsFingerprint(model);
+        if (fingerprint == _synchronized)
+        {
+            return;
+        }
+
+        await clients.SynchronizeAsync(model, cancellationToken);
+        _synchronized = fingerprint;
+    }
+
+    private async Task RetrySynchronizationAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await SynchronizeClientsAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private string? _synchronized;
+
+    private static string ClientsFingerprint(TesseraModel model) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Clients)));
 
     private static IEnumerable<ConfigurationError> RestartOnlyChanges(TesseraOptions running, TesseraOptions next)
     {

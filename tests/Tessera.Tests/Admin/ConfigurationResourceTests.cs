@@ -197,6 +197,26 @@ public sealed class ConfigurationResourceTests
     }
 
     [Fact]
+    public async Task An_organization_admin_may_not_make_a_scope_rule_controlled_for_everyone_but_may_grant_one_that_is()
+    {
+        await using var env = await StartAsync();
+        using var organizationAdmin = await AdminApi.OrganizationAsync(env.Server);
+        using var platform = await AdminApi.PlatformAsync(env.Server);
+        var rule = new { When = new Dictionary<string, string> { ["groups"] = "Radiology" }, Grant = new { Scopes = new[] { "read:reports" } } };
+
+        var refused = await AdminApi.PostAsync(organizationAdmin, "organizations/st-marys/rules", rule);
+        var existing = await AdminApi.PostAsync(organizationAdmin, "organizations/st-marys/rules",
+            new { When = new Dictionary<string, string> { ["groups"] = "Radiology" }, Grant = new { Scopes = new[] { "doctor_access" } } });
+        var byPlatform = await AdminApi.PostAsync(platform, "organizations/st-marys/rules", rule);
+
+        Assert.Equal(400, refused.Status);
+        Assert.Equal(["$.Grant.Scopes[0]"], refused.ErrorPaths);
+        Assert.Contains("only a platform admin", refused.Body["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(201, existing.Status); // doctor_access is rule-controlled already (the file's rules grant it)
+        Assert.Equal(201, byPlatform.Status);
+    }
+
+    [Fact]
     public async Task Deleting_an_organization_takes_its_connections_and_SCIM_tokens_with_it()
     {
         await using var env = await StartAsync();

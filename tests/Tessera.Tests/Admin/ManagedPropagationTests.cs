@@ -115,6 +115,35 @@ public sealed class ManagedPropagationTests(Xunit.Abstractions.ITestOutputHelper
     }
 
     [Fact]
+    public async Task Concurrent_changes_through_two_nodes_are_serialized_and_none_is_lost_or_answered_5xx()
+    {
+        var (a, b, idp, database) = await TwoNodesAsync();
+        await using var _ = database;
+        await using var __ = idp;
+        await using var nodeA = a;
+        await using var nodeB = b;
+        using var adminA = await AdminApi.PlatformAsync(a);
+        using var adminB = await AdminApi.PlatformAsync(b);
+        var before = await a.WithDbAsync(db => db.ConfigurationRevisions.Select(r => r.Revision).SingleAsync());
+
+        // The same organization created through both nodes at once, and ten different ones in parallel.
+        var same = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => AdminApi.PostAsync(i % 2 == 0 ? adminA : adminB, "organizations", new { Id = "contested" })));
+        var distinct = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => AdminApi.PostAsync(i % 2 == 0 ? adminA : adminB, "organizations", new { Id = $"org-{i}", Domains = new[] { $"org{i}.example" } })));
+
+        Assert.Equal(1, same.Count(r => r.Status == 201));
+        Assert.All(same.Where(r => r.Status != 201), r => Assert.True(r.Status == 409 && r.Code == "already_exists", r.ToString()));
+        Assert.All(distinct, r => Assert.True(r.Status == 201, r.ToString()));
+        var after = await a.WithDbAsync(db => db.ConfigurationRevisions.Select(r => r.Revision).SingleAsync());
+        Assert.Equal(before + 11, after); // one revision per stored change, none lost
+        Assert.Equal(11, await a.WithDbAsync(db => db.ManagedResources.CountAsync(r => r.Kind == "organization")));
+        foreach (var node in new[] { a, b })
+        {
+            await WaitAsync(() => node.Service<TesseraConfiguration>().Current.Managed.Revision == after, "every node at the last revision");
+            Assert.NotNull(node.Service<TesseraConfiguration>().Current.FindOrganizationByDomain("org9.example"));
+        }
+    }
+
+    [Fact]
     public async Task A_node_started_later_starts_with_the_managed_configuration()
     {
         var (a, b, idp, database) = await TwoNodesAsync();

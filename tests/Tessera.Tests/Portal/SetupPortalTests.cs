@@ -78,6 +78,89 @@ public sealed class SetupPortalTests
     }
 
     [Fact]
+    public async Task Under_an_issuer_with_a_path_the_portal_and_its_test_sign_in_stay_under_that_path()
+    {
+        await using var env = await BrokeredSignIn.StartAsync(options =>
+        {
+            AdminApi.AddClients(options);
+            options.Issuer = "http://localhost/tenant-a";
+        });
+        using var admin = await AdminApi.PlatformAsync(env.Server);
+        await AdminApi.PostAsync(admin, "organizations", new { Id = "acme", DisplayName = "Acme Corp" });
+        using var visit = new PortalVisit(env.Server);
+
+        var link = await PortalVisit.SetupLinkAsync(admin, "acme");
+        await visit.OpenAsync(link);
+        var id = await AddOidcConnectionAsync(visit, env.Idp);
+        var tested = await visit.SubmitAsync($"portal/connections/{id}?handler=Test", new Dictionary<string, string>());
+
+        Assert.StartsWith("http://localhost/tenant-a/portal/setup/", link, StringComparison.Ordinal);
+        Assert.Contains("id=\"test-outcome\" class=\"success\"", tested.Html, StringComparison.Ordinal);
+        Assert.StartsWith("/tenant-a/portal/tests/", visit.Location.AbsolutePath, StringComparison.Ordinal);
+        Assert.Contains("/tenant-a/oidc/", env.Idp.LastAuthorizeRequest["redirect_uri"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_issuer_that_does_not_answer_discovery_is_shown_next_to_its_field()
+    {
+        var (env, admin) = await WithAcmeAsync();
+        await using var _ = env;
+        using var __ = admin;
+        using var visit = new PortalVisit(env.Server);
+        await visit.OpenAsync(await PortalVisit.SetupLinkAsync(admin, "acme"));
+        await visit.GetAsync("portal/connections/new/okta-oidc");
+        var id = Html.HiddenValue(visit.Page.Html, "ConnectionId");
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0); // a port nobody answers on once stopped
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+
+        var saved = await visit.SubmitAsync("portal/connections/new/okta-oidc", new Dictionary<string, string>
+        {
+            ["ConnectionId"] = id,
+            ["Form.Authority"] = $"http://127.0.0.1:{port}",
+            ["Form.ClientId"] = "0oa-acme",
+            ["Form.ClientSecret"] = "a-secret-of-sixteen-characters",
+        });
+
+        Assert.Equal(200, saved.Status); // saved as a draft regardless
+        var problem = System.Text.RegularExpressions.Regex.Match(saved.Html, "<div id=\"Authority-problem\"[^>]*>(.*?)</div>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(problem.Success, PortalVisit.Text(saved.Html));
+        Assert.Contains($"127.0.0.1:{port}", PortalVisit.Text(problem.Groups[1].Value), StringComparison.Ordinal);
+        Assert.Contains("aria-describedby=\"authority-help Authority-problem\"", saved.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_SAML_signing_certificate_that_has_expired_is_shown_next_to_its_field()
+    {
+        var (env, admin) = await WithAcmeAsync();
+        await using var _ = env;
+        using var __ = admin;
+        using var visit = new PortalVisit(env.Server);
+        await visit.OpenAsync(await PortalVisit.SetupLinkAsync(admin, "acme"));
+        await visit.GetAsync("portal/connections/new/saml");
+        var id = Html.HiddenValue(visit.Page.Html, "ConnectionId");
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=old idp signing", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var expired = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-3), DateTimeOffset.UtcNow.AddDays(-2));
+
+        var saved = await visit.SubmitAsync("portal/connections/new/saml", new Dictionary<string, string>
+        {
+            ["ConnectionId"] = id,
+            ["Form.EntityId"] = "https://idp.acme.example",
+            ["Form.SsoUrl"] = "https://idp.acme.example/sso",
+            ["Form.Certificate"] = expired.ExportCertificatePem(),
+        });
+
+        Assert.Equal(200, saved.Status);
+        var text = PortalVisit.Text(saved.Html);
+        Assert.Contains(Tessera.Saml.CertificateFingerprint.Sha256(expired), text, StringComparison.Ordinal);
+        Assert.Contains($"expired on {DateTime.UtcNow.AddDays(-2):yyyy-MM-dd}", text, StringComparison.Ordinal);
+        Assert.Contains("id=\"Certificate-problem\"", saved.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failing_test_names_the_check_and_how_to_fix_it_and_activation_waits_for_a_pass()
     {
         var (env, admin) = await WithAcmeAsync();
