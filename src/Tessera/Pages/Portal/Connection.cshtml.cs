@@ -13,7 +13,7 @@ public sealed class ConnectionModel(PortalConnections connections, ConnectionTes
 
     public Connection Connection { get; private set; } = null!;
 
-    public string Name => Connection.DisplayName;
+    public string Name => Connection.Options.DisplayName ?? Connection.Id;
 
     public bool IsSaml => Connection.Protocol == SamlConnectionProtocol.ProtocolName;
 

@@ -103,7 +103,7 @@ public sealed class IndexModel(ManagedChanges changes, ScimTokens scimTokens, Co
         {
             var managed = Current.FindManaged(ManagedKinds.Connection, connection.Id);
             var latest = await tests.LatestAsync(connection.Id, cancellationToken);
-            Connections.Add(new ConnectionRow(connection.Id, connection.DisplayName, connection.Protocol, connection.IsDraft ? ManagedKinds.Draft : ManagedKinds.Active,
+            Connections.Add(new ConnectionRow(connection.Id, connection.Options.DisplayName ?? connection.Id, connection.Protocol, connection.IsDraft ? ManagedKinds.Draft : ManagedKinds.Active,
                 managed is not null, latest?.Passed));
         }
 

@@ -34,6 +34,8 @@ public sealed class NewConnectionModel(PortalConnections connections) : PortalPa
         {
             ConnectionId = NewId(Guide);
             Copy = connections.Copy(ConnectionId, Guide.Protocol);
+            // What people see on the connection chooser, if the organization has several: a suggestion to edit.
+            Form.DisplayName = Guide.Key is "oidc" or "saml" ? OrganizationName : $"{OrganizationName} ({Guide.Name})";
         }
 
         return Page();

@@ -30,7 +30,7 @@ public sealed class TestModel(ConnectionTestResults tests) : PortalPageModel
         Test = test;
         Report = ConnectionTestResults.Report(test);
         var connection = OwnConnection(test.ConnectionId);
-        ConnectionName = connection?.DisplayName ?? test.ConnectionId;
+        ConnectionName = connection?.Options.DisplayName ?? test.ConnectionId;
         if (connection is { Protocol: OidcConnectionProtocol.ProtocolName })
         {
             RedirectUri = HttpContext.RequestServices.GetRequiredService<Hosting.TesseraIssuer>().Url(connection.CallbackPath);
