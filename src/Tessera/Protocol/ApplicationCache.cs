@@ -18,7 +18,24 @@ public sealed class ApplicationCache
     public bool TryGetById(string id, out OpenIddictEntityFrameworkCoreApplication? application) =>
         _byId.TryGetValue(id, out application);
 
-    public void Add(OpenIddictEntityFrameworkCoreApplication application)
+    private long _generation;
+
+    /// <summary>Moves on at every <see cref="Clear"/>: an application read before it is not cached after it.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>Caches an application read while the cache was at <paramref name="generation"/>, unless it has been cleared since (the read may be stale).</summary>
+    public void Add(OpenIddictEntityFrameworkCoreApplication application, long generation)
+    {
+        lock (_byClientId)
+        {
+            if (generation == _generation)
+            {
+                Add(application);
+            }
+        }
+    }
+
+    private void Add(OpenIddictEntityFrameworkCoreApplication application)
     {
         if (application.ClientId is not null)
         {
@@ -33,7 +50,11 @@ public sealed class ApplicationCache
 
     public void Clear()
     {
-        _byClientId.Clear();
-        _byId.Clear();
+        lock (_byClientId)
+        {
+            Interlocked.Increment(ref _generation);
+            _byClientId.Clear();
+            _byId.Clear();
+        }
     }
 }

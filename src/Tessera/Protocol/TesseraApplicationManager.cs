@@ -30,10 +30,12 @@ public sealed class TesseraApplicationManager(
             return cached;
         }
 
+        // A registration rewritten while this read was under way clears the cache; the read is then not kept.
+        var generation = applications.Generation;
         var application = await base.FindByClientIdAsync(identifier, cancellationToken);
         if (application is not null)
         {
-            applications.Add(application);
+            applications.Add(application, generation);
         }
 
         return application;
@@ -46,10 +48,11 @@ public sealed class TesseraApplicationManager(
             return cached;
         }
 
+        var generation = applications.Generation;
         var application = await base.FindByIdAsync(identifier, cancellationToken);
         if (application is not null)
         {
-            applications.Add(application);
+            applications.Add(application, generation);
         }
 
         return application;
