@@ -232,6 +232,11 @@ public sealed partial class ConfigurationWatcher(
         {
             yield return new ConfigurationError("$.Tessera.Storage.ApplyMigrations", "changing this needs a restart");
         }
+
+        if (!running.Telemetry.PrometheusUrls.SequenceEqual(next.Telemetry.PrometheusUrls, StringComparer.Ordinal))
+        {
+            yield return new ConfigurationError("$.Tessera.Telemetry", "changing telemetry needs a restart");
+        }
     }
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Configuration reload refused: {Error}")]

@@ -11,6 +11,7 @@ using Tessera.Protocol;
 using Tessera.Sessions;
 using Tessera.Signals;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Hosting;
 
@@ -34,6 +35,7 @@ public static class TesseraApp
         services.AddSingleton(options.Issuer); // restart-only: a reload that changes it is refused
         services.AddSingleton(options.RequestLimits); // restart-only too
         services.AddSingleton(TimeProvider.System);
+        services.AddTesseraTelemetry(builder.Configuration, options.Telemetry, options.Storage.Provider);
 
         services.AddTesseraStorage(options.Storage);
         services.AddHostedService<StartupTasks>(); // first: everything below expects a migrated database

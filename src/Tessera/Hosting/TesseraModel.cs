@@ -70,6 +70,8 @@ public sealed class TesseraModel
 
     public NetworkOptions Network => Declared.Network;
 
+    public TelemetryOptions Telemetry => Declared.Telemetry;
+
     public RequestLimitOptions RequestLimits => Declared.RequestLimits;
 
     public DevelopmentOptions Development => Declared.Development;

@@ -31,6 +31,9 @@ public sealed class TesseraOptions
     /// <summary>The self-service setup portal that a customer's IT admin opens through a setup link.</summary>
     public PortalOptions Portal { get; set; } = new();
 
+    /// <summary>What Tessera exports besides what the standard <c>OTEL_*</c> variables configure. Restart-only.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 
@@ -318,6 +321,16 @@ public sealed class NetworkOptions
     /// <c>tessera demo</c>, whose identity providers listen on loopback, turn it on.
     /// </summary>
     public bool AllowPrivateUpstreams { get; set; }
+}
+
+/// <summary>Telemetry settings of Tessera's own; OpenTelemetry export itself follows the standard <c>OTEL_*</c> variables.</summary>
+public sealed class TelemetryOptions
+{
+    /// <summary>
+    /// Where to serve a Prometheus scrape endpoint (<c>/metrics</c>), each an <c>http://host:port</c> of a listener apart
+    /// from the server's own. None by default: no listener is opened.
+    /// </summary>
+    public List<string> PrometheusUrls { get; set; } = [];
 }
 
 /// <summary>

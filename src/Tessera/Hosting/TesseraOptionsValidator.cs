@@ -53,6 +53,7 @@ public static partial class TesseraOptionsValidator
         ExchangeOptionsValidator.Validate(options, Error);
         SignalOptionsValidator.Validate(options, Error);
         RequestLimitsValidator.Validate(options, Error);
+        Telemetry.PrometheusListener.Validate(options.Telemetry, Error);
         return errors;
     }
 
