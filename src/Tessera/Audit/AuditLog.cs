@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Audit;
 
@@ -11,7 +12,7 @@ namespace Tessera.Audit;
 /// Appends audit events. Requests hand events to a bounded queue and go on; one writer appends them in batches,
 /// extending the hash chain under a database lock so that several nodes still make one chain.
 /// </summary>
-public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<AuditLog> logger) : BackgroundService
+public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider time, TesseraTelemetry telemetry, ILogger<AuditLog> logger) : BackgroundService
 {
     private const int BatchSize = 500;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(20);
@@ -91,6 +92,7 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
             try
             {
                 await AppendAsync(events, cancellationToken);
+                MeasureLag(events);
                 break;
             }
             catch (Exception exception) when (attempt < 5 && exception is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
@@ -154,6 +156,20 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
         await AuditInsert.ExecuteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.IsSqlite(), records, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private void MeasureLag(List<Entry> stored)
+    {
+        if (!telemetry.MeasuresAuditLag)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var entry in stored)
+        {
+            telemetry.AuditWriteLag(now - entry.OccurredAt);
+        }
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tessera.Audit;
 using Tessera.Hosting;
+using Tessera.Telemetry;
 
 namespace Tessera.Directory;
 
@@ -17,7 +18,7 @@ public static class ScimEndpoints
 
     public static IEndpointRouteBuilder MapScim(this IEndpointRouteBuilder endpoints)
     {
-        var scim = endpoints.MapGroup("/scim/v2/{organization}").AddEndpointFilter(AuthenticateAsync);
+        var scim = endpoints.MapGroup("/scim/v2/{organization}").AddEndpointFilter(MeasureAsync).AddEndpointFilter(AuthenticateAsync);
 
         scim.MapGet("/ServiceProviderConfig", (HttpContext http) => Json(ScimDiscovery.ServiceProviderConfig(BaseUrl(http))));
         scim.MapGet("/ResourceTypes", (HttpContext http) =>
@@ -102,6 +103,72 @@ public static class ScimEndpoints
         // Anything else under the service (a resource type Tessera does not have, /Bulk, /Me) is the SCIM 404.
         scim.Map("/{**rest}", () => Error(ScimException.NotFound("No such SCIM endpoint here.")));
         return endpoints;
+    }
+
+    /// <summary>A span and a count per request, refusals included: the operation, the status, and the organization once authenticated.</summary>
+    private static async ValueTask<object?> MeasureAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var http = invocation.HttpContext;
+        var telemetry = http.RequestServices.GetRequiredService<TesseraTelemetry>();
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.Scim);
+        if (span is null && !telemetry.MeasuresScim)
+        {
+            return await next(invocation);
+        }
+
+        var operation = Operation(http);
+        span?.SetTag(TesseraTelemetry.Tags.ScimOperation, operation);
+        var status = StatusCodes.Status500InternalServerError;
+        try
+        {
+            var result = await next(invocation);
+            status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+            return result;
+        }
+        finally
+        {
+            // The organization is named only once its token proved it; the URL's value could be anything.
+            var organization = http.Items.TryGetValue(OrganizationItem, out var owner) ? owner as string : null;
+            telemetry.ScimOperation(operation, status, organization);
+            if (span is not null)
+            {
+                span.SetTag(TesseraTelemetry.Tags.Organization, organization);
+                span.SetTag(TesseraTelemetry.Tags.Status, status);
+                if (status < 400)
+                {
+                    TesseraTelemetry.Succeeded(span);
+                }
+                else
+                {
+                    TesseraTelemetry.Failed(span, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        }
+    }
+
+    /// <summary>The operation a request's route stands for, such as <c>Users.create</c> or <c>Groups.patch</c>: few values, whatever the URL.</summary>
+    private static string Operation(HttpContext http)
+    {
+        const string after = "{organization}/";
+        var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+        var start = pattern.IndexOf(after, StringComparison.Ordinal);
+        var segments = start < 0 ? [] : pattern[(start + after.Length)..].Split('/');
+        if (segments.Length == 0 || segments[0].StartsWith('{'))
+        {
+            return "unknown";
+        }
+
+        var one = segments.Length > 1 || segments[0] == "ServiceProviderConfig";
+        var verb = http.Request.Method switch
+        {
+            "GET" => one ? "get" : "list",
+            "POST" => "create",
+            "PUT" => "replace",
+            "PATCH" => "patch",
+            "DELETE" => "delete",
+            _ => "other",
+        };
+        return segments[0] + "." + verb;
     }
 
     private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Tessera.Federation;
+using Tessera.Telemetry;
 
 namespace Tessera.Exchange;
 
@@ -9,7 +10,7 @@ namespace Tessera.Exchange;
 /// The document must name the issuer exactly as configured (OpenID Connect Discovery §4.3); the answer is cached
 /// like the keys, concurrent callers share one fetch, and a failed fetch keeps the last good answer.
 /// </summary>
-public sealed partial class IssuerDiscovery(IHttpClientFactory httpClients, TimeProvider time, ILogger<IssuerDiscovery> logger)
+public sealed partial class IssuerDiscovery(IHttpClientFactory httpClients, TimeProvider time, TesseraTelemetry telemetry, ILogger<IssuerDiscovery> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
@@ -43,6 +44,7 @@ public sealed partial class IssuerDiscovery(IHttpClientFactory httpClients, Time
         try
         {
             var found = await FetchAsync(issuer, CancellationToken.None);
+            telemetry.MetadataFetch(TesseraTelemetry.FetchKinds.IssuerDiscovery, found is not null);
             var now = time.GetUtcNow();
             entry.Known = found is not null
                 ? new Answer(found, now + issuer.Keys.DefaultCacheDuration)

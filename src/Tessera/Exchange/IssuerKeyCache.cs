@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Federation;
 using Tessera.Hosting;
+using Tessera.Telemetry;
 
 namespace Tessera.Exchange;
 
@@ -14,10 +14,9 @@ namespace Tessera.Exchange;
 /// the keys already fetched keep working for a bounded time; each failure is logged and counted. So at any request
 /// rate the issuer sees at most one request per refresh interval.
 /// </summary>
-public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeProvider time, IMeterFactory meters, ILogger<IssuerKeyCache> logger)
+public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeProvider time, TesseraTelemetry telemetry, ILogger<IssuerKeyCache> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly Counter<long> _fetches = meters.Create("Tessera.Exchange").CreateCounter<long>("tessera.exchange.jwks_fetches", description: "Key-set fetches from trusted issuers, by outcome");
 
     /// <summary>
     /// The issuer's signing keys, refreshed first when they are stale or when <paramref name="kid"/> is not among
@@ -54,7 +53,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
             var keys = new JsonWebKeySet(await response.Content.ReadAsStringAsync(CancellationToken.None)).Keys
                 .Where(k => k.Kty is "RSA" or "EC" && k.Use is null or "" or "sig")
                 .ToList();
-            _fetches.Add(1, new KeyValuePair<string, object?>("issuer", issuerId), new KeyValuePair<string, object?>("outcome", "success"));
+            telemetry.MetadataFetch(TesseraTelemetry.FetchKinds.IssuerKeys, succeeded: true);
             return new KeyState(keys, attempt, attempt, attempt + CacheDuration(response.Headers.CacheControl, policy));
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or ArgumentException or InvalidOperationException)
@@ -65,7 +64,7 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
 
     private KeyState Failed(string issuerId, KeyState previous, DateTimeOffset attempt, IssuerKeyOptions policy, string reason)
     {
-        _fetches.Add(1, new KeyValuePair<string, object?>("issuer", issuerId), new KeyValuePair<string, object?>("outcome", "failure"));
+        telemetry.MetadataFetch(TesseraTelemetry.FetchKinds.IssuerKeys, succeeded: false);
         KeyFetchFailed(logger, issuerId, reason, previous.Keys.Count);
 
         // Keep what worked and try again after the refresh interval, not on every request.

@@ -4,6 +4,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Tessera.Protocol;
 using Tessera.Protocol.Handlers;
+using Tessera.Telemetry;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -31,7 +32,19 @@ public sealed class VerifyForeignExchangeTokens(ExchangeTokenVerifier verifier, 
             return;
         }
 
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.ExchangeValidate);
         var record = ExchangeRecord.Of(context.Transaction);
+        await VerifyAsync(context, record);
+        if (span is not null && record.Rule != "client")
+        {
+            span.SetTag(TesseraTelemetry.Tags.Client, context.ClientId); // a client some exchange policy names, not any string sent
+        }
+
+        Describe(span, record);
+    }
+
+    private async Task VerifyAsync(ProcessAuthenticationContext context, ExchangeRecord record)
+    {
         var policies = exchange.PoliciesOf(context.ClientId);
         if (policies.Count == 0)
         {
@@ -67,6 +80,30 @@ public sealed class VerifyForeignExchangeTokens(ExchangeTokenVerifier verifier, 
             record.Actor = actor;
             context.ValidateActorToken = false;
             context.ActorTokenPrincipal = Principal(actor);
+        }
+    }
+
+    /// <summary>Which sources were verified and, for a refusal, the rule; Tessera's own tokens are OpenIddict's to verify after this.</summary>
+    private static void Describe(System.Diagnostics.Activity? span, ExchangeRecord record)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (record.Subject is { } subject)
+        {
+            span.SetTag(TesseraTelemetry.Tags.Issuer, subject.Source);
+            span.SetTag(TesseraTelemetry.Tags.Organization, subject.Identity?.OrganizationId);
+        }
+
+        if (record.Rule is { } rule)
+        {
+            TesseraTelemetry.Failed(span, rule);
+        }
+        else
+        {
+            TesseraTelemetry.Succeeded(span);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Tessera.Telemetry;
 
 namespace Tessera.Federation;
 
@@ -8,7 +9,7 @@ namespace Tessera.Federation;
 /// One discovery-and-JWKS cache per upstream issuer, shared by every request. Documents are cached and
 /// refreshed in the background; an unknown <c>kid</c> asks for a refresh, at most once per refresh interval.
 /// </summary>
-public sealed class OidcMetadataCache(IHttpClientFactory httpClients)
+public sealed class OidcMetadataCache(IHttpClientFactory httpClients, TesseraTelemetry telemetry)
 {
     public const string HttpClientName = "upstream";
 
@@ -30,13 +31,33 @@ public sealed class OidcMetadataCache(IHttpClientFactory httpClients)
         return _managers.GetOrAdd(normalized, key =>
         {
             var requireHttps = !Uri.TryCreate(key, UriKind.Absolute, out var uri) || !uri.IsLoopback;
-            var retriever = new HttpDocumentRetriever(httpClients.CreateClient(HttpClientName)) { RequireHttps = requireHttps };
-            return new ConfigurationManager<OpenIdConnectConfiguration>(
-                key + "/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(), retriever)
+            var discovery = key + "/.well-known/openid-configuration";
+            var retriever = new CountedRetriever(new HttpDocumentRetriever(httpClients.CreateClient(HttpClientName)) { RequireHttps = requireHttps }, discovery, telemetry);
+            return new ConfigurationManager<OpenIdConnectConfiguration>(discovery, new OpenIdConnectConfigurationRetriever(), retriever)
             {
                 RefreshInterval = RefreshInterval,
                 AutomaticRefreshInterval = TimeSpan.FromHours(12),
             };
         });
+    }
+
+    /// <summary>Counts each fetch the manager makes: the discovery document, then the key set it names.</summary>
+    private sealed class CountedRetriever(IDocumentRetriever inner, string discovery, TesseraTelemetry telemetry) : IDocumentRetriever
+    {
+        public async Task<string> GetDocumentAsync(string address, CancellationToken cancel)
+        {
+            var kind = address == discovery ? TesseraTelemetry.FetchKinds.OidcDiscovery : TesseraTelemetry.FetchKinds.OidcKeys;
+            try
+            {
+                var document = await inner.GetDocumentAsync(address, cancel);
+                telemetry.MetadataFetch(kind, succeeded: true);
+                return document;
+            }
+            catch
+            {
+                telemetry.MetadataFetch(kind, succeeded: false);
+                throw;
+            }
+        }
     }
 }

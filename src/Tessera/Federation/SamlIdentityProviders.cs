@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Tessera.Hosting;
 using Tessera.Saml;
+using Tessera.Telemetry;
 
 namespace Tessera.Federation;
 
@@ -11,7 +12,7 @@ namespace Tessera.Federation;
 /// every <see cref="ConnectionOptions.MetadataRefreshInterval"/>; when a refresh fails the last good metadata keeps
 /// working (retried a minute later), so an IdP's metadata endpoint going down does not stop sign-in.
 /// </summary>
-public sealed partial class SamlIdentityProviders(IHttpClientFactory httpClients, TimeProvider time, ILogger<SamlIdentityProviders> logger)
+public sealed partial class SamlIdentityProviders(IHttpClientFactory httpClients, TimeProvider time, TesseraTelemetry telemetry, ILogger<SamlIdentityProviders> logger)
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
 
@@ -43,6 +44,7 @@ public sealed partial class SamlIdentityProviders(IHttpClientFactory httpClients
             }
 
             var result = await FetchAsync(connection, cancellationToken);
+            telemetry.MetadataFetch(TesseraTelemetry.FetchKinds.SamlMetadata, result.IdentityProvider is not null);
             if (result.IdentityProvider is not null || fetched.Current is null)
             {
                 fetched.Current = result.IdentityProvider is null ? null : result;

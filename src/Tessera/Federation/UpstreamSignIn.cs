@@ -6,6 +6,7 @@ using Tessera.Hosting;
 using Tessera.Identity;
 using Tessera.Sessions;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Federation;
 
@@ -26,6 +27,7 @@ public sealed class UpstreamSignIn(
     AuditLog audit,
     TesseraIssuer issuer,
     ConnectionTestResults tests,
+    TesseraTelemetry telemetry,
     TimeProvider time)
 {
     private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
@@ -34,9 +36,17 @@ public sealed class UpstreamSignIn(
     public async Task<UpstreamRedirect> BeginAsync(HttpContext http, Connection connection, string returnUrl, string? loginHint, bool forceLogin, CancellationToken cancellationToken,
         string? connectionTestId = null)
     {
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.UpstreamBegin);
+        TesseraTelemetry.Describe(span, connection);
+        if (connectionTestId is not null)
+        {
+            span?.SetTag(TesseraTelemetry.Tags.TestSignIn, true);
+        }
+
         var connector = connectors.FirstOrDefault(c => c.Protocol == connection.Options.Protocol);
         if (connector is null || (connection.IsDraft && connectionTestId is null))
         {
+            TesseraTelemetry.Failed(span, "unsupported_connection");
             return UpstreamRedirect.Failure("unsupported_connection", "This connection is not available for sign-in.");
         }
 
@@ -63,12 +73,19 @@ public sealed class UpstreamSignIn(
         if (redirect.Location is null)
         {
             audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with { Reason = $"{redirect.Error}: {redirect.Description}" });
+            TesseraTelemetry.Failed(span, redirect.Error!);
+            if (connectionTestId is null)
+            {
+                telemetry.SignIn(connection, redirect.Error);
+            }
+
             return redirect;
         }
 
         db.PendingLogins.Add(pending);
         await db.SaveChangesAsync(cancellationToken);
         audit.Record(Event(http, AuditEvents.SignInStarted, AuditEvent.Success, connection));
+        TesseraTelemetry.Succeeded(span);
         return redirect;
     }
 
@@ -109,15 +126,17 @@ public sealed class UpstreamSignIn(
     /// </summary>
     public async Task<SignInOutcome> AnswerAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
     {
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.UpstreamCallback);
         var connection = directory.FindConnection(connectionId);
         var unsolicited = connection is null ? null : connectors.FirstOrDefault(c => c.Protocol == connection.Protocol) as IAcceptsUnsolicitedResponses;
         if (connection is null || unsolicited is null || (response.TryGetValue("state", out var state) && state.Length is > 0 and <= 200 && await IsPendingAsync(state, cancellationToken)))
         {
-            return await CompleteAsync(http, connectionId, response, cancellationToken);
+            return await CompleteCoreAsync(http, connectionId, response, cancellationToken);
         }
 
         // RelayState is never a destination: the landing is the connection's configured client.
-        var result = await unsolicited.CompleteUnsolicitedAsync(connection, response.Where(p => p.Key != "state").ToDictionary(), cancellationToken);
+        TesseraTelemetry.Describe(span, connection);
+        var result = await VerifyAsync(connection, () => unsolicited.CompleteUnsolicitedAsync(connection, response.Where(p => p.Key != "state").ToDictionary(), cancellationToken));
         var landing = unsolicited.LandingUrl(connection, issuer);
         if (result.Succeeded && landing is null)
         {
@@ -135,12 +154,20 @@ public sealed class UpstreamSignIn(
 
     public async Task<SignInOutcome> CompleteAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
     {
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.UpstreamCallback);
+        return await CompleteCoreAsync(http, connectionId, response, cancellationToken);
+    }
+
+    private async Task<SignInOutcome> CompleteCoreAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
+    {
         // A draft answers only the test sign-ins an admin starts; for anyone else it does not exist.
         var connection = directory.FindConnectionOrDraft(connectionId);
         if (connection is null)
         {
             return Fail(http, null, null, "unknown_connection", "This sign-in was sent to a connection that does not exist.");
         }
+
+        TesseraTelemetry.Describe(TesseraTelemetry.Current(TesseraTelemetry.Spans.UpstreamCallback), connection);
 
         if (!response.TryGetValue("state", out var state) || string.IsNullOrEmpty(state) || state.Length > 200)
         {
@@ -179,9 +206,21 @@ public sealed class UpstreamSignIn(
 
         var connector = connectors.First(c => c.Protocol == connection.Options.Protocol);
         var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connection));
-        var result = await connector.CompleteAsync(connection, ticket, response, cancellationToken);
+        var result = await VerifyAsync(connection, () => connector.CompleteAsync(connection, ticket, response, cancellationToken));
         if (pending.ConnectionTestId is { } testId)
         {
+            // A test's verdict is the admin's, not a sign-in: the span says how it went, the sign-in counter leaves it out.
+            var span = TesseraTelemetry.Current(TesseraTelemetry.Spans.UpstreamCallback);
+            span?.SetTag(TesseraTelemetry.Tags.TestSignIn, true);
+            if (result.Succeeded)
+            {
+                TesseraTelemetry.Succeeded(span);
+            }
+            else
+            {
+                TesseraTelemetry.Failed(span, result.Error!);
+            }
+
             // A test signs nobody in: its verdict, success or failure, is what the admin reads next.
             await tests.CompleteAsync(testId, connection, result, cancellationToken);
             return SignInOutcome.Success(pending.ReturnUrl);
@@ -229,7 +268,27 @@ public sealed class UpstreamSignIn(
                 ["session_expires_at"] = session.ExpiresAt.ToString("O"),
             },
         });
+        TesseraTelemetry.Succeeded(TesseraTelemetry.Current(TesseraTelemetry.Spans.UpstreamCallback));
+        telemetry.SignIn(connection, null);
         return SignInOutcome.Success(returnUrl);
+    }
+
+    /// <summary>The connector's verification of an answer, as a span of its own under the callback's.</summary>
+    private static async Task<UpstreamResult> VerifyAsync(Connection connection, Func<Task<UpstreamResult>> complete)
+    {
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.ConnectorComplete);
+        TesseraTelemetry.Describe(span, connection);
+        var result = await complete();
+        if (result.Succeeded)
+        {
+            TesseraTelemetry.Succeeded(span);
+        }
+        else
+        {
+            TesseraTelemetry.Failed(span, result.Error!);
+        }
+
+        return result;
     }
 
     private Uri CallbackUri(Connection connection) => new(issuer.Url(connection.CallbackPath));
@@ -238,6 +297,8 @@ public sealed class UpstreamSignIn(
     {
         // The reference ties what the browser shows to the audit row, without showing anything else.
         var reference = Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
+        TesseraTelemetry.Failed(TesseraTelemetry.Current(TesseraTelemetry.Spans.UpstreamCallback), error);
+        telemetry.SignIn(connection, error);
         audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with
         {
             UserId = userId?.ToString(),

@@ -118,6 +118,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(ShapeIssuedJwt.Descriptor);
                 server.AddEventHandler(CompleteExchangeResponse.Descriptor);
                 server.AddEventHandler(AuditProtocolResponses.TokenDescriptor);
+                server.AddEventHandler(MeasureTokenResponses.Descriptor);
                 server.AddEventHandler(AuditProtocolResponses.AuthorizationDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.IntrospectionDescriptor);
 

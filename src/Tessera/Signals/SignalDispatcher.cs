@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -7,6 +7,7 @@ using Tessera.Audit;
 using Tessera.Hosting;
 using Tessera.Protocol;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Signals;
 
@@ -24,7 +25,8 @@ public sealed partial class SignalDispatcher(
     SignalTokens tokens,
     IHttpClientFactory httpClients,
     AuditLog audit,
-    IMeterFactory meters,
+    TesseraTelemetry telemetry,
+    SignalBacklog backlog,
     TimeProvider time,
     ILogger<SignalDispatcher> logger) : BackgroundService
 {
@@ -33,9 +35,6 @@ public sealed partial class SignalDispatcher(
     private const int BatchSize = 100;
     private const int ParallelDestinations = 8;
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(10);
-
-    private readonly Counter<long> _deliveries = meters.Create("Tessera.Signals").CreateCounter<long>(
-        "tessera.signals.deliveries", description: "Signal delivery attempts, by channel and outcome");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -89,6 +88,7 @@ public sealed partial class SignalDispatcher(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+            await backlog.RefreshAsync(db, cancellationToken);
             destinations = (await db.SignalDeliveries.AsNoTracking()
                     .Where(d => d.CompletedAt == null && d.Channel != SignalChannels.Poll)
                     .Select(d => new { d.Channel, d.Destination })
@@ -138,6 +138,14 @@ public sealed partial class SignalDispatcher(
                 break; // another node has it, or it was completed meanwhile
             }
 
+            using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.SignalDelivery, ActivityKind.Producer);
+            if (span is { IsAllDataRequested: true })
+            {
+                span.SetTag(TesseraTelemetry.Tags.Channel, delivery.Channel);
+                span.SetTag(TesseraTelemetry.Tags.Destination, delivery.Destination); // a client or receiver id from configuration
+                span.SetTag(TesseraTelemetry.Tags.Attempt, delivery.Attempts + 1);
+            }
+
             DeliveryResult result;
             try
             {
@@ -151,6 +159,7 @@ public sealed partial class SignalDispatcher(
                 throw;
             }
 
+            Describe(span, result);
             await RecordAsync(db, delivery, result, cancellationToken);
             if (result.Outcome == DeliveryOutcome.Retry)
             {
@@ -270,12 +279,7 @@ public sealed partial class SignalDispatcher(
         }
         else
         {
-            var outcome = result.Outcome switch
-            {
-                DeliveryOutcome.Delivered => DeliveryOutcomes.Delivered,
-                DeliveryOutcome.Refused => DeliveryOutcomes.Refused,
-                _ => DeliveryOutcomes.Abandoned,
-            };
+            var outcome = OutcomeName(result.Outcome);
             await db.SignalDeliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Attempts, attempts)
                 .SetProperty(d => d.CompletedAt, now)
@@ -284,12 +288,43 @@ public sealed partial class SignalDispatcher(
                 .SetProperty(d => d.LastError, error), CancellationToken.None);
         }
 
-        _deliveries.Add(1, new KeyValuePair<string, object?>("channel", delivery.Channel), new KeyValuePair<string, object?>("outcome", result.Outcome.ToString()));
+        telemetry.SignalDelivery(delivery.Channel, OutcomeName(result.Outcome),
+            result.Outcome == DeliveryOutcome.Retry ? null : time.GetUtcNow().UtcDateTime - delivery.Event!.OccurredAt);
 
         // Every final outcome is audited, and the first failure of each (not every retry of a receiver that is down).
         if (result.Outcome != DeliveryOutcome.Retry || attempts == 1)
         {
             audit.Record(Audit(delivery, result, attempts));
+        }
+    }
+
+    private static string OutcomeName(DeliveryOutcome outcome) => outcome switch
+    {
+        DeliveryOutcome.Delivered => DeliveryOutcomes.Delivered,
+        DeliveryOutcome.Refused => DeliveryOutcomes.Refused,
+        DeliveryOutcome.Abandoned => DeliveryOutcomes.Abandoned,
+        _ => "retry",
+    };
+
+    private static void Describe(Activity? span, DeliveryResult result)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (result.Status is { } status)
+        {
+            span.SetTag(TesseraTelemetry.Tags.Status, status);
+        }
+
+        if (result.Outcome == DeliveryOutcome.Delivered)
+        {
+            TesseraTelemetry.Succeeded(span);
+        }
+        else
+        {
+            TesseraTelemetry.Failed(span, OutcomeName(result.Outcome));
         }
     }
 

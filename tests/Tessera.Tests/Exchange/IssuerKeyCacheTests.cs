@@ -25,6 +25,8 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
         services.AddMetrics();
         services.AddHttpClient(OidcMetadataCache.HttpClientName);
         services.AddSingleton<TimeProvider>(_time);
+        services.AddSingleton<Tessera.Signals.SignalBacklog>();
+        services.AddSingleton<Tessera.Telemetry.TesseraTelemetry>();
         services.AddSingleton<IssuerKeyCache>();
         _services = services.BuildServiceProvider();
         _cache = _services.GetRequiredService<IssuerKeyCache>();
