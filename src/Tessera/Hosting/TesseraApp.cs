@@ -36,6 +36,7 @@ public static class TesseraApp
         services.AddSingleton(options.RequestLimits); // restart-only too
         services.AddSingleton(TimeProvider.System);
         services.AddTesseraTelemetry(builder.Configuration, options.Telemetry, options.Storage.Provider);
+        services.AddTesseraHealthChecks();
 
         services.AddTesseraStorage(options.Storage);
         services.AddHostedService<StartupTasks>(); // first: everything below expects a migrated database
@@ -172,7 +173,7 @@ public static class TesseraApp
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapHealth();
         app.MapSamlMetadata();
         app.MapScim();
         app.MapSignals();
