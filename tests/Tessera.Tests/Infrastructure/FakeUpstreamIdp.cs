@@ -103,6 +103,13 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
     public IReadOnlyDictionary<string, string> LastAuthorizeRequest { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>The last authorization code, access token and ID token the IdP issued: what must never show up in Tessera's telemetry or logs.</summary>
+    public string? LastCode { get; private set; }
+
+    public string? LastAccessToken { get; private set; }
+
+    public string? LastIdToken { get; private set; }
+
     /// <param name="hostName">
     /// When set, the issuer is <c>https://{hostName}:{port}</c>: discovery, keys, token and userinfo answer over TLS
     /// with <see cref="Certificate"/>, and the test must make Tessera resolve the name and trust the certificate.
@@ -255,6 +262,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
 
         var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
         var granted = (query.GetValueOrDefault("scope") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Except(WithheldScopes).ToHashSet(StringComparer.Ordinal);
+        LastCode = code;
         _codes[code] = new IssuedCode(Person, redirect, query.GetValueOrDefault("nonce"), query.GetValueOrDefault("code_challenge")!, granted);
         return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["code"] = code, ["state"] = state }));
     }
@@ -319,6 +327,7 @@ public sealed class FakeUpstreamIdp : IAsyncDisposable
         var idToken = IdTokenWriter?.Invoke(plan) ?? Sign(plan.Header, plan.Payload, data => SignRs256(plan.Key, data));
         var accessToken = "upstream-at-" + issued.Person.Subject + "." + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
         _accessTokens[accessToken] = issued;
+        (LastAccessToken, LastIdToken) = (accessToken, idToken);
         return Results.Json(new { access_token = accessToken, token_type = "Bearer", expires_in = 300, id_token = idToken });
     }
 

@@ -52,6 +52,65 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={path}" }, path, null, null);
     }
 
+    /// <summary>
+    /// Makes the database unreachable for the server until the result is disposed: on PostgreSQL the database stops
+    /// accepting connections and the server's are ended; on SQLite a directory takes the file's place. Either way the
+    /// server's pool is emptied, so its next query has to connect anew.
+    /// </summary>
+    public async Task<IAsyncDisposable> MakeUnreachableAsync()
+    {
+        if (_postgresName is not null)
+        {
+            await AdminAsync($"ALTER DATABASE \"{_postgresName}\" WITH ALLOW_CONNECTIONS false");
+            await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{_postgresName}'");
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(Storage.ConnectionString));
+            return new Restore(() => AdminAsync($"ALTER DATABASE \"{_postgresName}\" WITH ALLOW_CONNECTIONS true"));
+        }
+
+        var path = _sqlitePath!;
+        var aside = path + ".aside";
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            if (File.Exists(path + suffix))
+            {
+                File.Move(path + suffix, aside + suffix);
+            }
+        }
+
+        System.IO.Directory.CreateDirectory(path);
+        using (var pooled = new SqliteConnection(Tessera.Storage.StorageServiceCollectionExtensions.SqliteConnectionString(Storage.ConnectionString)))
+        {
+            SqliteConnection.ClearPool(pooled);
+        }
+
+        return new Restore(() =>
+        {
+            System.IO.Directory.Delete(path);
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                if (File.Exists(aside + suffix))
+                {
+                    File.Move(aside + suffix, path + suffix);
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
+    private async Task AdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_postgresAdmin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private sealed class Restore(Func<Task> restore) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await restore();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_postgresName is not null)
