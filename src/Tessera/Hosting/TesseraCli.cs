@@ -7,6 +7,7 @@ using Tessera.Keys;
 using Tessera.Protocol;
 using Tessera.Sessions;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Hosting;
 
@@ -213,6 +214,7 @@ public static class TesseraCli
 
         // What the operator's access commands need: the revocation service, its outbox and the audit log.
         builder.Services.AddOpenIddict().AddCore(core => core.UseEntityFrameworkCore().UseDbContext<TesseraDbContext>());
+        builder.Services.AddTesseraInstruments();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddScoped<RevocationService>();
         builder.Services.AddSingleton<ClientRegistry>();

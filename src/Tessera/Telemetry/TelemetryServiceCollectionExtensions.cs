@@ -14,9 +14,7 @@ public static class TelemetryServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddTesseraTelemetry(this IServiceCollection services, IConfiguration configuration, TelemetryOptions options, StorageProvider storage)
     {
-        services.AddSingleton<Signals.SignalBacklog>();
-        services.AddSingleton<TesseraTelemetry>();
-
+        services.AddTesseraInstruments();
         var export = TelemetryExport.Read(configuration, options);
         if (!export.Traces && !export.Metrics)
         {
@@ -48,6 +46,15 @@ public static class TelemetryServiceCollectionExtensions
             });
         }
 
+        return services;
+    }
+
+    /// <summary>Tessera's instruments alone, exported by nothing: for the maintenance commands, which share services with the server.</summary>
+    public static IServiceCollection AddTesseraInstruments(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddSingleton<Signals.SignalBacklog>();
+        services.AddSingleton<TesseraTelemetry>();
         return services;
     }
 

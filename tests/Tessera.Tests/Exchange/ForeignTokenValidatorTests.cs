@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using Tessera.Exchange;
 using Tessera.Federation;
+using Tessera.Telemetry;
 using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Exchange;
@@ -36,6 +37,7 @@ public sealed class ForeignTokenValidatorTests : IAsyncLifetime
         services.AddMetrics();
         services.AddHttpClient(OidcMetadataCache.HttpClientName);
         services.AddSingleton<TimeProvider>(_time);
+        services.AddTesseraInstruments();
         services.AddSingleton<IssuerKeyCache>();
         services.AddSingleton<IssuerDiscovery>();
         services.AddSingleton<ForeignTokenValidator>();

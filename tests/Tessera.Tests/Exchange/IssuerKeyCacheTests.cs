@@ -5,6 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 using Tessera.Exchange;
 using Tessera.Hosting;
 using Tessera.Federation;
+using Tessera.Telemetry;
 using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Exchange;
@@ -25,8 +26,7 @@ public sealed class IssuerKeyCacheTests : IAsyncDisposable
         services.AddMetrics();
         services.AddHttpClient(OidcMetadataCache.HttpClientName);
         services.AddSingleton<TimeProvider>(_time);
-        services.AddSingleton<Tessera.Signals.SignalBacklog>();
-        services.AddSingleton<Tessera.Telemetry.TesseraTelemetry>();
+        services.AddTesseraInstruments();
         services.AddSingleton<IssuerKeyCache>();
         _services = services.BuildServiceProvider();
         _cache = _services.GetRequiredService<IssuerKeyCache>();
