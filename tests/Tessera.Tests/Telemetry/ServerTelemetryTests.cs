@@ -67,6 +67,12 @@ public sealed class ServerTelemetryTests
         Assert.Null(server.Services.GetService<TracerProvider>());
         Assert.Null(server.Services.GetService<MeterProvider>());
         Assert.NotNull(server.Services.GetService<TesseraTelemetry>());
+
+        // Nothing else in the process listens either (this collection runs alone): starting a span yields nothing.
+        using var http = server.CreateClient();
+        Assert.Equal(200, (await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, "write:orders")).Status);
+        Assert.False(TesseraTelemetry.Source.HasListeners());
+        Assert.Null(TesseraTelemetry.Start(TesseraTelemetry.Spans.UpstreamBegin));
     }
 
     [Fact]
