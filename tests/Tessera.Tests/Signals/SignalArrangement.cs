@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Tessera.Hosting;
 using Tessera.Tests.Infrastructure;
 
@@ -35,7 +36,8 @@ public sealed class SignalArrangement : IAsyncDisposable
     /// <summary>The reports API's SET push endpoint.</summary>
     public SignalReceiver Api { get; }
 
-    public static async Task<SignalArrangement> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null)
+    /// <param name="services">Last changes to the composition, as <see cref="TesseraTestServer.StartAsync"/> takes them.</param>
+    public static async Task<SignalArrangement> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         var reports = await SignalReceiver.StartAsync();
         var billing = await SignalReceiver.StartAsync();
@@ -55,7 +57,7 @@ public sealed class SignalArrangement : IAsyncDisposable
             options.Signals.Receivers.Add(new SignalReceiverOptions { Id = PollReceiver, Delivery = SignalReceiverOptions.Poll, Authorization = PollAuthorization });
             options.Signals.PollInterval = TimeSpan.FromMilliseconds(200);
             configure?.Invoke(options);
-        }, time);
+        }, time, services);
         return new SignalArrangement(host, reports, billing, api);
     }
 
