@@ -237,6 +237,11 @@ public sealed partial class ConfigurationWatcher(
             yield return new ConfigurationError("$.Tessera.RequestLimits", "changing request limits needs a restart");
         }
 
+        if (!running.Network.TrustedProxies.SequenceEqual(next.Network.TrustedProxies))
+        {
+            yield return new ConfigurationError("$.Tessera.Network.TrustedProxies", "changing the trusted proxies needs a restart");
+        }
+
         if (running.Storage.ApplyMigrations != next.Storage.ApplyMigrations)
         {
             yield return new ConfigurationError("$.Tessera.Storage.ApplyMigrations", "changing this needs a restart");

@@ -71,6 +71,9 @@ public sealed class PendingLoginRecord
     /// <summary>Null for a sign-in; the id of a <see cref="ConnectionTestRecord"/> when an admin is testing a connection.</summary>
     public string? ConnectionTestId { get; set; }
 
+    /// <summary>This upstream leg is the fresh sign-in an anomaly rule asked for (challenge): it is not challenged again.</summary>
+    public bool Challenged { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 }
@@ -360,4 +363,18 @@ public sealed class ConnectionTestRecord
 
     /// <summary>JSON: what came back (claims or attributes), what the rules made of it, and each failed check with its hint.</summary>
     public string? Result { get; set; }
+}
+
+/// <summary>Where a user signed in from: what the anomaly rules compare the next sign-in with.</summary>
+public sealed class RiskObservationRecord
+{
+    public long Id { get; set; }
+    public Guid UserId { get; set; }
+    public string OrganizationId { get; set; } = "";
+    public DateTime ObservedAt { get; set; }
+    public string? IpAddress { get; set; }
+    public string? Country { get; set; }
+    public string? City { get; set; }
+    public double? Latitude { get; set; }
+    public double? Longitude { get; set; }
 }

@@ -34,6 +34,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<SetupLinkRecord> SetupLinks => Set<SetupLinkRecord>();
     public DbSet<PortalSessionRecord> PortalSessions => Set<PortalSessionRecord>();
     public DbSet<ConnectionTestRecord> ConnectionTests => Set<ConnectionTestRecord>();
+    public DbSet<RiskObservationRecord> RiskObservations => Set<RiskObservationRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -299,6 +300,18 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             test.Property(t => t.ConnectionId).HasMaxLength(100);
             test.Property(t => t.PortalSessionId).HasMaxLength(32);
             test.HasIndex(t => new { t.ConnectionId, t.StartedAt });
+        });
+
+        modelBuilder.Entity<RiskObservationRecord>(observation =>
+        {
+            observation.ToTable("risk_observations");
+            observation.HasKey(o => o.Id);
+            observation.Property(o => o.OrganizationId).HasMaxLength(100);
+            observation.Property(o => o.IpAddress).HasMaxLength(64);
+            observation.Property(o => o.Country).HasMaxLength(2);
+            observation.Property(o => o.City).HasMaxLength(100);
+            observation.HasIndex(o => new { o.UserId, o.ObservedAt });
+            observation.HasIndex(o => o.ObservedAt);
         });
 
         // Every timestamp is UTC; SQLite forgets the kind on the way back, PostgreSQL insists on it on the way in.

@@ -75,6 +75,8 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
         services?.Invoke(builder.Services);
 
+        services?.Invoke(builder.Services);
+
         var app = TesseraApp.Build(builder);
         await app.StartAsync();
         return new TesseraTestServer(app, database, options, logs) { _ownsDatabase = !keepDatabase };
@@ -90,7 +92,7 @@ public sealed class TesseraTestServer : IAsyncDisposable
         return client;
     }
 
-    public Browser CreateBrowser() => new(Server, BaseAddress);
+    public Browser CreateBrowser(Action<Microsoft.AspNetCore.Http.HttpContext>? connection = null) => new(Server, BaseAddress, connection);
 
     /// <summary>The issuer as the discovery document names it: what a strict client checks every token against.</summary>
     public async Task<string> DiscoveredIssuerAsync()
