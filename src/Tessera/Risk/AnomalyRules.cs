@@ -80,7 +80,7 @@ public static class AnomalyRules
         }
 
         var other = history.FirstOrDefault(o => current.At - o.At <= rule.Window && o.Location?.Country is { } c && c != country);
-        return other is null ? null : Evidence(other, current, ("window", rule.Window.ToString("c", CultureInfo.InvariantCulture)), Distance(other, current));
+        return other is null ? null : Evidence(other, current, ("window", rule.Window.ToString("c", CultureInfo.InvariantCulture)), Distance(other, current), Speed(other, current));
     }
 
     private static Dictionary<string, string?>? NewCountry(Observation current, IReadOnlyList<Observation> history)
@@ -105,6 +105,11 @@ public static class AnomalyRules
         from.Location is { HasCoordinates: true } a && to.Location is { HasCoordinates: true } b
             ? ("distance_km", Number(DistanceKm(a.Latitude!.Value, a.Longitude!.Value, b.Latitude!.Value, b.Longitude!.Value)))
             : ("distance_km", null);
+
+    private static (string, string?) Speed(Observation from, Observation to) =>
+        from.Location is { HasCoordinates: true } a && to.Location is { HasCoordinates: true } b
+            ? ("speed_kmh", Number(DistanceKm(a.Latitude!.Value, a.Longitude!.Value, b.Latitude!.Value, b.Longitude!.Value) / Math.Max((to.At - from.At).TotalHours, 1.0 / 3600)))
+            : ("speed_kmh", null);
 
     private static Dictionary<string, string?> Evidence(Observation previous, Observation current, params (string Key, string? Value)[] more)
     {
