@@ -237,6 +237,7 @@ public sealed class UpstreamSignIn(
 
         var grants = MappingRules.Evaluate(connection.Organization.Rules, identity.Claims, identity.MappedClaims);
         var (session, secret) = await sessions.CreateAsync(user, identity, connection.Options, grants, cancellationToken);
+        await anomalies.RememberSessionAsync(assessment, session.Id, cancellationToken);
         cookies.WriteSession(http, secret, new DateTimeOffset(session.ExpiresAt, TimeSpan.Zero));
         audit.Record(Event(http, AuditEvents.SignInSucceeded, AuditEvent.Success, connection) with
         {

@@ -7,7 +7,7 @@ public static class AnomalyOptionsValidator
 {
     private static readonly HashSet<string> Rules = new(StringComparer.Ordinal)
     {
-        AnomalyRuleOptions.ImpossibleTravel, AnomalyRuleOptions.TwoCountries, AnomalyRuleOptions.NewCountry,
+        AnomalyRuleOptions.ImpossibleTravel, AnomalyRuleOptions.TwoCountries, AnomalyRuleOptions.NewCountry, AnomalyRuleOptions.TokenUsedElsewhere,
     };
 
     public static void Validate(TesseraOptions options, Action<string, string> error)

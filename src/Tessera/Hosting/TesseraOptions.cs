@@ -376,8 +376,9 @@ public sealed class AnomalyRuleOptions
     public const string ImpossibleTravel = "ImpossibleTravel";
     public const string TwoCountries = "TwoCountries";
     public const string NewCountry = "NewCountry";
+    public const string TokenUsedElsewhere = "TokenUsedElsewhere";
 
-    /// <summary><c>ImpossibleTravel</c>, <c>TwoCountries</c> or <c>NewCountry</c>.</summary>
+    /// <summary><c>ImpossibleTravel</c>, <c>TwoCountries</c>, <c>NewCountry</c> or <c>TokenUsedElsewhere</c>.</summary>
     public string Rule { get; set; } = "";
 
     /// <summary><c>log</c>, <c>notify</c>, <c>challenge</c>, <c>block</c>, <c>revoke</c> or <c>disable</c>.</summary>

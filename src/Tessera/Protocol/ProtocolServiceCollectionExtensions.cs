@@ -115,6 +115,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(VerifyForeignExchangeTokens.Descriptor);
                 server.AddEventHandler(AuthorizeOwnExchangeTokens.Descriptor);
                 server.AddEventHandler(IssueExchangedTokens.Descriptor);
+                server.AddEventHandler(RefuseAnomalousTokenRequests.Descriptor);
                 server.AddEventHandler(ShapeIssuedJwt.Descriptor);
                 server.AddEventHandler(CompleteExchangeResponse.Descriptor);
                 server.AddEventHandler(AuditProtocolResponses.TokenDescriptor);

@@ -28,14 +28,16 @@ public static class AnomalyActions
 /// The anomaly rules, pure: a new sign-in against the user's earlier ones (newest first). Impossible travel: the
 /// great-circle distance from the last located sign-in over the time since is faster than a plane, and far enough
 /// that city-level geolocation is not the explanation. Two countries: another country within the window. A new
-/// country: none of the earlier sign-ins was from it.
+/// country: none of the earlier sign-ins was from it. A token used elsewhere: a refresh or an exchange from another
+/// country than the sign-in its session began with.
 /// </summary>
 public static class AnomalyRules
 {
     /// <summary>The mean Earth radius (IUGG), for the haversine distance.</summary>
     private const double EarthRadiusKm = 6371.0088;
 
-    public static IReadOnlyList<AnomalyDetection> Evaluate(Observation current, IReadOnlyList<Observation> history, IEnumerable<AnomalyRuleOptions> rules)
+    /// <param name="issuedTo">For a refresh or an exchange: the sign-in the token's session began with (where its tokens went).</param>
+    public static IReadOnlyList<AnomalyDetection> Evaluate(Observation current, IReadOnlyList<Observation> history, IEnumerable<AnomalyRuleOptions> rules, Observation? issuedTo = null)
     {
         var detections = new List<AnomalyDetection>();
         foreach (var rule in rules)
@@ -45,6 +47,7 @@ public static class AnomalyRules
                 AnomalyRuleOptions.ImpossibleTravel => ImpossibleTravel(current, history, rule),
                 AnomalyRuleOptions.TwoCountries => TwoCountries(current, history, rule),
                 AnomalyRuleOptions.NewCountry => NewCountry(current, history),
+                AnomalyRuleOptions.TokenUsedElsewhere => TokenUsedElsewhere(current, issuedTo),
                 _ => null,
             };
             if (evidence is not null)
@@ -90,6 +93,12 @@ public static class AnomalyRules
             ? Evidence(history.First(o => o.Location?.Country is not null), current, ("known_countries", string.Join(' ', known.Order(StringComparer.Ordinal))))
             : null;
     }
+
+    /// <summary>A refresh token or a Tessera token presented from another country than the sign-in it was issued to.</summary>
+    private static Dictionary<string, string?>? TokenUsedElsewhere(Observation current, Observation? issuedTo) =>
+        issuedTo?.Location?.Country is { } issued && current.Location?.Country is { } country && issued != country
+            ? Evidence(issuedTo, current, Distance(issuedTo, current))
+            : null;
 
     /// <summary>The great-circle distance between two points (haversine), in kilometres.</summary>
     public static double DistanceKm(double latitude1, double longitude1, double latitude2, double longitude2)

@@ -365,11 +365,18 @@ public sealed class ConnectionTestRecord
     public string? Result { get; set; }
 }
 
-/// <summary>Where a user signed in from: what the anomaly rules compare the next sign-in with.</summary>
+/// <summary>Where a user signed in, refreshed or exchanged from: what the anomaly rules compare the next request with.</summary>
 public sealed class RiskObservationRecord
 {
     public long Id { get; set; }
     public Guid UserId { get; set; }
+
+    /// <summary><c>sign-in</c>, <c>refresh</c> or <c>exchange</c>.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>The SSO session a sign-in opened (or a token was granted under): where its tokens were issued to.</summary>
+    public string? SessionId { get; set; }
+
     public string OrganizationId { get; set; } = "";
     public DateTime ObservedAt { get; set; }
     public string? IpAddress { get; set; }

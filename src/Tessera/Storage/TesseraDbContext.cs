@@ -310,7 +310,10 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             observation.Property(o => o.IpAddress).HasMaxLength(64);
             observation.Property(o => o.Country).HasMaxLength(2);
             observation.Property(o => o.City).HasMaxLength(100);
+            observation.Property(o => o.Kind).HasMaxLength(16);
+            observation.Property(o => o.SessionId).HasMaxLength(64);
             observation.HasIndex(o => new { o.UserId, o.ObservedAt });
+            observation.HasIndex(o => o.SessionId);
             observation.HasIndex(o => o.ObservedAt);
         });
 

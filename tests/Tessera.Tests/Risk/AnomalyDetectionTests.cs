@@ -216,6 +216,60 @@ public sealed class AnomalyDetectionTests
         Assert.Contains("\"country\":\"DE\"", Assert.Single(await env.Server.AuditAsync(), a => a.Event == "anomaly.detected").Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>A back-channel client (an application's server) behind the trusted proxy, which names <paramref name="client"/>.</summary>
+    private static HttpClient TokenClient(BrokeredSignIn env, string client)
+    {
+        var http = new HttpClient(env.Server.Server.CreateHandler(context => context.Connection.RemoteIpAddress = IPAddress.Parse(Proxy)))
+        {
+            BaseAddress = env.Server.BaseAddress,
+        };
+        http.DefaultRequestHeaders.Add("X-Forwarded-For", client);
+        return http;
+    }
+
+    [Fact]
+    public async Task A_refresh_token_used_from_another_country_than_its_sign_in_is_refused_and_with_revoke_ends_the_session()
+    {
+        await using var env = await StartAsync(AnomalyRuleOptions.TokenUsedElsewhere, AnomalyActions.Revoke);
+        using var home = From(env, London);
+        var (_, tokens) = await env.SignInAsync(home, "openid email offline_access");
+        using var atHome = TokenClient(env, London2);
+        using var abroad = TokenClient(env, NewYork);
+
+        var refreshedAtHome = await Oauth.RefreshAsync(atHome, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+        var refusedAbroad = await Oauth.RefreshAsync(abroad, TestConfiguration.PublicClient, null, refreshedAtHome["refresh_token"]!);
+        var afterwards = await Oauth.RefreshAsync(atHome, TestConfiguration.PublicClient, null, refreshedAtHome["refresh_token"]!);
+
+        Assert.Equal(200, refreshedAtHome.Status);
+        Assert.Equal("invalid_grant", refusedAbroad.Error);
+        Assert.Matches("reference [0-9A-F]{12}", refusedAbroad["error_description"]);
+        Assert.Equal("invalid_grant", afterwards.Error); // the session ended with the detection
+        var detected = Assert.Single(await env.Server.AuditAsync(), a => a.Event == "anomaly.detected");
+        foreach (var fact in new[] { "\"rule\":\"TokenUsedElsewhere\"", "\"request\":\"refresh\"", "\"previous_country\":\"GB\"", "\"country\":\"US\"", $"\"previous_address\":\"{London}\"" })
+        {
+            Assert.Contains(fact, detected.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.True(await env.Server.WithDbAsync(db => db.Sessions.AllAsync(s => s.EndedAt != null)));
+    }
+
+    [Fact]
+    public async Task A_refresh_from_a_second_country_within_the_window_is_blocked_but_the_session_stays()
+    {
+        await using var env = await StartAsync(AnomalyRuleOptions.TwoCountries, AnomalyActions.Block);
+        using var home = From(env, London);
+        var (_, tokens) = await env.SignInAsync(home, "openid email offline_access");
+        using var abroad = TokenClient(env, NewYork);
+        using var atHome = TokenClient(env, London);
+
+        var blocked = await Oauth.RefreshAsync(abroad, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+        var stillFine = await Oauth.RefreshAsync(atHome, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+
+        Assert.Equal("invalid_grant", blocked.Error);
+        Assert.Equal(200, stillFine.Status); // block refuses the request; only revoke ends what was granted
+        Assert.Contains(await env.Server.AuditAsync(), a => a.Event == "token.refused" && a.Reason!.StartsWith("invalid_grant", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task An_organization_admin_cannot_change_its_organizations_anomaly_rules()
     {

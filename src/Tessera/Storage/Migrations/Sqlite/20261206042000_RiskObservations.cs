@@ -25,6 +25,8 @@ namespace Tessera.Storage.Migrations.Sqlite
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
                     UserId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    SessionId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     OrganizationId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     ObservedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     IpAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
@@ -42,6 +44,11 @@ namespace Tessera.Storage.Migrations.Sqlite
                 name: "IX_risk_observations_ObservedAt",
                 table: "risk_observations",
                 column: "ObservedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_risk_observations_SessionId",
+                table: "risk_observations",
+                column: "SessionId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_risk_observations_UserId_ObservedAt",

@@ -11,7 +11,7 @@ using Tessera.Storage;
 namespace Tessera.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteTesseraDbContext))]
-    [Migration("20261206034317_RiskObservations")]
+    [Migration("20261206042000_RiskObservations")]
     partial class RiskObservations
     {
         /// <inheritdoc />
@@ -795,6 +795,11 @@ namespace Tessera.Storage.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<double?>("Latitude")
                         .HasColumnType("REAL");
 
@@ -809,12 +814,18 @@ namespace Tessera.Storage.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("UserId")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
                     b.HasIndex("ObservedAt");
+
+                    b.HasIndex("SessionId");
 
                     b.HasIndex("UserId", "ObservedAt");
 

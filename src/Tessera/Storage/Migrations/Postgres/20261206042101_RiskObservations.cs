@@ -26,6 +26,8 @@ namespace Tessera.Storage.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     UserId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    SessionId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     OrganizationId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     ObservedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     IpAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
@@ -43,6 +45,11 @@ namespace Tessera.Storage.Migrations.Postgres
                 name: "IX_risk_observations_ObservedAt",
                 table: "risk_observations",
                 column: "ObservedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_risk_observations_SessionId",
+                table: "risk_observations",
+                column: "SessionId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_risk_observations_UserId_ObservedAt",

@@ -12,7 +12,7 @@ using Tessera.Storage;
 namespace Tessera.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTesseraDbContext))]
-    [Migration("20261206034401_RiskObservations")]
+    [Migration("20261206042101_RiskObservations")]
     partial class RiskObservations
     {
         /// <inheritdoc />
@@ -810,6 +810,11 @@ namespace Tessera.Storage.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<double?>("Latitude")
                         .HasColumnType("double precision");
 
@@ -824,12 +829,18 @@ namespace Tessera.Storage.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
 
                     b.HasIndex("ObservedAt");
+
+                    b.HasIndex("SessionId");
 
                     b.HasIndex("UserId", "ObservedAt");
 
