@@ -27,6 +27,7 @@ public sealed class UpstreamSignIn(
     TesseraIssuer issuer,
     ConnectionTestResults tests,
     Risk.AnomalyResponse anomalies,
+    Risk.FailureBursts failures,
     TimeProvider time)
 {
     private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
@@ -258,6 +259,7 @@ public sealed class UpstreamSignIn(
     {
         // The reference ties what the browser shows to the audit row, without showing anything else.
         reference ??= Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
+        failures.Failed(http, Risk.FailureKind.SignIn);
         audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with
         {
             UserId = userId?.ToString(),

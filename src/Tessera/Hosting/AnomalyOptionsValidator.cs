@@ -8,6 +8,7 @@ public static class AnomalyOptionsValidator
     private static readonly HashSet<string> Rules = new(StringComparer.Ordinal)
     {
         AnomalyRuleOptions.ImpossibleTravel, AnomalyRuleOptions.TwoCountries, AnomalyRuleOptions.NewCountry, AnomalyRuleOptions.TokenUsedElsewhere,
+        AnomalyRuleOptions.FailureBurst,
     };
 
     public static void Validate(TesseraOptions options, Action<string, string> error)
@@ -30,6 +31,11 @@ public static class AnomalyOptionsValidator
         }
 
         ValidateRules(anomaly.Rules, $"{path}.Rules", error);
+        if (anomaly.Rules.Count(r => r.Rule == AnomalyRuleOptions.FailureBurst) > 1)
+        {
+            error($"{path}.Rules", "FailureBurst may appear once");
+        }
+
         ValidateNetworks(anomaly.ExemptNetworks, $"{path}.ExemptNetworks", error);
         ValidateNetworks(options.Network.TrustedProxies, "$.Tessera.Network.TrustedProxies", error);
         foreach (var header in new[] { ("Country", anomaly.GeoHeaders.Country), ("Latitude", anomaly.GeoHeaders.Latitude), ("Longitude", anomaly.GeoHeaders.Longitude), ("City", anomaly.GeoHeaders.City) })
@@ -51,6 +57,13 @@ public static class AnomalyOptionsValidator
             if (organization.Rules is { } rules)
             {
                 ValidateRules(rules, $"$.Tessera.Organizations[{o}].Anomaly.Rules", error);
+                for (var r = 0; r < rules.Count; r++)
+                {
+                    if (rules[r].Rule == AnomalyRuleOptions.FailureBurst)
+                    {
+                        error($"$.Tessera.Organizations[{o}].Anomaly.Rules[{r}].Rule", "FailureBurst is global: failures are counted before anyone knows whose they are (set it in Anomaly.Rules)");
+                    }
+                }
             }
 
             ValidateNetworks(organization.ExemptNetworks, $"$.Tessera.Organizations[{o}].Anomaly.ExemptNetworks", error);
@@ -66,6 +79,12 @@ public static class AnomalyOptionsValidator
             if (!Rules.Contains(rule.Rule))
             {
                 error($"{at}.Rule", $"must be one of {string.Join(", ", Rules.Order(StringComparer.Ordinal))}");
+            }
+
+            if (rule.Rule == AnomalyRuleOptions.FailureBurst)
+            {
+                ValidateFailureBurst(rule, at, error);
+                continue;
             }
 
             if (!AnomalyActions.BySeverity.Contains(rule.Action))
@@ -87,6 +106,34 @@ public static class AnomalyOptionsValidator
             {
                 error($"{at}.Window", "must be between one second and seven days");
             }
+        }
+    }
+
+    private static void ValidateFailureBurst(AnomalyRuleOptions rule, string at, Action<string, string> error)
+    {
+        if (rule.Action is not (AnomalyActions.Log or AnomalyActions.Block))
+        {
+            error($"{at}.Action", "FailureBurst takes log or block: a burst of failures names no user to notify, challenge, revoke or disable");
+        }
+
+        if (rule.MaxFailuresPerAddress is < 0 or > 100_000)
+        {
+            error($"{at}.MaxFailuresPerAddress", "must be between 0 (not counted) and 100000");
+        }
+
+        if (rule.MaxFailuresPerClient is < 0 or > 100_000)
+        {
+            error($"{at}.MaxFailuresPerClient", "must be between 0 (not counted) and 100000");
+        }
+
+        if (rule.Lockout < TimeSpan.FromSeconds(1) || rule.Lockout > TimeSpan.FromDays(1))
+        {
+            error($"{at}.Lockout", "must be between one second and one day");
+        }
+
+        if (rule.MaxLockout < rule.Lockout || rule.MaxLockout > TimeSpan.FromDays(1))
+        {
+            error($"{at}.MaxLockout", "must be at least Lockout and at most one day");
         }
     }
 

@@ -96,6 +96,8 @@ public static class TesseraApp
         services.AddSingleton<Risk.IGeoLocator>(provider => provider.GetRequiredService<Risk.GeoDatabase>());
         services.AddSingleton<Risk.RequestLocator>();
         services.AddScoped<Risk.AnomalyResponse>();
+        services.AddSingleton<Risk.FailureBursts>();
+        services.AddHostedService(provider => provider.GetRequiredService<Risk.FailureBursts>());
         services.AddTesseraTrustedProxies(options.Network); // restart-only: the middleware reads its options once
         services.AddScoped<Pages.Portal.PortalConnections>();
         services.AddScoped<SignInRouter>();
@@ -171,6 +173,7 @@ public static class TesseraApp
         app.UseTesseraTrustedProxies(); // first: everything after sees the client's address, not the proxy's
         app.UseExceptionHandler("/error");
         app.Use(SecurityHeaders);
+        app.UseLockedOutAddresses(); // before any work is done for a request from a locked-out address
         app.UseMiddleware<BoundedForms>();
         app.UseAdminStatusProblems();
         app.UseRouting();

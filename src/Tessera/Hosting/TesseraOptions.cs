@@ -377,11 +377,18 @@ public sealed class AnomalyRuleOptions
     public const string TwoCountries = "TwoCountries";
     public const string NewCountry = "NewCountry";
     public const string TokenUsedElsewhere = "TokenUsedElsewhere";
+    public const string FailureBurst = "FailureBurst";
 
-    /// <summary><c>ImpossibleTravel</c>, <c>TwoCountries</c>, <c>NewCountry</c> or <c>TokenUsedElsewhere</c>.</summary>
+    /// <summary>
+    /// <c>ImpossibleTravel</c>, <c>TwoCountries</c>, <c>NewCountry</c>, <c>TokenUsedElsewhere</c>, or <c>FailureBurst</c>
+    /// (global only: failures are counted before anyone knows whose they are).
+    /// </summary>
     public string Rule { get; set; } = "";
 
-    /// <summary><c>log</c>, <c>notify</c>, <c>challenge</c>, <c>block</c>, <c>revoke</c> or <c>disable</c>.</summary>
+    /// <summary>
+    /// <c>log</c>, <c>notify</c>, <c>challenge</c>, <c>block</c>, <c>revoke</c> or <c>disable</c>; for <c>FailureBurst</c>,
+    /// <c>log</c> or <c>block</c> (a temporary lockout).
+    /// </summary>
     public string Action { get; set; } = "log";
 
     /// <summary>ImpossibleTravel: faster than this between two sign-ins is not travel.</summary>
@@ -392,6 +399,21 @@ public sealed class AnomalyRuleOptions
 
     /// <summary>TwoCountries: two countries within this window.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// FailureBurst: failed sign-ins, <c>invalid_client</c> answers and SCIM 401s from one address (an IPv6 /64) in a
+    /// minute before it is locked out; 0 counts none.
+    /// </summary>
+    public int MaxFailuresPerAddress { get; set; } = 10;
+
+    /// <summary>FailureBurst: <c>invalid_client</c> answers for one client_id in a minute before it is locked out; 0 counts none.</summary>
+    public int MaxFailuresPerClient { get; set; } = 20;
+
+    /// <summary>FailureBurst: the first lockout's length; each further one within a day lasts twice the one before.</summary>
+    public TimeSpan Lockout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>FailureBurst: the longest a lockout lasts however often it recurs.</summary>
+    public TimeSpan MaxLockout { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 /// <summary>An organization's own anomaly settings: its rules instead of the global ones, and networks to exempt too.</summary>

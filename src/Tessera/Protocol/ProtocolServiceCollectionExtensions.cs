@@ -118,6 +118,8 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(RefuseAnomalousTokenRequests.Descriptor);
                 server.AddEventHandler(ShapeIssuedJwt.Descriptor);
                 server.AddEventHandler(CompleteExchangeResponse.Descriptor);
+                server.AddEventHandler(LockOutGuessedClients.RefuseDescriptor);
+                server.AddEventHandler(LockOutGuessedClients.CountDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.TokenDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.AuthorizationDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.IntrospectionDescriptor);

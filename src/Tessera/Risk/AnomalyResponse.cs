@@ -74,8 +74,12 @@ public sealed class AnomalyResponse(
     public bool Applies(string? organizationId)
     {
         var model = configuration.Current;
-        return ((organizationId is null ? null : model.FindOrganization(organizationId)?.Options.Anomaly.Rules) ?? model.Anomaly.Rules).Count > 0;
+        return RulesFor((organizationId is null ? null : model.FindOrganization(organizationId)?.Options.Anomaly) ?? new OrganizationAnomalyOptions(), model.Anomaly).Count > 0;
     }
+
+    /// <summary>The rules that compare a user's requests: the organization's own, or the global ones (failure bursts are counted elsewhere).</summary>
+    private static List<AnomalyRuleOptions> RulesFor(OrganizationAnomalyOptions organization, AnomalyOptions anomaly) =>
+        (organization.Rules ?? anomaly.Rules).Where(r => r.Rule != AnomalyRuleOptions.FailureBurst).ToList();
 
     public async Task RememberSessionAsync(AnomalyAssessment assessment, string sessionId, CancellationToken cancellationToken)
     {
@@ -91,7 +95,7 @@ public sealed class AnomalyResponse(
         var model = configuration.Current;
         var anomaly = model.Anomaly;
         var organization = model.FindOrganization(user.OrganizationId)?.Options.Anomaly ?? new OrganizationAnomalyOptions();
-        var rules = organization.Rules ?? anomaly.Rules;
+        var rules = RulesFor(organization, anomaly);
         if (rules.Count == 0)
         {
             return AnomalyAssessment.Allowed;

@@ -385,3 +385,26 @@ public sealed class RiskObservationRecord
     public double? Latitude { get; set; }
     public double? Longitude { get; set; }
 }
+
+/// <summary>Failures counted against one key (an address or a client) in one minute, across every node.</summary>
+public sealed class FailureCountRecord
+{
+    /// <summary><c>address:203.0.113.7</c>, <c>address:2001:db8:1:2::/64</c> or <c>client:{client_id}</c>.</summary>
+    public string Key { get; set; } = "";
+
+    /// <summary>The minute counted (its first instant).</summary>
+    public DateTime WindowStart { get; set; }
+
+    public int Count { get; set; }
+}
+
+/// <summary>A temporary lockout of an address or a client after a burst of failures; kept a day after it ends, to double the next.</summary>
+public sealed class LockoutRecord
+{
+    public string Key { get; set; } = "";
+    public DateTime LockedAt { get; set; }
+    public DateTime Until { get; set; }
+
+    /// <summary>Lockouts of this key in a row (each within a day of the one before); each lasts twice the one before.</summary>
+    public int Strikes { get; set; }
+}

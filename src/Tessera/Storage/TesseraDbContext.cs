@@ -35,6 +35,8 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<PortalSessionRecord> PortalSessions => Set<PortalSessionRecord>();
     public DbSet<ConnectionTestRecord> ConnectionTests => Set<ConnectionTestRecord>();
     public DbSet<RiskObservationRecord> RiskObservations => Set<RiskObservationRecord>();
+    public DbSet<FailureCountRecord> FailureCounts => Set<FailureCountRecord>();
+    public DbSet<LockoutRecord> Lockouts => Set<LockoutRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -315,6 +317,22 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             observation.HasIndex(o => new { o.UserId, o.ObservedAt });
             observation.HasIndex(o => o.SessionId);
             observation.HasIndex(o => o.ObservedAt);
+        });
+
+        modelBuilder.Entity<FailureCountRecord>(failures =>
+        {
+            failures.ToTable("failure_counts");
+            failures.HasKey(f => new { f.Key, f.WindowStart });
+            failures.Property(f => f.Key).HasMaxLength(160);
+            failures.HasIndex(f => f.WindowStart);
+        });
+
+        modelBuilder.Entity<LockoutRecord>(lockout =>
+        {
+            lockout.ToTable("lockouts");
+            lockout.HasKey(l => l.Key);
+            lockout.Property(l => l.Key).HasMaxLength(160);
+            lockout.HasIndex(l => l.Until);
         });
 
         // Every timestamp is UTC; SQLite forgets the kind on the way back, PostgreSQL insists on it on the way in.

@@ -75,8 +75,6 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
         services?.Invoke(builder.Services);
 
-        services?.Invoke(builder.Services);
-
         var app = TesseraApp.Build(builder);
         await app.StartAsync();
         return new TesseraTestServer(app, database, options, logs) { _ownsDatabase = !keepDatabase };

@@ -593,6 +593,25 @@ namespace Tessera.Storage.Migrations.Postgres
                     b.ToTable("external_identities", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.FailureCountRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Key", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("failure_counts", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.KeyRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -628,6 +647,28 @@ namespace Tessera.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("keys", (string)null);
+                });
+
+            modelBuilder.Entity("Tessera.Storage.LockoutRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)");
+
+                    b.Property<DateTime>("LockedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Strikes")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Until");
+
+                    b.ToTable("lockouts", (string)null);
                 });
 
             modelBuilder.Entity("Tessera.Storage.ManagedResourceRecord", b =>

@@ -580,6 +580,25 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.ToTable("external_identities", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.FailureCountRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("failure_counts", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.KeyRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -615,6 +634,28 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("keys", (string)null);
+                });
+
+            modelBuilder.Entity("Tessera.Storage.LockoutRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Strikes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Until");
+
+                    b.ToTable("lockouts", (string)null);
                 });
 
             modelBuilder.Entity("Tessera.Storage.ManagedResourceRecord", b =>
