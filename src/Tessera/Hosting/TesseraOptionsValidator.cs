@@ -52,6 +52,7 @@ public static partial class TesseraOptionsValidator
 
         ExchangeOptionsValidator.Validate(options, Error);
         SignalOptionsValidator.Validate(options, Error);
+        AnomalyOptionsValidator.Validate(options, Error);
         RequestLimitsValidator.Validate(options, Error);
         Telemetry.PrometheusListener.Validate(options.Telemetry, Error);
         return errors;
