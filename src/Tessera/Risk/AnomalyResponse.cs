@@ -6,6 +6,7 @@ using Tessera.Hosting;
 using Tessera.Sessions;
 using Tessera.Signals;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Risk;
 
@@ -44,6 +45,7 @@ public sealed class AnomalyResponse(
     SignalOutbox signals,
     TesseraConfiguration configuration,
     AuditLog audit,
+    TesseraTelemetry telemetry,
     TimeProvider time)
 {
     public const string SignIn = "sign-in";
@@ -170,6 +172,7 @@ public sealed class AnomalyResponse(
                     ["reference"] = reference,
                 },
             });
+            telemetry.Anomaly(detection.Rule, detection.Action);
         }
 
         var assessed = new AnomalyAssessment(AnomalyVerdict.Block, reference, detections) { Observation = letThrough ? observation : null };

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Tessera.Audit;
 using Tessera.Hosting;
 using Tessera.Storage;
+using Tessera.Telemetry;
 
 namespace Tessera.Risk;
 
@@ -35,6 +36,7 @@ public sealed partial class FailureBursts(
     IServiceScopeFactory scopes,
     TesseraConfiguration configuration,
     AuditLog audit,
+    TesseraTelemetry telemetry,
     TimeProvider time,
     ILogger<FailureBursts> logger) : BackgroundService
 {
@@ -319,6 +321,7 @@ public sealed partial class FailureBursts(
             Reason = $"{AnomalyRuleOptions.FailureBurst}: {rule.Action}",
             Detail = evidence,
         });
+        telemetry.Anomaly(AnomalyRuleOptions.FailureBurst, rule.Action);
     }
 
     private async Task<LockoutRecord?> LockAsync(TesseraDbContext db, string key, AnomalyRuleOptions rule, DateTime now, CancellationToken cancellationToken)

@@ -55,7 +55,7 @@ public sealed class TesseraTelemetry
         _metadataFetches = meter.CreateCounter<long>("tessera.metadata.fetches", "{fetch}",
             "Fetches of upstream metadata and key sets, by kind and outcome");
         _anomalies = meter.CreateCounter<long>("tessera.anomalies", "{anomaly}",
-            "Anomalies detected, by rule and the action taken");
+            "Anomalies detected (one per anomaly.detected audit row), by rule and the action the rule calls for");
         meter.CreateObservableGauge("tessera.signals.backlog", backlog.Observe, "{delivery}",
             "Signal deliveries not yet completed, by channel, as last counted (every few seconds while observed)");
     }
@@ -238,8 +238,8 @@ public sealed class TesseraTelemetry
     }
 
     /// <summary>
-    /// An anomaly a rule detected and the action taken (for the anomaly rules of <c>Risk/</c>): the rule's kind and the
-    /// action's name, both from configuration.
+    /// An anomaly a rule detected, as its <c>anomaly.detected</c> audit row is written: the rule's kind and the action
+    /// that rule calls for, both from configuration (when several rules fire, each is counted with its own action).
     /// </summary>
     public void Anomaly(string rule, string action)
     {
