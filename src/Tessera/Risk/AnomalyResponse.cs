@@ -103,9 +103,19 @@ public sealed class AnomalyResponse(
             return AnomalyAssessment.Allowed;
         }
 
+        // Only where a rule applies: the span covers the history read and, when something fires, the action's work.
+        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.AnomalyEvaluate);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(TesseraTelemetry.Tags.Organization, user.OrganizationId);
+            span.SetTag(TesseraTelemetry.Tags.Connection, connectionId);
+            span.SetTag(TesseraTelemetry.Tags.AnomalyRequest, kind);
+        }
+
         var origin = locator.Locate(http);
         if (NetworkList.Parse([.. anomaly.ExemptNetworks, .. organization.ExemptNetworks]).Contains(origin.Address))
         {
+            span?.SetTag(TesseraTelemetry.Tags.AnomalyDetections, 0);
             return AnomalyAssessment.Allowed; // a VPN's or the office's egress says nothing about where the person is
         }
 
@@ -129,6 +139,7 @@ public sealed class AnomalyResponse(
             Latitude = origin.Location?.Latitude,
             Longitude = origin.Location?.Longitude,
         };
+        span?.SetTag(TesseraTelemetry.Tags.AnomalyDetections, detections.Count);
         if (detections.Count == 0)
         {
             db.RiskObservations.Add(observation);
@@ -138,6 +149,7 @@ public sealed class AnomalyResponse(
 
         var reference = Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
         var action = detections.Select(d => d.Action).MaxBy(AnomalyActions.Severity)!;
+        span?.SetTag(TesseraTelemetry.Tags.Action, action);
         var reason = $"anomaly: {string.Join(", ", detections.Select(d => d.Rule))}";
         if (action != AnomalyActions.Log)
         {

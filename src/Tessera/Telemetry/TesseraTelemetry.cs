@@ -80,6 +80,8 @@ public sealed class TesseraTelemetry
         public const string TestSignIn = "upstream.test";
         public const string Rule = "rule";
         public const string Action = "action";
+        public const string AnomalyRequest = "anomaly.request";
+        public const string AnomalyDetections = "anomaly.detections";
     }
 
     /// <summary>Span names.</summary>
@@ -91,6 +93,7 @@ public sealed class TesseraTelemetry
         public const string ExchangeValidate = "tessera.exchange.validate";
         public const string Scim = "tessera.scim";
         public const string SignalDelivery = "tessera.signal.deliver";
+        public const string AnomalyEvaluate = "tessera.anomaly.evaluate";
     }
 
     public const string Success = "success";

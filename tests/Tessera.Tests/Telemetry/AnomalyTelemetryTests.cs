@@ -11,7 +11,7 @@ using Tags = Tessera.Telemetry.TesseraTelemetry.Tags;
 
 namespace Tessera.Tests.Telemetry;
 
-/// <summary>What anomaly detection leaves in metrics: a count per detection by rule and action.</summary>
+/// <summary>What anomaly detection leaves in traces and metrics: a count per detection by rule and action, a span per evaluation.</summary>
 [Collection(TelemetryCollection.Name)]
 public sealed class AnomalyTelemetryTests
 {
@@ -31,7 +31,7 @@ public sealed class AnomalyTelemetryTests
     }
 
     [Fact]
-    public async Task A_blocked_second_country_counts_once_under_its_rule_and_action()
+    public async Task A_blocked_second_country_counts_once_under_its_rule_and_action_and_each_evaluation_is_a_span_naming_no_place()
     {
         var telemetry = new TelemetryCapture();
         await using var env = await BrokeredSignIn.StartAsync(options =>
@@ -57,6 +57,21 @@ public sealed class AnomalyTelemetryTests
         Assert.Equal(1, telemetry.Counter("tessera.anomalies", (Tags.Rule, AnomalyRuleOptions.TwoCountries), (Tags.Action, AnomalyActions.Block)));
         Assert.Equal(1, telemetry.Counter("tessera.anomalies"));
         Assert.DoesNotContain(telemetry.Points(), p => p.Metric == "tessera.anomalies" && p.Tags.Count != 2);
+
+        var spans = telemetry.SpansNamed(TesseraTelemetry.Spans.AnomalyEvaluate);
+        Assert.Equal(2, spans.Count);
+        Assert.All(spans, span =>
+        {
+            Assert.Equal(AnomalyResponse.SignIn, span.GetTagItem(Tags.AnomalyRequest));
+            Assert.Equal(TestConfiguration.Organization, span.GetTagItem(Tags.Organization));
+            Assert.NotNull(span.GetTagItem(Tags.Connection));
+            Assert.Equal(TesseraTelemetry.Spans.UpstreamCallback, span.Parent?.OperationName);
+        });
+        Assert.Equal(0, spans[0].GetTagItem(Tags.AnomalyDetections));
+        Assert.Null(spans[0].GetTagItem(Tags.Action));
+        Assert.Equal(1, spans[1].GetTagItem(Tags.AnomalyDetections));
+        Assert.Equal(AnomalyActions.Block, spans[1].GetTagItem(Tags.Action));
+        Assert.DoesNotContain(spans.SelectMany(s => s.TagObjects), t => t.Value?.ToString() is London or NewYork or "GB" or "US" or "London" or "New York");
     }
 
     [Fact]
