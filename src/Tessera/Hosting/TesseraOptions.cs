@@ -31,6 +31,9 @@ public sealed class TesseraOptions
     /// <summary>The self-service setup portal that a customer's IT admin opens through a setup link.</summary>
     public PortalOptions Portal { get; set; } = new();
 
+    /// <summary>Signed checkpoints of the audit chain, and how long audit rows are kept.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 
@@ -45,6 +48,24 @@ public sealed class PortalOptions
 
     /// <summary>A portal session ends this long after its link was opened, however busy.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+}
+
+/// <summary>
+/// The audit log's signed checkpoints (signed heads of the hash chain, published at <c>/audit/checkpoints</c>) and its
+/// retention. A checkpoint is made when <see cref="CheckpointEvery"/> rows were added since the last one, or when
+/// <see cref="CheckpointInterval"/> has passed and any row was added.
+/// </summary>
+public sealed class AuditOptions
+{
+    public int CheckpointEvery { get; set; } = 1000;
+
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long rows are kept; unset keeps them forever. Older rows are removed only up to the newest checkpoint made
+    /// before the cut, so that the rows kept still verify from that checkpoint.
+    /// </summary>
+    public TimeSpan? Retention { get; set; }
 }
 
 public sealed class StorageOptions

@@ -53,6 +53,7 @@ public static partial class TesseraOptionsValidator
         ExchangeOptionsValidator.Validate(options, Error);
         SignalOptionsValidator.Validate(options, Error);
         RequestLimitsValidator.Validate(options, Error);
+        AuditOptionsValidator.Validate(options, Error);
         return errors;
     }
 
