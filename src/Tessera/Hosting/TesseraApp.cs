@@ -40,6 +40,8 @@ public static class TesseraApp
 
         services.AddSingleton<AuditLog>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditLog>());
+        services.AddSingleton<AuditCheckpointWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditCheckpointWriter>());
 
         services.AddSingleton<KeyRing>();
         services.AddHostedService<KeyRotationService>();
@@ -174,6 +176,7 @@ public static class TesseraApp
         app.MapSamlMetadata();
         app.MapScim();
         app.MapSignals();
+        app.MapAuditCheckpoints();
         app.MapAdmin();
 
         if (options.Development.Demo)
