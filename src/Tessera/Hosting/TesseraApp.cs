@@ -42,6 +42,7 @@ public static class TesseraApp
         services.AddHostedService(provider => provider.GetRequiredService<AuditLog>());
         services.AddSingleton<AuditCheckpointWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditCheckpointWriter>());
+        services.AddSingleton<AuditRetention>();
 
         services.AddSingleton<KeyRing>();
         services.AddHostedService<KeyRotationService>();
