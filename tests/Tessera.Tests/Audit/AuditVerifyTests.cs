@@ -151,4 +151,52 @@ public sealed class AuditVerifyTests
         Assert.StartsWith("audit log broken: truncated: ", independent.Error, StringComparison.Ordinal);
         Assert.Contains($"covers {rows.Count} rows up to row {rows[^1].Id}", independent.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Verify_holds_the_chain_against_the_checkpoints_a_running_Tessera_publishes_checked_with_its_discovery_keys()
+    {
+        await using var server = await TesseraTestServer.StartAsync(options => options.Issuer = TesseraTestServer.LoopbackIssuer(), loopback: true);
+        var rows = await AuditActivity.WriteRowsAsync(server);
+        Assert.NotNull(await AuditActivity.CheckpointAsync(server));
+        var file = ConfigurationFile.Write(server.Options);
+        var endpoint = new Uri(server.LoopbackAddress, "audit/checkpoints").AbsoluteUri;
+
+        var intact = await CommandLine.RunAsync("audit", "verify", "--config", file, "--checkpoints", endpoint);
+        var latest = await CommandLine.RunAsync("audit", "verify", "--config", file, "--checkpoints", endpoint + "/latest");
+        var tamper = new AuditTampering(server);
+        await tamper.DisableAppendOnlyAsync();
+        await tamper.DeleteAsync(r => r >= rows[^2].Id);
+        var truncated = await CommandLine.RunAsync("audit", "verify", "--config", file, "--checkpoints", endpoint);
+
+        Assert.True(intact.Exit == 0, intact.Error);
+        Assert.Contains($"checkpoints: 1 matched, 1 verified (1 by their own signature) from {endpoint}, checked with the keys of {new Uri(server.LoopbackAddress, ".well-known/openid-configuration").AbsoluteUri}", intact.Output, StringComparison.Ordinal);
+        Assert.True(latest.Exit == 0, latest.Error);
+        Assert.Equal(1, truncated.Exit);
+        Assert.StartsWith("audit log broken: truncated: ", truncated.Error, StringComparison.Ordinal);
+        Assert.Contains($"checkpoints: {endpoint}", truncated.Error, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> UnusableSources => new()
+    {
+        // --checkpoints, and what verify says (exit 3: nothing was checked)
+        { "{server}/elsewhere", "is not a Tessera's /audit/checkpoints" },
+        { "http://checkpoints.example/audit/checkpoints", "must use https unless it is on a loopback address" },
+        { "http://127.0.0.1:9/audit/checkpoints", "could not read checkpoints from http://127.0.0.1:9/audit/checkpoints" },
+        { "/nonexistent/checkpoints.json", "could not read checkpoints from /nonexistent/checkpoints.json" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnusableSources))]
+    public async Task Checkpoints_that_cannot_be_fetched_or_checked_stop_verify_with_exit_3(string source, string message)
+    {
+        await using var server = await TesseraTestServer.StartAsync(options => options.Issuer = TesseraTestServer.LoopbackIssuer(), loopback: true);
+        var file = ConfigurationFile.Write(server.Options);
+
+        var (exit, output, error) = await CommandLine.RunAsync("audit", "verify", "--config", file, "--checkpoints",
+            source.Replace("{server}", server.LoopbackAddress.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal));
+
+        Assert.Equal(3, exit);
+        Assert.Empty(output);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
 }
