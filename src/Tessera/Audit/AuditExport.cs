@@ -56,5 +56,6 @@ public static class AuditExport
         ["hash"] = row.Hash,
     };
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+    // Lines are read by programs, never embedded in HTML: quotes and non-ASCII text stay as they are, not \u-escaped.
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
