@@ -26,7 +26,7 @@ public sealed partial class AuditCheckpointWriter(
 
     private const long AdvisoryLock = 7373208; // the audit writer's is 7373207
 
-    private long _refusedHead;
+    private (long HeadId, DateTimeOffset At)? _refused;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -59,45 +59,36 @@ public sealed partial class AuditCheckpointWriter(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+
+        // Whether one is due is asked without a write transaction: most of the time nothing is.
+        if (!force && !await DueAsync(db, cancellationToken))
+        {
+            return null;
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (db.Database.IsNpgsql() && !await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({AdvisoryLock}) AS \"Value\"").SingleAsync(cancellationToken))
         {
             return null;
         }
 
-        var last = await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.HeadId).FirstOrDefaultAsync(cancellationToken);
+        var (last, headId) = await HeadAsync(db, cancellationToken);
         var after = last?.HeadId ?? 0;
-        var head = await db.AuditEvents.OrderByDescending(a => a.Id).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
-        if (head is not { } headId || headId <= after)
+        if (headId <= after)
         {
-            return null;
-        }
-
-        var options = configuration.Current.Audit;
-        var now = time.GetUtcNow();
-        if (!force)
-        {
-            var added = await db.AuditEvents.LongCountAsync(a => a.Id > after, cancellationToken);
-            var oldest = await db.AuditEvents.Where(a => a.Id > after).OrderBy(a => a.Id).Select(a => a.OccurredAt).FirstAsync(cancellationToken);
-            if (added < options.CheckpointEvery && now - new DateTimeOffset(oldest, TimeSpan.Zero) < options.CheckpointInterval)
-            {
-                return null;
-            }
+            return null; // another node signed it meanwhile
         }
 
         var start = last is null ? null : new AuditChainStart(last.HeadId, last.HeadHash, last.Count);
         var segment = await AuditChainVerifier.VerifyAsync(AuditRows.ReadAsync(db, after, headId, cancellationToken: cancellationToken), [], start, cancellationToken);
         if (segment.Break is { } broken)
         {
-            if (_refusedHead != headId)
-            {
-                _refusedHead = headId;
-                LogChainBroken(headId, broken.ToString());
-            }
-
+            _refused = (headId, time.GetUtcNow());
+            LogChainBroken(headId, broken.ToString());
             return null;
         }
 
+        var now = time.GetUtcNow();
         var previous = last is null ? AuditCheckpoint.Genesis : AuditCheckpoint.HashOf(last.Token);
         var record = new AuditCheckpointRecord
         {
@@ -121,6 +112,45 @@ public sealed partial class AuditCheckpointWriter(
 
         LogCheckpointMade(record.Count, record.HeadId);
         return record;
+    }
+
+    /// <summary>
+    /// CheckpointEvery rows since the last checkpoint, or its oldest uncovered row CheckpointInterval old; and, after a
+    /// chain that did not verify, not before the head moved and CheckpointInterval passed (walking it every second
+    /// would find the same break).
+    /// </summary>
+    private async Task<bool> DueAsync(TesseraDbContext db, CancellationToken cancellationToken)
+    {
+        var (last, headId) = await HeadAsync(db, cancellationToken);
+        var after = last?.HeadId ?? 0;
+        if (headId <= after)
+        {
+            return false;
+        }
+
+        var options = configuration.Current.Audit;
+        var now = time.GetUtcNow();
+        if (_refused is { } refused && (refused.HeadId == headId || now - refused.At < options.CheckpointInterval))
+        {
+            return false;
+        }
+
+        // Ids never outnumber rows, so only a span of ids that long needs counting, and never past CheckpointEvery.
+        if (headId - after >= options.CheckpointEvery
+            && await db.AuditEvents.Where(a => a.Id > after).Take(options.CheckpointEvery).CountAsync(cancellationToken) >= options.CheckpointEvery)
+        {
+            return true;
+        }
+
+        var oldest = await db.AuditEvents.Where(a => a.Id > after).OrderBy(a => a.Id).Select(a => a.OccurredAt).FirstAsync(cancellationToken);
+        return now - new DateTimeOffset(oldest, TimeSpan.Zero) >= options.CheckpointInterval;
+    }
+
+    private static async Task<(AuditCheckpointRecord? Last, long HeadId)> HeadAsync(TesseraDbContext db, CancellationToken cancellationToken)
+    {
+        var last = await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.HeadId).FirstOrDefaultAsync(cancellationToken);
+        var head = await db.AuditEvents.OrderByDescending(a => a.Id).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
+        return (last, head ?? 0);
     }
 
     [LoggerMessage(EventId = 9011, Level = LogLevel.Information, Message = "Signed an audit checkpoint: {Count} rows up to row {HeadId}")]
