@@ -19,23 +19,28 @@ public static class AuditExport
     /// <summary>Writes the rows; returns how many.</summary>
     public static async Task<long> WriteAsync(IAsyncEnumerable<AuditRecord> rows, string format, TextWriter output, CancellationToken cancellationToken)
     {
-        Func<AuditRecord, JsonObject> map = format switch
-        {
-            Jsonl => Columns,
-            Ocsf => OcsfMapping.Map,
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "jsonl or ocsf"),
-        };
-
+        var map = Mapping(format);
         long written = 0;
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
-            await output.WriteLineAsync(map(row).ToJsonString(JsonOptions));
+            await output.WriteLineAsync(Line(map(row)));
             written++;
         }
 
         await output.FlushAsync(cancellationToken);
         return written;
     }
+
+    /// <summary>How a row becomes a line's object in <paramref name="format"/>.</summary>
+    public static Func<AuditRecord, JsonObject> Mapping(string format) => format switch
+    {
+        Jsonl => Columns,
+        Ocsf => OcsfMapping.Map,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "jsonl or ocsf"),
+    };
+
+    /// <summary>One line of an export or a stream, without its newline.</summary>
+    public static string Line(JsonObject row) => row.ToJsonString(JsonOptions);
 
     /// <summary>Every column, named as the Admin API names them.</summary>
     public static JsonObject Columns(AuditRecord row) => new()

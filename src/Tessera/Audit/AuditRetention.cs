@@ -7,10 +7,11 @@ namespace Tessera.Audit;
 /// <summary>
 /// Removes audit rows older than <c>Audit.Retention</c>, but only up to the newest checkpoint signed before the cut and
 /// never past the newest row, so that the rows kept still verify: the first of them carries that checkpoint's head hash
-/// as its previous_hash. Rows go one checkpoint at a time, each step in a short transaction of its own. The append-only
-/// trigger keeps refusing every other DELETE: on PostgreSQL the step is the <c>audit_events_prune</c> function; on
-/// SQLite the step drops the delete trigger and puts it back inside one write transaction, which no other writer can
-/// interleave with. Checkpoints are kept: they are small, hold no personal data, and chain to each other.
+/// as its previous_hash; nor past a row an audit stream has yet to deliver. Rows go one checkpoint at a time, each step
+/// in a short transaction of its own. The append-only trigger keeps refusing every other DELETE: on PostgreSQL the step
+/// is the <c>audit_events_prune</c> function; on SQLite the step drops the delete trigger and puts it back inside one
+/// write transaction, which no other writer can interleave with. Checkpoints are kept: they are small, hold no personal
+/// data, and chain to each other.
 /// </summary>
 public sealed partial class AuditRetention(TesseraConfiguration configuration, TimeProvider time, ILogger<AuditRetention> logger)
 {
@@ -34,8 +35,10 @@ public sealed partial class AuditRetention(TesseraConfiguration configuration, T
             return 0;
         }
 
+        // Nor past what a stream's destination has not acknowledged yet.
+        var delivered = await AuditStreams.DeliveredByAllAsync(db, configuration.Current.Audit.Streams, cancellationToken) ?? long.MaxValue;
         var steps = await db.AuditCheckpoints.AsNoTracking()
-            .Where(c => c.CreatedAt < cut && c.HeadId >= first && c.HeadId < newest)
+            .Where(c => c.CreatedAt < cut && c.HeadId >= first && c.HeadId < newest && c.HeadId <= delivered)
             .OrderBy(c => c.HeadId).Select(c => c.HeadId).ToListAsync(cancellationToken);
         long removed = 0;
         foreach (var upTo in steps)

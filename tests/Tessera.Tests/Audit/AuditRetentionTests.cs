@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Tessera.Audit;
+using Tessera.Hosting;
 using Tessera.Storage;
 using Tessera.Tests.Hosting;
 using Tessera.Tests.Infrastructure;
@@ -22,10 +23,14 @@ public sealed class AuditRetentionTests
     }
 
     /// <summary>Rows and a checkpoint three days ago, rows and a checkpoint now, and rows since; a retention of one day.</summary>
-    private static async Task<Arrangement> ArrangeAsync(TimeSpan? retention)
+    private static async Task<Arrangement> ArrangeAsync(TimeSpan? retention, Action<TesseraOptions>? configure = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-3));
-        var server = await TesseraTestServer.StartAsync(options => options.Audit.Retention = retention, time);
+        var server = await TesseraTestServer.StartAsync(options =>
+        {
+            options.Audit.Retention = retention;
+            configure?.Invoke(options);
+        }, time);
         await AuditActivity.WriteRowsAsync(server, requests: 4);
         var old = await LatestAfterForcingAsync(server);
         time.Advance(TimeSpan.FromDays(3));
@@ -60,6 +65,21 @@ public sealed class AuditRetentionTests
         Assert.True(exit == 0, error);
         Assert.Contains($"start: rows up to row {x.Old.HeadId} were removed; the chain is verified from the checkpoint of row {x.Old.HeadId}", output, StringComparison.Ordinal);
         Assert.Contains($"count: {x.Old.Count + kept.Count}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rows_an_audit_stream_has_not_delivered_are_kept_whatever_their_age()
+    {
+        // A collector that is never there: nothing is acknowledged, so nothing may go.
+        await using var x = await ArrangeAsync(TimeSpan.FromDays(1), options => options.Audit.Streams.Add(
+            new AuditStreamOptions { Id = "siem", Endpoint = "http://127.0.0.1:9/ingest", Timeout = TimeSpan.FromMilliseconds(200) }));
+        var before = await x.Server.AuditAsync();
+
+        await SweepAsync(x.Server);
+
+        var kept = await x.Server.AuditAsync();
+        Assert.Equal(before.Select(r => r.Id), kept.Take(before.Count).Select(r => r.Id));
+        Assert.Equal(0, await x.Server.WithDbAsync(db => db.AuditStreams.Where(s => s.StreamId == "siem").Select(s => s.DeliveredUpTo).SingleAsync()));
     }
 
     [Fact]
