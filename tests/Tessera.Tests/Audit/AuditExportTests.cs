@@ -186,10 +186,19 @@ public sealed class AuditExportTests
         var at = new DateTime(2026, 12, 6, 8, 30, 0, 123, DateTimeKind.Utc);
         var row = new AuditRecord
         {
-            Id = 7001, OccurredAt = at, Event = AuditEvents.SignInSucceeded, Outcome = AuditEvent.Success,
-            OrganizationId = "st-marys", UserId = user, ClientId = "reports-web", ConnectionId = "stmarys-oidc",
-            IpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0", Detail = JsonSerializer.Serialize(new Dictionary<string, string> { ["sid"] = "s-123" }),
-            PreviousHash = AuditChain.Genesis, Hash = new string('a', 64),
+            Id = 7001,
+            OccurredAt = at,
+            Event = AuditEvents.SignInSucceeded,
+            Outcome = AuditEvent.Success,
+            OrganizationId = "st-marys",
+            UserId = user,
+            ClientId = "reports-web",
+            ConnectionId = "stmarys-oidc",
+            IpAddress = "203.0.113.7",
+            UserAgent = "Mozilla/5.0",
+            Detail = JsonSerializer.Serialize(new Dictionary<string, string> { ["sid"] = "s-123" }),
+            PreviousHash = AuditChain.Genesis,
+            Hash = new string('a', 64),
         };
 
         var ocsf = OcsfMapping.Map(row);
