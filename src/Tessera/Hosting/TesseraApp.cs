@@ -41,6 +41,9 @@ public static class TesseraApp
 
         services.AddSingleton<AuditLog>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditLog>());
+        services.AddSingleton<AuditCheckpointWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditCheckpointWriter>());
+        services.AddSingleton<AuditRetention>();
 
         services.AddSingleton<KeyRing>();
         services.AddHostedService<KeyRotationService>();
@@ -184,6 +187,7 @@ public static class TesseraApp
         app.MapSamlMetadata();
         app.MapScim();
         app.MapSignals();
+        app.MapAuditCheckpoints();
         app.MapAdmin();
 
         if (options.Development.Demo)

@@ -34,6 +34,9 @@ public sealed class TesseraOptions
     /// <summary>Anomaly detection at sign-in (impossible travel, two countries, a new country) and its responses.</summary>
     public AnomalyOptions Anomaly { get; set; } = new();
 
+    /// <summary>Signed checkpoints of the audit chain, and how long audit rows are kept.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 
@@ -48,6 +51,24 @@ public sealed class PortalOptions
 
     /// <summary>A portal session ends this long after its link was opened, however busy.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+}
+
+/// <summary>
+/// The audit log's signed checkpoints (signed heads of the hash chain, published at <c>/audit/checkpoints</c>) and its
+/// retention. A checkpoint is made when <see cref="CheckpointEvery"/> rows were added since the last one, or when
+/// <see cref="CheckpointInterval"/> has passed and any row was added.
+/// </summary>
+public sealed class AuditOptions
+{
+    public int CheckpointEvery { get; set; } = 1000;
+
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long rows are kept; unset keeps them forever. Older rows are removed only up to the newest checkpoint made
+    /// before the cut, so that the rows kept still verify from that checkpoint.
+    /// </summary>
+    public TimeSpan? Retention { get; set; }
 }
 
 public sealed class StorageOptions

@@ -135,6 +135,25 @@ public sealed class AuditRecord
 }
 
 /// <summary>
+/// A signed checkpoint of the audit chain: the compact JWS that commits to the chain's head (its row, hash and the
+/// number of rows up to it) and to the checkpoint before it. Append-only, like the rows it covers.
+/// </summary>
+public sealed class AuditCheckpointRecord
+{
+    public long Id { get; set; }
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>Rows from the first ever written up to and including <see cref="HeadId"/>, those since removed by retention included.</summary>
+    public long Count { get; set; }
+
+    public long HeadId { get; set; }
+    public string HeadHash { get; set; } = "";
+
+    /// <summary>The compact JWS (<c>typ</c> <c>audit-checkpoint+jwt</c>), exactly as published.</summary>
+    public string Token { get; set; } = "";
+}
+
+/// <summary>
 /// A user as the organization's SCIM client provisioned it. Its id is the internal user's id (<see cref="UserRecord"/>),
 /// so a SCIM id, a token's <c>sub</c> and an audit row's user are the same UUID.
 /// </summary>
