@@ -13,14 +13,16 @@ export class Browser {
   /** Every URL this browser requested, in order (for assertions about who was contacted). */
   history = [];
 
-  constructor({ stopAt }) {
+  constructor({ stopAt, headers = {} }) {
     // URL prefixes owned by the application under test.
     this.stopAt = stopAt;
+    // Sent with every request (what a proxy in front of the browser adds, such as X-Forwarded-For).
+    this.headers = headers;
   }
 
   /** A second browser holding a copy of this one's cookies (as if they had been copied out of it). */
   fork() {
-    const other = new Browser({ stopAt: this.stopAt });
+    const other = new Browser({ stopAt: this.stopAt, headers: this.headers });
     other.#cookies = this.#cookies.map((c) => ({ ...c }));
     return other;
   }
@@ -84,6 +86,7 @@ export class Browser {
   async #send(url, request) {
     this.history.push(`${request.method} ${url.href}`);
     const headers = new Headers(request.headers);
+    for (const [name, value] of Object.entries(this.headers)) headers.set(name, value);
     const cookie = this.#cookieHeader(url);
     if (cookie) headers.set('cookie', cookie);
     const response = await fetch(url, { ...request, headers, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });

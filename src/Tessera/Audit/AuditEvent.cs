@@ -50,6 +50,7 @@ public static class AuditEvents
     public const string AdminChanged = "admin.changed";
     public const string AdminRefused = "admin.refused";
     public const string ConnectionTested = "connection.tested";
+    public const string AnomalyDetected = "anomaly.detected";
     public const string PortalOpened = "portal.opened";
     public const string PortalRefused = "portal.refused";
 }

@@ -59,6 +59,9 @@ public static class OcsfMapping
     /// <summary>Detections that revoke whole token families: worth a look even though Tessera already acted.</summary>
     private static readonly FrozenSet<string> HighSeverity = new[] { AuditEvents.RefreshTokenReuseDetected, AuditEvents.AuthorizationCodeReplayDetected }.ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>Anomalies (travel, countries, failure bursts) are worth a look too, but are inferred from where requests come from.</summary>
+    private static readonly FrozenSet<string> MediumSeverity = new[] { AuditEvents.AnomalyDetected }.ToFrozenSet(StringComparer.Ordinal);
+
     /// <summary>The OCSF class and activity of an event; API Activity "Other" for events this table does not name.</summary>
     public static OcsfActivity ActivityOf(string auditEvent) => Activities.GetValueOrDefault(auditEvent) ?? new OcsfActivity(ApiActivity, 99, "Other");
 
@@ -71,7 +74,10 @@ public static class OcsfMapping
             AuditEvent.Failure => (2, "Failure"),
             _ => (0, "Unknown"),
         };
-        var (severityId, severity) = HighSeverity.Contains(row.Event) ? (4, "High") : statusId == 2 ? (2, "Low") : (1, "Informational");
+        var (severityId, severity) = HighSeverity.Contains(row.Event) ? (4, "High")
+            : MediumSeverity.Contains(row.Event) ? (3, "Medium")
+            : statusId == 2 ? (2, "Low")
+            : (1, "Informational");
         var detail = Detail(row.Detail);
 
         var ocsf = new JsonObject

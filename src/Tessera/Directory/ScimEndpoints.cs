@@ -114,6 +114,7 @@ public static class ScimEndpoints
         if (owner is null)
         {
             Audit(http, organizationId, 401, "the bearer token is missing, unknown or revoked");
+            http.RequestServices.GetRequiredService<Risk.FailureBursts>().Failed(http, Risk.FailureKind.Scim);
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"scim\"";
             return Error(new ScimException(401, null, "A valid SCIM bearer token of this organization is required."));
         }

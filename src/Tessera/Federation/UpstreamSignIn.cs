@@ -26,13 +26,16 @@ public sealed class UpstreamSignIn(
     AuditLog audit,
     TesseraIssuer issuer,
     ConnectionTestResults tests,
+    Risk.AnomalyResponse anomalies,
+    Risk.FailureBursts failures,
     TimeProvider time)
 {
     private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
 
     /// <param name="connectionTestId">Set for a test sign-in: the answer is recorded as the test's verdict, and signs nobody in.</param>
+    /// <param name="challenged">This leg answers an anomaly rule's challenge: its sign-in is not challenged again.</param>
     public async Task<UpstreamRedirect> BeginAsync(HttpContext http, Connection connection, string returnUrl, string? loginHint, bool forceLogin, CancellationToken cancellationToken,
-        string? connectionTestId = null)
+        string? connectionTestId = null, bool challenged = false)
     {
         var connector = connectors.FirstOrDefault(c => c.Protocol == connection.Options.Protocol);
         if (connector is null || (connection.IsDraft && connectionTestId is null))
@@ -55,6 +58,7 @@ public sealed class UpstreamSignIn(
             BrowserBindingHash = SessionStore.Hash(cookies.GetOrCreateBinding(http)),
             ReturnUrl = returnUrl,
             ConnectionTestId = connectionTestId,
+            Challenged = challenged,
             CreatedAt = now,
             ExpiresAt = now + PendingLifetime,
         };
@@ -124,7 +128,7 @@ public sealed class UpstreamSignIn(
             result = UpstreamResult.Failure("unsolicited", "This connection does not accept sign-ins started at the identity provider.");
         }
 
-        return await FinishAsync(http, connection, result, landing ?? "/", cancellationToken) with { External = true };
+        return await FinishAsync(http, connection, result, landing ?? "/", challenged: false, cancellationToken) with { External = true };
     }
 
     private Task<bool> IsPendingAsync(string state, CancellationToken cancellationToken)
@@ -187,10 +191,10 @@ public sealed class UpstreamSignIn(
             return SignInOutcome.Success(pending.ReturnUrl);
         }
 
-        return await FinishAsync(http, connection, result, pending.ReturnUrl, cancellationToken);
+        return await FinishAsync(http, connection, result, pending.ReturnUrl, pending.Challenged, cancellationToken);
     }
 
-    private async Task<SignInOutcome> FinishAsync(HttpContext http, Connection connection, UpstreamResult result, string returnUrl, CancellationToken cancellationToken)
+    private async Task<SignInOutcome> FinishAsync(HttpContext http, Connection connection, UpstreamResult result, string returnUrl, bool challenged, CancellationToken cancellationToken)
     {
         if (!result.Succeeded)
         {
@@ -210,6 +214,22 @@ public sealed class UpstreamSignIn(
             return Fail(http, connection, null, "user_disabled", "This account is disabled.", user.Id);
         }
 
+        var assessment = await anomalies.AssessSignInAsync(http, user, connection, challenged, cancellationToken);
+        if (assessment.Verdict == Risk.AnomalyVerdict.Block)
+        {
+            return Fail(http, connection, null, "sign_in_blocked",
+                "This sign-in was refused to protect your account. If it was you, contact your administrator and give them the reference below.", user.Id, assessment.Reference);
+        }
+
+        if (assessment.Verdict == Risk.AnomalyVerdict.Challenge)
+        {
+            // The identity provider is asked to sign the person in afresh (prompt=login, ForceAuthn); that answer is let through.
+            var again = await BeginAsync(http, connection, returnUrl, identity.Email, forceLogin: true, cancellationToken, challenged: true);
+            return again.Location is null
+                ? Fail(http, connection, null, again.Error!, again.Description!, user.Id, assessment.Reference)
+                : SignInOutcome.Success(again.Location.AbsoluteUri) with { External = true };
+        }
+
         var previous = await sessions.FindByCookieAsync(cookies.ReadSession(http), cancellationToken);
         if (previous is not null)
         {
@@ -218,6 +238,7 @@ public sealed class UpstreamSignIn(
 
         var grants = MappingRules.Evaluate(connection.Organization.Rules, identity.Claims, identity.MappedClaims);
         var (session, secret) = await sessions.CreateAsync(user, identity, connection.Options, grants, cancellationToken);
+        await anomalies.RememberSessionAsync(assessment, session.Id, cancellationToken);
         cookies.WriteSession(http, secret, new DateTimeOffset(session.ExpiresAt, TimeSpan.Zero));
         audit.Record(Event(http, AuditEvents.SignInSucceeded, AuditEvent.Success, connection) with
         {
@@ -234,10 +255,11 @@ public sealed class UpstreamSignIn(
 
     private Uri CallbackUri(Connection connection) => new(issuer.Url(connection.CallbackPath));
 
-    private SignInOutcome Fail(HttpContext http, Connection? connection, string? retryUrl, string error, string description, Guid? userId = null)
+    private SignInOutcome Fail(HttpContext http, Connection? connection, string? retryUrl, string error, string description, Guid? userId = null, string? reference = null)
     {
         // The reference ties what the browser shows to the audit row, without showing anything else.
-        var reference = Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
+        reference ??= Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
+        failures.Failed(http, Risk.FailureKind.SignIn);
         audit.Record(Event(http, AuditEvents.SignInFailed, AuditEvent.Failure, connection) with
         {
             UserId = userId?.ToString(),

@@ -27,6 +27,8 @@ public sealed partial class ConfigurationWatcher(
     // is not missed. Content, not timestamps: network and container file systems report times unreliably.
     private string? _fingerprint = Fingerprint(configuration.File);
 
+    private string? _settling;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -36,7 +38,14 @@ public sealed partial class ConfigurationWatcher(
                 await notifications.WaitAsync(PollInterval, stoppingToken);
                 if (configuration.File is not null && Fingerprint(configuration.File) is { } current && current != _fingerprint)
                 {
-                    await ReloadAsync(stoppingToken);
+                    // Reloaded once the content has stayed the same for a tick: an editor or a deployment that writes
+                    // the file in several steps is not caught half way (and refused, and audited, for nothing).
+                    if (current == _settling)
+                    {
+                        await ReloadAsync(stoppingToken);
+                    }
+
+                    _settling = current;
                 }
 
                 await RefreshManagedAsync(stoppingToken);
@@ -226,6 +235,11 @@ public sealed partial class ConfigurationWatcher(
         if (System.Text.Json.JsonSerializer.Serialize(running.RequestLimits) != System.Text.Json.JsonSerializer.Serialize(next.RequestLimits))
         {
             yield return new ConfigurationError("$.Tessera.RequestLimits", "changing request limits needs a restart");
+        }
+
+        if (!running.Network.TrustedProxies.SequenceEqual(next.Network.TrustedProxies))
+        {
+            yield return new ConfigurationError("$.Tessera.Network.TrustedProxies", "changing the trusted proxies needs a restart");
         }
 
         if (running.Storage.ApplyMigrations != next.Storage.ApplyMigrations)

@@ -8,6 +8,7 @@ using Tessera.Federation.Development;
 using Tessera.Identity;
 using Tessera.Keys;
 using Tessera.Protocol;
+using Tessera.Risk;
 using Tessera.Sessions;
 using Tessera.Signals;
 using Tessera.Storage;
@@ -102,6 +103,13 @@ public static class TesseraApp
         services.AddScoped<IConnector>(provider => provider.GetRequiredService<SamlConnector>());
         services.AddScoped<UpstreamSignIn>();
         services.AddScoped<ConnectionTestResults>();
+        services.AddSingleton<Risk.GeoDatabase>();
+        services.AddSingleton<Risk.IGeoLocator>(provider => provider.GetRequiredService<Risk.GeoDatabase>());
+        services.AddSingleton<Risk.RequestLocator>();
+        services.AddScoped<Risk.AnomalyResponse>();
+        services.AddSingleton<Risk.FailureBursts>();
+        services.AddHostedService(provider => provider.GetRequiredService<Risk.FailureBursts>());
+        services.AddTesseraTrustedProxies(options.Network); // restart-only: the middleware reads its options once
         services.AddScoped<Pages.Portal.PortalConnections>();
         services.AddScoped<SignInRouter>();
         services.AddScoped<UserPrincipalFactory>();
@@ -173,8 +181,10 @@ public static class TesseraApp
             app.UsePathBase(issuer.PathBase);
         }
 
+        app.UseTesseraTrustedProxies(); // first: everything after sees the client's address, not the proxy's
         app.UseExceptionHandler("/error");
         app.Use(SecurityHeaders);
+        app.UseLockedOutAddresses(); // before any work is done for a request from a locked-out address
         app.UseMiddleware<BoundedForms>();
         app.UseAdminStatusProblems();
         app.UseRouting();

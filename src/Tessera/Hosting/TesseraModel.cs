@@ -66,6 +66,8 @@ public sealed class TesseraModel
 
     public PortalOptions Portal => Declared.Portal;
 
+    public AnomalyOptions Anomaly => Declared.Anomaly;
+
     public AuditOptions Audit => Declared.Audit;
 
     public SignalOptions Signals => Declared.Signals;

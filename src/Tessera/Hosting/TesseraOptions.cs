@@ -31,6 +31,9 @@ public sealed class TesseraOptions
     /// <summary>The self-service setup portal that a customer's IT admin opens through a setup link.</summary>
     public PortalOptions Portal { get; set; } = new();
 
+    /// <summary>Anomaly detection at sign-in (impossible travel, two countries, a new country) and its responses.</summary>
+    public AnomalyOptions Anomaly { get; set; } = new();
+
     /// <summary>Signed checkpoints of the audit chain, and how long audit rows are kept.</summary>
     public AuditOptions Audit { get; set; } = new();
 
@@ -181,6 +184,9 @@ public sealed class OrganizationOptions
     public List<ConnectionOptions> Connections { get; set; } = [];
     public List<RuleOptions> Rules { get; set; } = [];
     public ScimOptions Scim { get; set; } = new();
+
+    /// <summary>The organization's own anomaly rules and exempt networks.</summary>
+    public OrganizationAnomalyOptions Anomaly { get; set; } = new();
 }
 
 /// <summary>The organization's SCIM 2.0 service (<c>/scim/v2/{organization}</c>) and how provisioned users meet sign-ins.</summary>
@@ -378,6 +384,106 @@ public sealed class NetworkOptions
     /// <c>tessera demo</c>, whose identity providers listen on loopback, turn it on.
     /// </summary>
     public bool AllowPrivateUpstreams { get; set; }
+
+    /// <summary>
+    /// Proxies and load balancers (addresses or CIDR ranges) whose <c>X-Forwarded-For</c> is believed: a request from one
+    /// of them is taken to come from the address it names. Empty: every request comes from its socket's address.
+    /// Restart-only.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+}
+
+/// <summary>
+/// Anomaly detection at sign-in: where each sign-in comes from (GeoIP or a trusted edge's headers), compared with where
+/// the same user signed in before, and what to do when the rules see something wrong.
+/// </summary>
+public sealed class AnomalyOptions
+{
+    /// <summary>A GeoIP database in MaxMind's format (.mmdb): MaxMind GeoIP2/GeoLite2 City or Country, or DB-IP's City Lite.</summary>
+    public string? GeoDatabase { get; set; }
+
+    /// <summary>More databases asked after <see cref="GeoDatabase"/> (an IPv6 file beside an IPv4 one).</summary>
+    public List<string> GeoDatabases { get; set; } = [];
+
+    /// <summary>Location headers a trusted edge sets (Cloudflare's <c>CF-IPCountry</c>, say); believed only through a trusted proxy.</summary>
+    public GeoHeaderOptions GeoHeaders { get; set; } = new();
+
+    /// <summary>The rules and what each does when it fires.</summary>
+    public List<AnomalyRuleOptions> Rules { get; set; } = [];
+
+    /// <summary>Networks (CIDR) whose sign-ins no rule looks at: a VPN's or a corporate network's egress.</summary>
+    public List<string> ExemptNetworks { get; set; } = [];
+
+    /// <summary>How many earlier sign-ins of a user the rules compare with.</summary>
+    public int History { get; set; } = 10;
+}
+
+public sealed class GeoHeaderOptions
+{
+    /// <summary>The header carrying the ISO 3166-1 alpha-2 country, e.g. <c>CF-IPCountry</c>.</summary>
+    public string? Country { get; set; }
+
+    public string? Latitude { get; set; }
+
+    public string? Longitude { get; set; }
+
+    public string? City { get; set; }
+}
+
+/// <summary>One anomaly rule: which, with its settings, and the action when it fires.</summary>
+public sealed class AnomalyRuleOptions
+{
+    public const string ImpossibleTravel = "ImpossibleTravel";
+    public const string TwoCountries = "TwoCountries";
+    public const string NewCountry = "NewCountry";
+    public const string TokenUsedElsewhere = "TokenUsedElsewhere";
+    public const string FailureBurst = "FailureBurst";
+
+    /// <summary>
+    /// <c>ImpossibleTravel</c>, <c>TwoCountries</c>, <c>NewCountry</c>, <c>TokenUsedElsewhere</c>, or <c>FailureBurst</c>
+    /// (global only: failures are counted before anyone knows whose they are).
+    /// </summary>
+    public string Rule { get; set; } = "";
+
+    /// <summary>
+    /// <c>log</c>, <c>notify</c>, <c>challenge</c>, <c>block</c>, <c>revoke</c> or <c>disable</c>; for <c>FailureBurst</c>,
+    /// <c>log</c> or <c>block</c> (a temporary lockout).
+    /// </summary>
+    public string Action { get; set; } = "log";
+
+    /// <summary>ImpossibleTravel: faster than this between two sign-ins is not travel.</summary>
+    public double MaxSpeedKmh { get; set; } = 1000;
+
+    /// <summary>ImpossibleTravel: closer than this is the same place as far as city-level geolocation can tell.</summary>
+    public double MinDistanceKm { get; set; } = 500;
+
+    /// <summary>TwoCountries: two countries within this window.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// FailureBurst: failed sign-ins, <c>invalid_client</c> answers and SCIM 401s from one address (an IPv6 /64) in a
+    /// minute before it is locked out; 0 counts none.
+    /// </summary>
+    public int MaxFailuresPerAddress { get; set; } = 10;
+
+    /// <summary>FailureBurst: <c>invalid_client</c> answers for one client_id in a minute before it is locked out; 0 counts none.</summary>
+    public int MaxFailuresPerClient { get; set; } = 20;
+
+    /// <summary>FailureBurst: the first lockout's length; each further one within a day lasts twice the one before.</summary>
+    public TimeSpan Lockout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>FailureBurst: the longest a lockout lasts however often it recurs.</summary>
+    public TimeSpan MaxLockout { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>An organization's own anomaly settings: its rules instead of the global ones, and networks to exempt too.</summary>
+public sealed class OrganizationAnomalyOptions
+{
+    /// <summary>When given, these rules replace the global <c>Anomaly.Rules</c> for the organization's users.</summary>
+    public List<AnomalyRuleOptions>? Rules { get; set; }
+
+    /// <summary>Networks exempted for this organization, besides the global ones.</summary>
+    public List<string> ExemptNetworks { get; set; } = [];
 }
 
 /// <summary>

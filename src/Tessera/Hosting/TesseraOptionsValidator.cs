@@ -52,6 +52,7 @@ public static partial class TesseraOptionsValidator
 
         ExchangeOptionsValidator.Validate(options, Error);
         SignalOptionsValidator.Validate(options, Error);
+        AnomalyOptionsValidator.Validate(options, Error);
         RequestLimitsValidator.Validate(options, Error);
         AuditOptionsValidator.Validate(options, Error);
         return errors;

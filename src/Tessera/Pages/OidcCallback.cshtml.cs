@@ -35,7 +35,9 @@ public sealed class OidcCallbackModel(UpstreamSignIn upstream) : PageModel
         }
 
         var outcome = await upstream.CompleteAsync(HttpContext, connectionId, response, cancellationToken);
-        return outcome.Succeeded ? LocalRedirect(outcome.ReturnUrl!) : Show(outcome);
+        return !outcome.Succeeded ? Show(outcome)
+            : outcome.External ? Redirect(outcome.ReturnUrl!) // back to the identity provider, when a sign-in is challenged
+            : LocalRedirect(outcome.ReturnUrl!);
     }
 
     private PageResult Show(SignInOutcome outcome)

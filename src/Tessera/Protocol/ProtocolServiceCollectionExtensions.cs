@@ -115,8 +115,11 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(VerifyForeignExchangeTokens.Descriptor);
                 server.AddEventHandler(AuthorizeOwnExchangeTokens.Descriptor);
                 server.AddEventHandler(IssueExchangedTokens.Descriptor);
+                server.AddEventHandler(RefuseAnomalousTokenRequests.Descriptor);
                 server.AddEventHandler(ShapeIssuedJwt.Descriptor);
                 server.AddEventHandler(CompleteExchangeResponse.Descriptor);
+                server.AddEventHandler(LockOutGuessedClients.RefuseDescriptor);
+                server.AddEventHandler(LockOutGuessedClients.CountDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.TokenDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.AuthorizationDescriptor);
                 server.AddEventHandler(AuditProtocolResponses.IntrospectionDescriptor);

@@ -39,6 +39,10 @@ public sealed class SignalOutbox(TesseraDbContext db, TesseraConfiguration confi
     public void AccountDisabled(UserRecord user, string reason, string initiatingEntity) =>
         Add(SignalTypes.AccountDisabled, user.Id, user.OrganizationId, null, reason, initiatingEntity, []);
 
+    /// <summary>An anomaly rule raised the user's risk: receivers hear it (CAEP risk-level-change); applications have no such event.</summary>
+    public void RiskLevelChange(UserRecord user, string reason, string initiatingEntity) =>
+        Add(SignalTypes.RiskLevelChange, user.Id, user.OrganizationId, null, reason, initiatingEntity, []);
+
     public void AccountEnabled(UserRecord user, string reason, string initiatingEntity) =>
         Add(SignalTypes.AccountEnabled, user.Id, user.OrganizationId, null, reason, initiatingEntity, []);
 

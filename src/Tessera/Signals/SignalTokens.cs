@@ -73,6 +73,15 @@ public sealed class SignalTokens(KeyRing keys, TesseraIssuer issuer, TimeProvide
             payload["initiating_entity"] = signal.InitiatingEntity;
             payload["reason_admin"] = new Dictionary<string, object> { ["en"] = signal.Reason };
         }
+        else if (signal.Type == SignalTypes.RiskLevelChange)
+        {
+            // CAEP 1.0 §3.7: the user's risk is now high, and why (the rule that fired).
+            payload["principal"] = "USER";
+            payload["current_level"] = "HIGH";
+            payload["risk_reason"] = signal.Reason;
+            payload["event_timestamp"] = occurred;
+            payload["initiating_entity"] = signal.InitiatingEntity;
+        }
         else if (signal.Type == SignalTypes.AccountDisabled && signal.InitiatingEntity == InitiatingEntities.Policy)
         {
             // RISC 1.0 §2.3 knows two reasons; a policy action against a compromise is "hijacking".

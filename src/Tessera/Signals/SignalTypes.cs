@@ -6,15 +6,17 @@ public static class SignalTypes
     public const string SessionRevoked = "session-revoked";
     public const string AccountDisabled = "account-disabled";
     public const string AccountEnabled = "account-enabled";
+    public const string RiskLevelChange = "risk-level-change";
 
-    public static readonly IReadOnlySet<string> Names = new SortedSet<string>(StringComparer.Ordinal) { SessionRevoked, AccountDisabled, AccountEnabled };
+    public static readonly IReadOnlySet<string> Names = new SortedSet<string>(StringComparer.Ordinal) { SessionRevoked, AccountDisabled, AccountEnabled, RiskLevelChange };
 
-    // OpenID CAEP 1.0 §3.1 and OpenID RISC 1.0 §2.3, §2.4.
+    // OpenID CAEP 1.0 §3.1 and §3.7, OpenID RISC 1.0 §2.3, §2.4.
     public static string EventUri(string type) => type switch
     {
         SessionRevoked => "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
         AccountDisabled => "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
         AccountEnabled => "https://schemas.openid.net/secevent/risc/event-type/account-enabled",
+        RiskLevelChange => "https://schemas.openid.net/secevent/caep/event-type/risk-level-change",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown signal type."),
     };
 

@@ -71,6 +71,9 @@ public sealed class PendingLoginRecord
     /// <summary>Null for a sign-in; the id of a <see cref="ConnectionTestRecord"/> when an admin is testing a connection.</summary>
     public string? ConnectionTestId { get; set; }
 
+    /// <summary>This upstream leg is the fresh sign-in an anomaly rule asked for (challenge): it is not challenged again.</summary>
+    public bool Challenged { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 }
@@ -397,4 +400,48 @@ public sealed class ConnectionTestRecord
 
     /// <summary>JSON: what came back (claims or attributes), what the rules made of it, and each failed check with its hint.</summary>
     public string? Result { get; set; }
+}
+
+/// <summary>Where a user signed in, refreshed or exchanged from: what the anomaly rules compare the next request with.</summary>
+public sealed class RiskObservationRecord
+{
+    public long Id { get; set; }
+    public Guid UserId { get; set; }
+
+    /// <summary><c>sign-in</c>, <c>refresh</c> or <c>exchange</c>.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>The SSO session a sign-in opened (or a token was granted under): where its tokens were issued to.</summary>
+    public string? SessionId { get; set; }
+
+    public string OrganizationId { get; set; } = "";
+    public DateTime ObservedAt { get; set; }
+    public string? IpAddress { get; set; }
+    public string? Country { get; set; }
+    public string? City { get; set; }
+    public double? Latitude { get; set; }
+    public double? Longitude { get; set; }
+}
+
+/// <summary>Failures counted against one key (an address or a client) in one minute, across every node.</summary>
+public sealed class FailureCountRecord
+{
+    /// <summary><c>address:203.0.113.7</c>, <c>address:2001:db8:1:2::/64</c> or <c>client:{client_id}</c>.</summary>
+    public string Key { get; set; } = "";
+
+    /// <summary>The minute counted (its first instant).</summary>
+    public DateTime WindowStart { get; set; }
+
+    public int Count { get; set; }
+}
+
+/// <summary>A temporary lockout of an address or a client after a burst of failures; kept a day after it ends, to double the next.</summary>
+public sealed class LockoutRecord
+{
+    public string Key { get; set; } = "";
+    public DateTime LockedAt { get; set; }
+    public DateTime Until { get; set; }
+
+    /// <summary>Lockouts of this key in a row (each within a day of the one before); each lasts twice the one before.</summary>
+    public int Strikes { get; set; }
 }

@@ -36,6 +36,9 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<SetupLinkRecord> SetupLinks => Set<SetupLinkRecord>();
     public DbSet<PortalSessionRecord> PortalSessions => Set<PortalSessionRecord>();
     public DbSet<ConnectionTestRecord> ConnectionTests => Set<ConnectionTestRecord>();
+    public DbSet<RiskObservationRecord> RiskObservations => Set<RiskObservationRecord>();
+    public DbSet<FailureCountRecord> FailureCounts => Set<FailureCountRecord>();
+    public DbSet<LockoutRecord> Lockouts => Set<LockoutRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -320,6 +323,37 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             test.Property(t => t.ConnectionId).HasMaxLength(100);
             test.Property(t => t.PortalSessionId).HasMaxLength(32);
             test.HasIndex(t => new { t.ConnectionId, t.StartedAt });
+        });
+
+        modelBuilder.Entity<RiskObservationRecord>(observation =>
+        {
+            observation.ToTable("risk_observations");
+            observation.HasKey(o => o.Id);
+            observation.Property(o => o.OrganizationId).HasMaxLength(100);
+            observation.Property(o => o.IpAddress).HasMaxLength(64);
+            observation.Property(o => o.Country).HasMaxLength(2);
+            observation.Property(o => o.City).HasMaxLength(100);
+            observation.Property(o => o.Kind).HasMaxLength(16);
+            observation.Property(o => o.SessionId).HasMaxLength(64);
+            observation.HasIndex(o => new { o.UserId, o.ObservedAt });
+            observation.HasIndex(o => o.SessionId);
+            observation.HasIndex(o => o.ObservedAt);
+        });
+
+        modelBuilder.Entity<FailureCountRecord>(failures =>
+        {
+            failures.ToTable("failure_counts");
+            failures.HasKey(f => new { f.Key, f.WindowStart });
+            failures.Property(f => f.Key).HasMaxLength(160);
+            failures.HasIndex(f => f.WindowStart);
+        });
+
+        modelBuilder.Entity<LockoutRecord>(lockout =>
+        {
+            lockout.ToTable("lockouts");
+            lockout.HasKey(l => l.Key);
+            lockout.Property(l => l.Key).HasMaxLength(160);
+            lockout.HasIndex(l => l.Until);
         });
 
         // Every timestamp is UTC; SQLite forgets the kind on the way back, PostgreSQL insists on it on the way in.

@@ -156,8 +156,28 @@ public sealed class AuditExportTests
         { AuditEvents.AdminChanged, AuditEvent.Success, 6003, 3, 1 },
         { AuditEvents.KeysRotated, AuditEvent.Success, 6003, 1, 1 },
         { AuditEvents.RefreshTokenReuseDetected, AuditEvent.Failure, 6003, 99, 2 },
+        { AuditEvents.AnomalyDetected, AuditEvent.Failure, 6003, 99, 2 },
         { "an.event.this.table.never.heard.of", "unknown", 6003, 99, 0 },
     };
+
+    public static TheoryData<string, string, int> OcsfSeverities => new()
+    {
+        // event, outcome, severity_id
+        { AuditEvents.TokenIssued, AuditEvent.Success, 1 },
+        { AuditEvents.SignInFailed, AuditEvent.Failure, 2 },
+        { AuditEvents.AnomalyDetected, AuditEvent.Failure, 3 },
+        { AuditEvents.RefreshTokenReuseDetected, AuditEvent.Failure, 4 },
+        { AuditEvents.AuthorizationCodeReplayDetected, AuditEvent.Failure, 4 },
+    };
+
+    [Theory]
+    [MemberData(nameof(OcsfSeverities))]
+    public void Detections_stand_out_by_OCSF_severity(string auditEvent, string outcome, int severityId)
+    {
+        var ocsf = OcsfMapping.Map(new AuditRecord { Id = 42, OccurredAt = DateTime.UtcNow, Event = auditEvent, Outcome = outcome, PreviousHash = AuditChain.Genesis, Hash = AuditChain.Genesis });
+
+        Assert.Equal(severityId, (int)ocsf["severity_id"]!);
+    }
 
     [Theory]
     [MemberData(nameof(OcsfClasses))]
@@ -186,10 +206,19 @@ public sealed class AuditExportTests
         var at = new DateTime(2026, 12, 6, 8, 30, 0, 123, DateTimeKind.Utc);
         var row = new AuditRecord
         {
-            Id = 7001, OccurredAt = at, Event = AuditEvents.SignInSucceeded, Outcome = AuditEvent.Success,
-            OrganizationId = "st-marys", UserId = user, ClientId = "reports-web", ConnectionId = "stmarys-oidc",
-            IpAddress = "203.0.113.7", UserAgent = "Mozilla/5.0", Detail = JsonSerializer.Serialize(new Dictionary<string, string> { ["sid"] = "s-123" }),
-            PreviousHash = AuditChain.Genesis, Hash = new string('a', 64),
+            Id = 7001,
+            OccurredAt = at,
+            Event = AuditEvents.SignInSucceeded,
+            Outcome = AuditEvent.Success,
+            OrganizationId = "st-marys",
+            UserId = user,
+            ClientId = "reports-web",
+            ConnectionId = "stmarys-oidc",
+            IpAddress = "203.0.113.7",
+            UserAgent = "Mozilla/5.0",
+            Detail = JsonSerializer.Serialize(new Dictionary<string, string> { ["sid"] = "s-123" }),
+            PreviousHash = AuditChain.Genesis,
+            Hash = new string('a', 64),
         };
 
         var ocsf = OcsfMapping.Map(row);

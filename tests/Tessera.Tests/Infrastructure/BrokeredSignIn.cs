@@ -22,7 +22,7 @@ public sealed class BrokeredSignIn : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<BrokeredSignIn> StartAsync(Action<Tessera.Hosting.TesseraOptions>? configure = null, TimeProvider? time = null)
+    public static async Task<BrokeredSignIn> StartAsync(Action<Tessera.Hosting.TesseraOptions>? configure = null, TimeProvider? time = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var idp = await FakeUpstreamIdp.StartAsync();
         if (time is not null)
@@ -34,7 +34,7 @@ public sealed class BrokeredSignIn : IAsyncDisposable
         {
             TestConfiguration.AddStMarys(options, idp);
             configure?.Invoke(options);
-        }, time);
+        }, time, services: services);
         return new BrokeredSignIn(server, idp);
     }
 

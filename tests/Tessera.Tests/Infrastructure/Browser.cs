@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 
 namespace Tessera.Tests.Infrastructure;
@@ -14,11 +15,15 @@ public sealed class Browser : IDisposable
     private readonly CookieContainer _cookies = new();
     private readonly Uri _tesseraBase;
 
-    public Browser(TestServer server, Uri tesseraBase)
+    /// <param name="connection">Sets what the server sees of the connection (the peer address, say), for every request.</param>
+    public Browser(TestServer server, Uri tesseraBase, Action<HttpContext>? connection = null)
     {
-        _tessera = new HttpMessageInvoker(server.CreateHandler());
+        _tessera = new HttpMessageInvoker(connection is null ? server.CreateHandler() : server.CreateHandler(connection));
         _tesseraBase = tesseraBase;
     }
+
+    /// <summary>Headers sent with every request to Tessera (what a proxy in front of it would add).</summary>
+    public Dictionary<string, string> TesseraHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public List<Uri> History { get; } = [];
 
@@ -37,7 +42,16 @@ public sealed class Browser : IDisposable
         }
 
         request.Headers.UserAgent.ParseAdd("TesseraTests/1.0");
-        var invoker = uri.Host == _tesseraBase.Host && uri.Port == _tesseraBase.Port ? _tessera : _network;
+        var toTessera = uri.Host == _tesseraBase.Host && uri.Port == _tesseraBase.Port;
+        if (toTessera)
+        {
+            foreach (var (name, value) in TesseraHeaders)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        var invoker = toTessera ? _tessera : _network;
         var response = await invoker.SendAsync(request, CancellationToken.None);
         if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
         {

@@ -107,7 +107,7 @@ public sealed class TesseraTestServer : IAsyncDisposable
         return client;
     }
 
-    public Browser CreateBrowser() => new(Server, BaseAddress);
+    public Browser CreateBrowser(Action<Microsoft.AspNetCore.Http.HttpContext>? connection = null) => new(Server, BaseAddress, connection);
 
     /// <summary>The issuer as the discovery document names it: what a strict client checks every token against.</summary>
     public async Task<string> DiscoveredIssuerAsync()

@@ -612,6 +612,25 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.ToTable("external_identities", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.FailureCountRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("failure_counts", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.KeyRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -647,6 +666,28 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("keys", (string)null);
+                });
+
+            modelBuilder.Entity("Tessera.Storage.LockoutRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Strikes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("Until");
+
+                    b.ToTable("lockouts", (string)null);
                 });
 
             modelBuilder.Entity("Tessera.Storage.ManagedResourceRecord", b =>
@@ -706,6 +747,9 @@ namespace Tessera.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Challenged")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("CodeVerifier")
                         .IsRequired()
@@ -801,6 +845,61 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.HasIndex("ExpiresAt");
 
                     b.ToTable("revoked_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Tessera.Storage.RiskObservationRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("City")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Country")
+                        .HasMaxLength(2)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Latitude")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("Longitude")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("ObservedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ObservedAt");
+
+                    b.HasIndex("SessionId");
+
+                    b.HasIndex("UserId", "ObservedAt");
+
+                    b.ToTable("risk_observations", (string)null);
                 });
 
             modelBuilder.Entity("Tessera.Storage.ScimTokenRecord", b =>

@@ -36,7 +36,7 @@ async function auditVerify(env, ...extra) {
   return { ...result, count: count && Number(count), headId: head && Number(head[1]), headHash: head?.[2] };
 }
 
-export default () => describe('17. audit checkpoints (jose against discovery, tessera audit verify)', { timeout: AREA_TIMEOUT_MS }, () => {
+export default () => describe('18. audit checkpoints (jose against discovery, tessera audit verify)', { timeout: AREA_TIMEOUT_MS }, () => {
   test('jose verifies the latest checkpoint with the JWKS of discovery, and its count is what tessera audit verify counts', async () => {
     const env = environment();
     const issuer = await discovery(env.tesseraUrl);
