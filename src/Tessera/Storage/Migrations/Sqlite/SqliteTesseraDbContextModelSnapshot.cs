@@ -343,6 +343,43 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.ToTable("audit_events", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.AuditStreamRecord", b =>
+                {
+                    b.Property<string>("StreamId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DeliveredUpTo")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LastDeliveredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("SendingUpTo")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("StreamId");
+
+                    b.ToTable("audit_streams", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.ConfigurationRevisionRecord", b =>
                 {
                     b.Property<int>("Id")
