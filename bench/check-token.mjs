@@ -2,14 +2,16 @@
 // to measure (HTTP 200, an RFC 9068 at+jwt signed ES256 with a key the server publishes, right audience and scope).
 // With a file of subject tokens (exchange.sh): an RFC 8693 token exchange of its first token instead, asked twice
 // (the first creates the user, the second finds the link): both must name the same user, a UUID in sub, and the
-// response must say issued_token_type access_token.
+// response must say issued_token_type access_token. With BENCH_FORWARDED_FOR, the token request carries
+// X-Forwarded-For as wrk.lua's do.
 //
-//   BENCH_SECRET=... node check-token.mjs http://127.0.0.1:5090 [subject-tokens-file]
+//   BENCH_SECRET=... [BENCH_FORWARDED_FOR=81.2.69.142] node check-token.mjs http://127.0.0.1:5090 [subject-tokens-file]
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 
 const [base, subjectTokens] = process.argv.slice(2);
 const secret = process.env.BENCH_SECRET;
+const forwardedFor = process.env.BENCH_FORWARDED_FOR;
 const fail = (message) => {
   console.error(`check-token ${base}: ${message}`);
   process.exit(1);
@@ -32,6 +34,7 @@ const ask = async () => {
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${Buffer.from(`bench-client:${secret}`).toString('base64')}`,
+      ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
     },
     body,
   });
@@ -68,5 +71,6 @@ if (subjectTokens) {
   exchanged = `token exchange (issued_token_type access_token, sub=${payload.sub} both times), `;
 }
 
-console.log(`check-token ${base}: ${exchanged}HTTP 200, ${header.alg} ${header.typ}, signature verified against ${discovery.jwks_uri}, `
+const via = forwardedFor ? ` (X-Forwarded-For ${forwardedFor})` : '';
+console.log(`check-token ${base}${via}: ${exchanged}HTTP 200, ${header.alg} ${header.typ}, signature verified against ${discovery.jwks_uri}, `
   + `aud=${payload.aud} scope=${payload.scope} lifetime=${payload.exp - payload.iat}s, response ${text.length} bytes`);

@@ -1,5 +1,6 @@
-# Shared by run.sh and exchange.sh, which source it right after `set -euo pipefail`: scheduling priority, the
-# settings every run shares, Tessera's build and start, wrk runs with CPU accounting, the report and exit code.
+# Shared by run.sh, exchange.sh, revisions.sh, anomalies.sh and signin-latency.sh, which source it right after
+# `set -euo pipefail`: scheduling priority, the settings every run shares, Tessera's build and start, wrk runs with
+# CPU accounting, the report and exit code.
 #
 # The settings (environment) it reads are described at the top of run.sh: RUNS WARMUP DURATION CONNECTIONS
 # THREADS TESSERA_PORT TESSERA_REF MIN_RATIO BENCH_NICE. Sourcing it moves the calling script into a scheduler
@@ -87,15 +88,21 @@ publish_tessera() {
   done
 }
 
-# Fresh secrets (TESSERA_KEK, BENCH_SECRET, AUTH for wrk) and $TMP/tessera.json from a template, whose
-# ${TESSERA_PORT}, ${BENCH_TMP} and ${JWKS_PORT} are filled in.
-configure_tessera() { # template
+# Fresh secrets (TESSERA_KEK, BENCH_SECRET, AUTH for wrk), made once per run, and a configuration from a template,
+# whose ${TESSERA_PORT}, ${BENCH_TMP}, ${JWKS_PORT} and ${GEO_DATABASE} are filled in: $TMP/tessera.json for
+# TESSERA_PORT, or the file and port given (a second Tessera of the same run, which shares the secrets).
+SECRETS_MADE=""
+configure_tessera() { # template [config port]
+  local config=${2:-$TMP/tessera.json} port=${3:-$TESSERA_PORT}
   export TESSERA_KEK BENCH_SECRET
-  TESSERA_KEK=$(dotnet "$PUB/tessera.dll" secret new --kind kek)
-  BENCH_SECRET=$(dotnet "$PUB/tessera.dll" secret new)
-  AUTH="Basic $(printf 'bench-client:%s' "$BENCH_SECRET" | base64 -w0)"
-  sed -e "s|\${TESSERA_PORT}|$TESSERA_PORT|g" -e "s|\${BENCH_TMP}|$TMP|g" -e "s|\${JWKS_PORT}|${JWKS_PORT:-}|g" \
-    "$1" >"$TMP/tessera.json"
+  if [[ -z $SECRETS_MADE ]]; then
+    TESSERA_KEK=$(dotnet "$PUB/tessera.dll" secret new --kind kek)
+    BENCH_SECRET=$(dotnet "$PUB/tessera.dll" secret new)
+    AUTH="Basic $(printf 'bench-client:%s' "$BENCH_SECRET" | base64 -w0)"
+    SECRETS_MADE=1
+  fi
+  sed -e "s|\${TESSERA_PORT}|$port|g" -e "s|\${BENCH_TMP}|$TMP|g" -e "s|\${JWKS_PORT}|${JWKS_PORT:-}|g" \
+    -e "s|\${GEO_DATABASE}|${GEO_DATABASE:-}|g" "$1" >"$config"
 }
 
 # --- servers --------------------------------------------------------------------------------------------------
@@ -108,13 +115,16 @@ wait_ready() { # name url
   return 1
 }
 
-# Tessera: Production environment and default logging, as deployed.
-start_tessera() {
-  URL[tessera]="http://127.0.0.1:$TESSERA_PORT"
-  (cd "$TMP" && exec nice -n "$BENCH_NICE" dotnet "$PUB/tessera.dll" serve --config "$TMP/tessera.json" \
-    --urls "${URL[tessera]}") >"$OUT/tessera.log" 2>&1 &
-  PID[tessera]=$!
-  wait_ready tessera "${URL[tessera]}/healthz" || die "Tessera did not start, see $OUT/tessera.log"
+# Tessera: Production environment and default logging, as deployed. Without arguments the server "tessera" on
+# TESSERA_PORT with $TMP/tessera.json; a second one in the same run takes its own name, port and configuration.
+# Its log is $OUT/<name>.log.
+start_tessera() { # [name port config]
+  local name=${1:-tessera} port=${2:-$TESSERA_PORT} config=${3:-$TMP/tessera.json}
+  URL[$name]="http://127.0.0.1:$port"
+  (cd "$TMP" && exec nice -n "$BENCH_NICE" dotnet "$PUB/tessera.dll" serve --config "$config" \
+    --urls "${URL[$name]}") >"$OUT/$name.log" 2>&1 &
+  PID[$name]=$!
+  wait_ready "$name" "${URL[$name]}/healthz" || die "Tessera ($name) did not start, see $OUT/$name.log"
 }
 
 # --- CPU accounting (clock ticks from /proc) -------------------------------------------------------------------

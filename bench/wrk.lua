@@ -3,7 +3,14 @@
 -- BENCH_AUTH and BENCH_SUBJECT_TOKENS set: POST RFC 8693 token exchange requests instead, one per subject token
 --   in that file (one JWT a line), taken in turn (each wrk thread goes round the list on its own).
 -- BENCH_AUTH unset: plain GET of the URL (used to profile /healthz).
--- done() prints one machine-readable line that run.sh and exchange.sh parse.
+-- BENCH_FORWARDED_FOR set: every request also carries X-Forwarded-For with that address, as one that came through
+--   a proxy or load balancer does (anomalies.sh; a Tessera that trusts 127.0.0.1 as a proxy takes it as the client's).
+-- done() prints one machine-readable line that run.sh, exchange.sh and anomalies.sh parse.
+local forwarded_for = os.getenv("BENCH_FORWARDED_FOR")
+if forwarded_for and forwarded_for ~= "" then
+  wrk.headers["X-Forwarded-For"] = forwarded_for
+end
+
 local auth = os.getenv("BENCH_AUTH")
 if auth and auth ~= "" then
   wrk.method = "POST"

@@ -184,7 +184,14 @@ async function launch() {
       dir,
       /** The built tessera.dll, for areas that start a Tessera of their own. */
       dll,
+      /** The running Tessera's configuration file (its secrets come from the environment that tessera() passes). */
+      configFile,
       tesseraUrl,
+      /**
+       * Runs a tessera verb against the running Tessera's configuration and database, as an operator on its host
+       * would (e.g. tessera('audit', 'verify', '--config', env.configFile)); answers { code, stdout, stderr }.
+       */
+      tessera: (...args) => run(['dotnet', dll, ...args], secretsEnv),
       upstream,
       samlIdp,
       partner,
@@ -323,6 +330,8 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
       Network: { AllowPrivateUpstreams: true, TrustedProxies: ['127.0.0.1'] },
       // DB-IP City Lite (CC BY 4.0), installed with the suite's packages; rules are set per organization (area 17).
       Anomaly: { GeoDatabase: GEO_DATABASE },
+      // Checkpoints come every few seconds here, so that area 18 finds the newest one close behind the chain's head.
+      Audit: { CheckpointEvery: 100, CheckpointInterval: '00:00:02' },
       Signals: {
         Receivers: [{
           Id: 'orders-api', Endpoint: `${ordersApi.url}/tessera/signals`, Authorization: 'env:ORDERS_API_SIGNALS_AUTH', Audience: ORDERS_AUDIENCE,
@@ -453,6 +462,20 @@ export async function serve({ args, url, env, log }) {
       output.end();
     },
   };
+}
+
+/** Runs a command to its end with the given extra environment; answers { code, stdout, stderr }. */
+async function run([command, ...args], env) {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const [code] = await once(child, 'close');
+  return { code, stdout, stderr };
 }
 
 async function tail(file) {

@@ -19,6 +19,7 @@ import issuerSpelling from '../areas/14-issuer-spelling.mjs';
 import browserPages from '../areas/15-browser-pages.mjs';
 import setupPortal from '../areas/16-setup-portal.mjs';
 import anomalies from '../areas/17-anomalies.mjs';
+import auditCheckpoints from '../areas/18-audit-checkpoints.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -43,4 +44,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   browserPages();
   setupPortal();
   anomalies();
+  auditCheckpoints();
 });

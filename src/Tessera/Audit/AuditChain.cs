@@ -17,12 +17,15 @@ public static class AuditChain
     {
         var canonical = JsonSerializer.Serialize(new object?[]
         {
-            record.PreviousHash, record.OccurredAt.ToUniversalTime().ToString("O"), record.Event, record.Outcome,
+            record.PreviousHash, Timestamp(record.OccurredAt), record.Event, record.Outcome,
             record.OrganizationId, record.UserId, record.ClientId, record.ConnectionId, record.IpAddress, record.UserAgent,
             record.Reason, record.Detail,
         });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
+
+    /// <summary>The time as the hash covers it: ISO 8601 round-trip form in UTC (<c>2026-12-06T03:37:47.1234560Z</c>).</summary>
+    public static string Timestamp(DateTime occurredAt) => occurredAt.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Returns the id of the first row whose hash does not hold, or null when the whole chain is intact.</summary>
     public static long? FindFirstBreak(IEnumerable<AuditRecord> rowsInOrder)

@@ -44,6 +44,17 @@ public static class TesseraApp
 
         services.AddSingleton<AuditLog>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditLog>());
+        services.AddSingleton<AuditCheckpointWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditCheckpointWriter>());
+        services.AddSingleton<AuditStreams>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditStreams>());
+        services.AddHttpClient(AuditStreams.HttpClientName, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan; // each batch has its own deadline (Audit.Streams[].Timeout)
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<AuditRetention>();
 
         services.AddSingleton<KeyRing>();
         services.AddHostedService<KeyRotationService>();
@@ -187,6 +198,7 @@ public static class TesseraApp
         app.MapSamlMetadata();
         app.MapScim();
         app.MapSignals();
+        app.MapAuditCheckpoints();
         app.MapAdmin();
 
         if (options.Development.Demo)

@@ -11,7 +11,7 @@ using Tessera.Telemetry;
 
 namespace Tessera.Hosting;
 
-/// <summary><c>tessera serve | demo | migrate | config validate | keys list|rotate | scim token create|list|revoke | users disable|enable | sessions end | secret new</c>.</summary>
+/// <summary><c>tessera serve | demo | migrate | config validate | keys list|rotate | scim token create|list|revoke | audit verify|export|list | users disable|enable | sessions end | secret new</c>.</summary>
 public static class TesseraCli
 {
     public const int ConfigurationRefused = 2;
@@ -59,7 +59,7 @@ public static class TesseraCli
 
         var root = new RootCommand("Tessera: an OpenID Connect provider that brokers sign-in to each organization's identity provider.")
         {
-            serve, demo, migrate, config, keys, ScimTokenCommands.Create(configOption), secret, configOption, urlsOption, noMigrateOption,
+            serve, demo, migrate, config, keys, ScimTokenCommands.Create(configOption), AuditCommands.Create(configOption), secret, configOption, urlsOption, noMigrateOption,
         };
         foreach (var command in AccessCommands.Create(configOption))
         {

@@ -68,6 +68,8 @@ public sealed class TesseraModel
 
     public AnomalyOptions Anomaly => Declared.Anomaly;
 
+    public AuditOptions Audit => Declared.Audit;
+
     public SignalOptions Signals => Declared.Signals;
 
     public NetworkOptions Network => Declared.Network;

@@ -34,6 +34,9 @@ public sealed class TesseraOptions
     /// <summary>Anomaly detection at sign-in (impossible travel, two countries, a new country) and its responses.</summary>
     public AnomalyOptions Anomaly { get; set; } = new();
 
+    /// <summary>Signed checkpoints of the audit chain, how long audit rows are kept, and where they are streamed.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
     /// <summary>What Tessera exports besides what the standard <c>OTEL_*</c> variables configure. Restart-only.</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
 
@@ -51,6 +54,63 @@ public sealed class PortalOptions
 
     /// <summary>A portal session ends this long after its link was opened, however busy.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+}
+
+/// <summary>
+/// The audit log's signed checkpoints (signed heads of the hash chain, published at <c>/audit/checkpoints</c>) and its
+/// retention. A checkpoint is made when <see cref="CheckpointEvery"/> rows were added since the last one, or when
+/// <see cref="CheckpointInterval"/> has passed and any row was added.
+/// </summary>
+public sealed class AuditOptions
+{
+    public int CheckpointEvery { get; set; } = 1000;
+
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long rows are kept; unset keeps them forever. Older rows are removed only up to the newest checkpoint made
+    /// before the cut, so that the rows kept still verify from that checkpoint.
+    /// </summary>
+    public TimeSpan? Retention { get; set; }
+
+    /// <summary>SIEMs (or any HTTP collector) the audit log is streamed to, in order, as it is written.</summary>
+    public List<AuditStreamOptions> Streams { get; set; } = [];
+}
+
+/// <summary>
+/// One destination the audit log is streamed to: rows in id order, posted in batches of newline-delimited JSON, each
+/// batch resent unchanged (with the same <c>Idempotency-Key</c>) until it is acknowledged with a 2xx.
+/// </summary>
+public sealed class AuditStreamOptions
+{
+    public const string FromBeginning = "beginning";
+    public const string FromNow = "now";
+
+    public string Id { get; set; } = "";
+
+    /// <summary>The URL batches are posted to: https, or http on loopback.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>The <c>Authorization</c> header value sent with every batch (usually <c>env:NAME</c>).</summary>
+    public string? Authorization { get; set; }
+
+    /// <summary><c>jsonl</c> (every column, enough to recompute the chain) or <c>ocsf</c> (OCSF 1.3 events).</summary>
+    public string Format { get; set; } = "jsonl";
+
+    /// <summary>Only these events (<c>signin.succeeded</c>) or families of events (<c>signin.*</c>); default every event.</summary>
+    public List<string> Events { get; set; } = [];
+
+    /// <summary>Rows per batch at most.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long one batch may take to be acknowledged before it is sent again.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait between attempts at a batch the destination keeps refusing.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Where a new stream starts: <c>beginning</c> (every row kept, the default) or <c>now</c> (rows written from its first start on).</summary>
+    public string From { get; set; } = FromBeginning;
 }
 
 public sealed class StorageOptions

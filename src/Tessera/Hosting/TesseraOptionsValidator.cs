@@ -54,6 +54,7 @@ public static partial class TesseraOptionsValidator
         SignalOptionsValidator.Validate(options, Error);
         AnomalyOptionsValidator.Validate(options, Error);
         RequestLimitsValidator.Validate(options, Error);
+        AuditOptionsValidator.Validate(options, Error);
         Telemetry.PrometheusListener.Validate(options.Telemetry, Error);
         return errors;
     }

@@ -61,6 +61,18 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
         return Keys.Where(k => k.Use == ManagedKey.Signing && k.IsUsableAt(now)).OrderBy(k => k.CreatedAt);
     }
 
+    /// <summary>
+    /// The keys that may verify a signature now, read from the database without creating or rotating any, for a tool
+    /// that only checks signatures (<c>tessera audit verify</c>).
+    /// </summary>
+    public async Task<IReadOnlyList<SecurityKey>> ReadVerificationKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var now = time.GetUtcNow();
+        var keys = await ReadAsync(scope.ServiceProvider.GetRequiredService<TesseraDbContext>(), cancellationToken);
+        return [.. keys.Where(k => k.Use == ManagedKey.Signing && k.IsUsableAt(now)).Select(k => k.Key)];
+    }
+
     public void EnsureLoaded()
     {
         if (_keys is null)

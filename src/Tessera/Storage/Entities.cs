@@ -135,6 +135,43 @@ public sealed class AuditRecord
 }
 
 /// <summary>
+/// How far an audit stream has come: every row up to <see cref="DeliveredUpTo"/> was acknowledged by its destination,
+/// and the batch up to <see cref="SendingUpTo"/> is being sent, unchanged, until it is. One node at a time holds the
+/// stream's lease and sends.
+/// </summary>
+public sealed class AuditStreamRecord
+{
+    public string StreamId { get; set; } = "";
+    public long DeliveredUpTo { get; set; }
+    public long? SendingUpTo { get; set; }
+    public int Attempts { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseUntil { get; set; }
+    public DateTime? LastDeliveredAt { get; set; }
+    public string? LastError { get; set; }
+}
+
+/// <summary>
+/// A signed checkpoint of the audit chain: the compact JWS that commits to the chain's head (its row, hash and the
+/// number of rows up to it) and to the checkpoint before it. Append-only, like the rows it covers.
+/// </summary>
+public sealed class AuditCheckpointRecord
+{
+    public long Id { get; set; }
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>Rows from the first ever written up to and including <see cref="HeadId"/>, those since removed by retention included.</summary>
+    public long Count { get; set; }
+
+    public long HeadId { get; set; }
+    public string HeadHash { get; set; } = "";
+
+    /// <summary>The compact JWS (<c>typ</c> <c>audit-checkpoint+jwt</c>), exactly as published.</summary>
+    public string Token { get; set; } = "";
+}
+
+/// <summary>
 /// A user as the organization's SCIM client provisioned it. Its id is the internal user's id (<see cref="UserRecord"/>),
 /// so a SCIM id, a token's <c>sub</c> and an audit row's user are the same UUID.
 /// </summary>

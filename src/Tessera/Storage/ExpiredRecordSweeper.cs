@@ -5,7 +5,7 @@ using Tessera.Signals;
 
 namespace Tessera.Storage;
 
-/// <summary>Deletes what can no longer matter: expired pending sign-ins, deny-list entries, old tokens and authorizations.</summary>
+/// <summary>Deletes what can no longer matter: expired pending sign-ins, deny-list entries, old tokens and authorizations, audit rows past their retention.</summary>
 public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, TesseraConfiguration configuration, TimeProvider time, ILogger<ExpiredRecordSweeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
@@ -53,6 +53,9 @@ public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, Te
         var threshold = now - TimeSpan.FromDays(1);
         await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, cancellationToken);
         await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, cancellationToken);
+
+        // Audit rows past Audit.Retention, only up to a signed checkpoint (AuditRetention says why).
+        await scope.ServiceProvider.GetRequiredService<Audit.AuditRetention>().PruneAsync(db, cancellationToken);
         await PlannerStatistics.RefreshAsync(db, cancellationToken);
     }
 

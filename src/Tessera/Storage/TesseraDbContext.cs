@@ -21,6 +21,8 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<UsedClientAssertionRecord> UsedClientAssertions => Set<UsedClientAssertionRecord>();
     public DbSet<UsedSamlAssertionRecord> UsedSamlAssertions => Set<UsedSamlAssertionRecord>();
     public DbSet<AuditRecord> AuditEvents => Set<AuditRecord>();
+    public DbSet<AuditCheckpointRecord> AuditCheckpoints => Set<AuditCheckpointRecord>();
+    public DbSet<AuditStreamRecord> AuditStreams => Set<AuditStreamRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<DirectoryUserRecord> DirectoryUsers => Set<DirectoryUserRecord>();
     public DbSet<DirectoryUserValueRecord> DirectoryUserValues => Set<DirectoryUserValueRecord>();
@@ -151,6 +153,25 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             audit.Property(a => a.Hash).HasMaxLength(64);
             audit.HasIndex(a => a.OccurredAt);
             audit.HasIndex(a => a.Event);
+        });
+
+        modelBuilder.Entity<AuditCheckpointRecord>(checkpoint =>
+        {
+            checkpoint.ToTable("audit_checkpoints");
+            checkpoint.HasKey(c => c.Id);
+            checkpoint.Property(c => c.HeadHash).HasMaxLength(64);
+
+            // One checkpoint per head, however many nodes race to sign it.
+            checkpoint.HasIndex(c => c.HeadId).IsUnique();
+        });
+
+        modelBuilder.Entity<AuditStreamRecord>(stream =>
+        {
+            stream.ToTable("audit_streams");
+            stream.HasKey(s => s.StreamId);
+            stream.Property(s => s.StreamId).HasMaxLength(100);
+            stream.Property(s => s.LeaseOwner).HasMaxLength(100);
+            stream.Property(s => s.LastError).HasMaxLength(500);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

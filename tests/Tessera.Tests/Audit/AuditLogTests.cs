@@ -88,4 +88,24 @@ public sealed class AuditLogTests
         Assert.StartsWith("invalid_client", row.Reason, StringComparison.Ordinal);
         Assert.InRange(row.OccurredAt, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
     }
+
+    [Fact]
+    public void The_hash_covers_the_canonical_array_that_docs_audit_md_describes()
+    {
+        // Outside parties recompute hashes from an export with these rules; this pins them.
+        var row = new AuditRecord
+        {
+            OccurredAt = new DateTime(2026, 12, 6, 4, 18, 24, DateTimeKind.Utc).AddTicks(728850),
+            Event = "signin.failed",
+            Outcome = "failure",
+            OrganizationId = "st-marys",
+            ClientId = "reports-web",
+            IpAddress = "203.0.113.7",
+            Reason = "caf\u00e9 <b>&'+` \"x\"\\\n\u0001\t\b\f\r",
+            PreviousHash = AuditChain.Genesis,
+        };
+        const string Canonical = """["0000000000000000000000000000000000000000000000000000000000000000","2026-12-06T04:18:24.0728850Z","signin.failed","failure","st-marys",null,"reports-web",null,"203.0.113.7",null,"caf\u00E9 \u003Cb\u003E\u0026\u0027\u002B\u0060 \u0022x\u0022\\\n\u0001\t\b\f\r",null]""";
+
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Canonical))), AuditChain.Compute(row));
+    }
 }

@@ -152,6 +152,21 @@ public sealed class ConfigurationValidationTests : IDisposable
         { "trusted proxy that is not an address", "\"Issuer\": \"https://login.example.com\",", "\"Issuer\": \"https://login.example.com\", \"Network\": { \"TrustedProxies\": [\"the load balancer\"] },", "$.Tessera.Network.TrustedProxies[0]: must be an IP address or a CIDR range" },
         { "country header believed from anyone", "\"Issuer\": \"https://login.example.com\",", "\"Issuer\": \"https://login.example.com\", \"Anomaly\": { \"GeoHeaders\": { \"Country\": \"CF-IPCountry\" } },", "$.Tessera.Anomaly.GeoHeaders.Country: location headers are believed only from trusted proxies" },
         { "exempt network that is not one", "\"Rules\": [ { \"When\"", "\"Anomaly\": { \"ExemptNetworks\": [\"10.0.0.0/33\"] }, \"Rules\": [ { \"When\"", "$.Tessera.Organizations[0].Anomaly.ExemptNetworks[0]: must be an IP address or a CIDR range" },
+        { "audit checkpoint after zero rows", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointEvery\": 0 },", "$.Tessera.Audit.CheckpointEvery: must be between 1 and 1000000 rows" },
+        { "audit checkpoint after more rows than it can bound", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointEvery\": 5000000 },", "$.Tessera.Audit.CheckpointEvery: must be between 1 and 1000000 rows" },
+        { "audit checkpoint every few milliseconds", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointInterval\": \"00:00:00.010\" },", "$.Tessera.Audit.CheckpointInterval: must be between 00:00:01 and 1.00:00:00" },
+        { "audit checkpoint once a week", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointInterval\": \"7.00:00:00\" },", "$.Tessera.Audit.CheckpointInterval: must be between 00:00:01 and 1.00:00:00" },
+        { "audit retention of an hour", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Retention\": \"01:00:00\" },", "$.Tessera.Audit.Retention: must be between 1.00:00:00 and 36500.00:00:00, or left out to keep every row" },
+        { "audit retention written as a bare number", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Retention\": \"90\" },", "$.Tessera.Audit.Retention: '90' is not a valid duration" },
+        { "audit checkpoint count that is not a number", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointEvery\": \"often\" },", "$.Tessera.Audit.CheckpointEvery" },
+        { "audit stream without an endpoint", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\" } ] },", "$.Tessera.Audit.Streams[0].Endpoint: the URL batches are posted to is required" },
+        { "audit stream over plain http off loopback", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\", \"Endpoint\": \"http://siem.example.com/ingest\" } ] },", "$.Tessera.Audit.Streams[0].Endpoint: must use https unless the host is a loopback address" },
+        { "audit stream in a format nobody reads", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\", \"Endpoint\": \"https://siem.example.com/ingest\", \"Format\": \"cef\" } ] },", "$.Tessera.Audit.Streams[0].Format: must be one of jsonl, ocsf" },
+        { "two audit streams with one id", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\", \"Endpoint\": \"https://siem.example.com/a\" }, { \"Id\": \"siem\", \"Endpoint\": \"https://siem.example.com/b\" } ] },", "$.Tessera.Audit.Streams[1].Id: 'siem' is used by another stream" },
+        { "audit stream of an event that is no event name", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\", \"Endpoint\": \"https://siem.example.com/ingest\", \"Events\": [ \"*\" ] } ] },", "$.Tessera.Audit.Streams[0].Events[0]: must be an event name such as signin.succeeded, or a family such as signin.*" },
+        { "audit stream with empty batches", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\", \"Endpoint\": \"https://siem.example.com/ingest\", \"BatchSize\": 0 } ] },", "$.Tessera.Audit.Streams[0].BatchSize: must be between 1 and 5000 rows" },
+        { "audit stream starting nowhere", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"Streams\": [ { \"Id\": \"siem\", \"Endpoint\": \"https://siem.example.com/ingest\", \"From\": \"yesterday\" } ] },", "$.Tessera.Audit.Streams[0].From: must be 'beginning' or 'now'" },
+        { "misspelled audit setting", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },", "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointEach\": 10 },", "$.Tessera.Audit.CheckpointEach: unknown setting" },
         { "demo flag in a real configuration file", "\"Issuer\": \"https://login.example.com\",", "\"Issuer\": \"https://login.example.com\", \"Development\": { \"Demo\": \"maybe\" },", "$.Tessera.Development.Demo: 'maybe' is not a valid boolean" },
     };
 
@@ -181,6 +196,18 @@ public sealed class ConfigurationValidationTests : IDisposable
             name == "TESSERA_KEY_ENCRYPTION_KEY" ? Kek : name.EndsWith("_SECRET", StringComparison.Ordinal) ? "a-secret-from-the-environment" : null);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Format("samples/tessera.json"))));
+    }
+
+    [Fact]
+    public void Audit_settings_default_to_a_checkpoint_every_thousand_rows_or_five_minutes_and_keeping_every_row()
+    {
+        var defaults = Load(Valid).Model!.Audit;
+        var set = Load(Edit("\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" },",
+            "\"Keys\": { \"EncryptionKey\": \"env:TEST_KEK\" }, \"Audit\": { \"CheckpointEvery\": 50, \"CheckpointInterval\": \"00:00:30\", \"Retention\": \"400.00:00:00\" },"));
+
+        Assert.Equal((1000, TimeSpan.FromMinutes(5), (TimeSpan?)null), (defaults.CheckpointEvery, defaults.CheckpointInterval, defaults.Retention));
+        Assert.True(set.Succeeded, string.Join("; ", set.Errors));
+        Assert.Equal((50, TimeSpan.FromSeconds(30), (TimeSpan?)TimeSpan.FromDays(400)), (set.Model!.Audit.CheckpointEvery, set.Model.Audit.CheckpointInterval, set.Model.Audit.Retention));
     }
 
     [Fact]

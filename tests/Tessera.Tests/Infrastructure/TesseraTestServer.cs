@@ -24,6 +24,7 @@ public sealed class TesseraTestServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TestDatabase _database;
     private bool _ownsDatabase = true;
+    private bool _loopback;
 
     private TesseraTestServer(WebApplication app, TestDatabase database, TesseraOptions options, CapturedLogs logs)
     {
@@ -58,7 +59,9 @@ public sealed class TesseraTestServer : IAsyncDisposable
         var builder = TesseraApp.CreateBuilder(TestModel.Compile(options), configFile);
         if (loopback)
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            // An issuer on a loopback port (LoopbackIssuer) is listened on, so what discovery names can be fetched.
+            var issuer = new Uri(options.Issuer);
+            builder.WebHost.UseUrls(issuer.IsLoopback && !issuer.IsDefaultPort ? issuer.GetLeftPart(UriPartial.Authority) : "http://127.0.0.1:0");
         }
         else
         {
@@ -77,7 +80,16 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
         var app = TesseraApp.Build(builder);
         await app.StartAsync();
-        return new TesseraTestServer(app, database, options, logs) { _ownsDatabase = !keepDatabase };
+        return new TesseraTestServer(app, database, options, logs) { _ownsDatabase = !keepDatabase, _loopback = loopback };
+    }
+
+    /// <summary>An issuer on a free loopback port: a server started with it and <c>loopback</c> serves there, so that outside
+    /// clients (a command-line verb, an HTTP client) reach every URL discovery names.</summary>
+    public static string LoopbackIssuer()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
     }
 
     /// <summary>Where a server started with <c>loopback</c> listens.</summary>
@@ -85,6 +97,11 @@ public sealed class TesseraTestServer : IAsyncDisposable
 
     public HttpClient CreateClient()
     {
+        if (_loopback)
+        {
+            return new HttpClient { BaseAddress = new Uri(LoopbackAddress, BaseAddress.AbsolutePath) };
+        }
+
         var client = Server.CreateClient();
         client.BaseAddress = BaseAddress;
         return client;
