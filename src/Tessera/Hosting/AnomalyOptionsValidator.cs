@@ -2,7 +2,7 @@ using Tessera.Risk;
 
 namespace Tessera.Hosting;
 
-/// <summary>Checks <c>Anomaly</c>, each organization's <c>Anomaly</c>, and <c>Network.TrustedProxies</c>.</summary>
+/// <summary>Checks <c>Anomaly</c>, each organization's <c>Anomaly</c>, and <c>Network.TrustedProxies</c> with its header.</summary>
 public static class AnomalyOptionsValidator
 {
     private static readonly HashSet<string> Rules = new(StringComparer.Ordinal)
@@ -38,6 +38,11 @@ public static class AnomalyOptionsValidator
 
         ValidateNetworks(anomaly.ExemptNetworks, $"{path}.ExemptNetworks", error);
         ValidateNetworks(options.Network.TrustedProxies, "$.Tessera.Network.TrustedProxies", error);
+        if (options.Network.ForwardedHeader is not (NetworkOptions.XForwardedFor or NetworkOptions.Forwarded))
+        {
+            error("$.Tessera.Network.ForwardedHeader", $"must be {NetworkOptions.XForwardedFor} or {NetworkOptions.Forwarded}");
+        }
+
         foreach (var header in new[] { ("Country", anomaly.GeoHeaders.Country), ("Latitude", anomaly.GeoHeaders.Latitude), ("Longitude", anomaly.GeoHeaders.Longitude), ("City", anomaly.GeoHeaders.City) })
         {
             if (header.Item2 is not null && (header.Item2.Length is 0 or > 100 || header.Item2.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '-'))))

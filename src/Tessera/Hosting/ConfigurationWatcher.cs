@@ -242,6 +242,11 @@ public sealed partial class ConfigurationWatcher(
             yield return new ConfigurationError("$.Tessera.Network.TrustedProxies", "changing the trusted proxies needs a restart");
         }
 
+        if (running.Network.ForwardedHeader != next.Network.ForwardedHeader)
+        {
+            yield return new ConfigurationError("$.Tessera.Network.ForwardedHeader", "changing the forwarding header needs a restart");
+        }
+
         if (running.Storage.ApplyMigrations != next.Storage.ApplyMigrations)
         {
             yield return new ConfigurationError("$.Tessera.Storage.ApplyMigrations", "changing this needs a restart");

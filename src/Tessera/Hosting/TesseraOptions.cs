@@ -389,11 +389,20 @@ public sealed class NetworkOptions
     public bool AllowPrivateUpstreams { get; set; }
 
     /// <summary>
-    /// Proxies and load balancers (addresses or CIDR ranges) whose <c>X-Forwarded-For</c> is believed: a request from one
+    /// Proxies and load balancers (addresses or CIDR ranges) whose forwarding header is believed: a request from one
     /// of them is taken to come from the address it names. Empty: every request comes from its socket's address.
     /// Restart-only.
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>
+    /// Which header the trusted proxies name the client in: <c>X-Forwarded-For</c> (the default) or RFC 7239's
+    /// <c>Forwarded</c>. Only that one is read; the other, which a client could have sent through, is ignored. Restart-only.
+    /// </summary>
+    public string ForwardedHeader { get; set; } = XForwardedFor;
+
+    public const string XForwardedFor = "X-Forwarded-For";
+    public const string Forwarded = "Forwarded";
 }
 
 /// <summary>

@@ -4,10 +4,12 @@ using Tessera.Hosting;
 namespace Tessera.Risk;
 
 /// <summary>
-/// Which hops' <c>X-Forwarded-For</c> is believed. ASP.NET Core's forwarded-headers middleware does the reading; Tessera
+/// Which hops' forwarding header is believed. ASP.NET Core's forwarded-headers middleware does the reading; Tessera
 /// only configures it: the configured proxies and nothing else (not even loopback, which the framework trusts by
 /// default), walking the header from the right while the hop it came from is trusted. Without trusted proxies a request
-/// comes from its socket's address, whatever headers it carries.
+/// comes from its socket's address, whatever headers it carries. With <c>Network.ForwardedHeader: Forwarded</c>, the
+/// RFC 7239 header's <c>for</c> nodes are handed to the middleware in X-Forwarded-For's place, and an
+/// X-Forwarded-For the client sent is dropped, so that only the header the proxies write is ever walked.
 /// </summary>
 public static class TrustedProxies
 {
@@ -17,7 +19,7 @@ public static class TrustedProxies
     public static IServiceCollection AddTesseraTrustedProxies(this IServiceCollection services, NetworkOptions network)
     {
         var proxies = NetworkList.Parse(network.TrustedProxies);
-        services.AddSingleton(new TrustedProxyList(proxies));
+        services.AddSingleton(new TrustedProxyList(proxies, network.ForwardedHeader));
         services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
@@ -42,11 +44,23 @@ public static class TrustedProxies
             return app;
         }
 
+        var rfc7239 = app.ApplicationServices.GetRequiredService<TrustedProxyList>().Header == NetworkOptions.Forwarded;
         app.Use((context, next) =>
         {
             if (proxies.Contains(context.Connection.RemoteIpAddress))
             {
                 context.Items[ViaTrustedProxyItem] = true;
+            }
+
+            if (rfc7239)
+            {
+                var headers = context.Request.Headers;
+                var forwardedFor = ForwardedHeader.ToForwardedFor(headers[ForwardedHeader.Name]);
+                headers.Remove(ForwardedHeadersDefaults.XForwardedForHeaderName);
+                if (forwardedFor is not null)
+                {
+                    headers[ForwardedHeadersDefaults.XForwardedForHeaderName] = forwardedFor;
+                }
             }
 
             return next(context);
@@ -56,4 +70,4 @@ public static class TrustedProxies
 }
 
 /// <summary>The trusted proxies, parsed once at start (the forwarded-headers middleware reads its options once too).</summary>
-public sealed record TrustedProxyList(NetworkList Proxies);
+public sealed record TrustedProxyList(NetworkList Proxies, string Header);

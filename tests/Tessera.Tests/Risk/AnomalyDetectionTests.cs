@@ -200,6 +200,42 @@ public sealed class AnomalyDetectionTests
     }
 
     [Fact]
+    public async Task With_ForwardedHeader_Forwarded_the_proxies_RFC_7239_header_names_the_client_and_an_X_Forwarded_For_sent_through_is_ignored()
+    {
+        await using var env = await StartAsync(AnomalyRuleOptions.TwoCountries, AnomalyActions.Block, more: options => options.Network.ForwardedHeader = NetworkOptions.Forwarded);
+        using (var home = From(env, NewYork))
+        {
+            // The client's own X-Forwarded-For (New York) went through; the proxy named it in Forwarded (London).
+            home.TesseraHeaders["Forwarded"] = $"for=\"{London}:51234\";proto=https, for={Proxy}";
+            await env.SignInAsync(home, "openid email");
+        }
+
+        using var abroad = From(env, London2);
+        abroad.TesseraHeaders["Forwarded"] = $"for={NewYork}";
+        var outcome = await TrySignInAsync(env, abroad);
+
+        Assert.Null(outcome.Code);
+        var audit = await env.Server.AuditAsync();
+        Assert.Contains(audit, a => a.Event == "signin.succeeded" && a.IpAddress == London);
+        var detected = Assert.Single(audit, a => a.Event == "anomaly.detected");
+        Assert.Equal(NewYork, detected.IpAddress);
+    }
+
+    [Theory]
+    [InlineData("for=192.0.2.60;proto=http;by=203.0.113.43", "192.0.2.60")]
+    [InlineData("For=\"[2001:db8:cafe::17]:4711\"", "2001:db8:cafe::17")]
+    [InlineData("for=192.0.2.43, for=198.51.100.17", "192.0.2.43, 198.51.100.17")]
+    [InlineData("for=\"192.0.2.43:47011\", for=_hidden", "192.0.2.43, unknown")]
+    [InlineData("for=unknown, for=198.51.100.17", "unknown, 198.51.100.17")]
+    [InlineData("proto=https;by=10.0.0.1", "unknown")]
+    [InlineData("for=\"[2001:db8::1]", "unknown")]
+    [InlineData("for=2001:db8::1", "unknown")]
+    [InlineData("for=\"a,b\";by=x, for=198.51.100.17", "unknown, 198.51.100.17")]
+    [InlineData("for=999.1.1.1", "unknown")]
+    public void The_Forwarded_headers_for_nodes_become_the_list_the_middleware_walks(string forwarded, string expected) =>
+        Assert.Equal(expected, ForwardedHeader.ToForwardedFor(forwarded));
+
+    [Fact]
     public async Task A_trusted_edges_country_header_places_the_sign_in()
     {
         await using var env = await StartAsync(AnomalyRuleOptions.TwoCountries, AnomalyActions.Block, more: options => options.Anomaly.GeoHeaders.Country = "CF-IPCountry");
