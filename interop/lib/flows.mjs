@@ -31,7 +31,7 @@ export async function authorize(browser, config, { redirectUri, scope, account, 
   let page = await browser.navigate(url);
   for (let step = 0; page.status !== null; step += 1) {
     if (step > 4) {
-      throw new Error(`sign-in stopped at ${page.url} (status ${page.status}): ${text(page.body)}`);
+      throw stopped(page);
     }
 
     if (page.status === 200 && page.url.pathname.endsWith('/signin/choose')) {
@@ -43,7 +43,7 @@ export async function authorize(browser, config, { redirectUri, scope, account, 
         ? await browser.submitForm(page, { login: requireAccount(account), password: UPSTREAM_PASSWORD })
         : await browser.submitForm(page); // consent: "Continue"
     } else {
-      throw new Error(`sign-in stopped at ${page.url} (status ${page.status}): ${text(page.body)}`);
+      throw stopped(page);
     }
   }
 
@@ -69,6 +69,11 @@ export function oauthError(code) {
     assert.equal(error.error, code, `${error.error}: ${error.error_description}`);
     return true;
   };
+}
+
+/** The error for a sign-in that ended on a page of its own (an error page, say); `page` is that page, for its details. */
+function stopped(page) {
+  return Object.assign(new Error(`sign-in stopped at ${page.url} (status ${page.status}): ${text(page.body)}`), { page });
 }
 
 function requireAccount(account) {

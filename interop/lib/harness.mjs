@@ -53,6 +53,11 @@ export const USER_SCOPE = 'openid profile email offline_access read:reports doct
 export const ORDERS_SCOPE = 'openid email read:orders';
 /** The Admin API's scope for the whole platform (/admin/v1), which the client platform-admin holds. */
 export const ADMIN_SCOPE = 'tessera:admin';
+/**
+ * The global FailureBurst rule (area 17): ten failures within a minute from one address lock it out for a minute.
+ * Clients are not counted (areas send wrong secrets on purpose), nor is the suite's own address (the next setting).
+ */
+export const FAILURE_BURST = { Rule: 'FailureBurst', Action: 'block', MaxFailuresPerAddress: 10, MaxFailuresPerClient: 0, Lockout: '00:01:00' };
 /** Each area finishes well within this on a 2-core machine; a hung request fails the area instead of the run. */
 export const AREA_TIMEOUT_MS = 60_000;
 
@@ -328,8 +333,10 @@ function configuration({ tesseraUrl, upstream, samlIdp, partner, spKeys, dir, ap
       // The upstream OIDC IdP and the partner STS listen on 127.0.0.1, which Tessera otherwise refuses to fetch from;
       // this suite's requests come from loopback, so a browser that names a client address stands behind a trusted proxy.
       Network: { AllowPrivateUpstreams: true, TrustedProxies: ['127.0.0.1'] },
-      // DB-IP City Lite (CC BY 4.0), installed with the suite's packages; rules are set per organization (area 17).
-      Anomaly: { GeoDatabase: GEO_DATABASE },
+      // DB-IP City Lite (CC BY 4.0), installed with the suite's packages; location rules are set per organization
+      // (area 17). Failures are counted only for the addresses a browser behind the proxy names: the suite's own
+      // requests come from loopback, which is exempt, so no area's deliberate failures can lock the suite out.
+      Anomaly: { GeoDatabase: GEO_DATABASE, Rules: [FAILURE_BURST], ExemptNetworks: ['127.0.0.0/8'] },
       // Checkpoints come every few seconds here, so that area 18 finds the newest one close behind the chain's head.
       Audit: { CheckpointEvery: 100, CheckpointInterval: '00:00:02' },
       Signals: {

@@ -13,6 +13,13 @@ export const ACCOUNTS = {
   'stm-1004': { email: 'dmitri@stmarys.example', name: 'Dmitri Petrov', groups: ['Staff'] },
   // Area 13: signed in to two apps, deactivated over SCIM and enabled again, twenty times.
   'stm-1005': { email: 'erin@stmarys.example', name: 'Erin Evans', groups: ['Staff'] },
+  // Area 17: one per row of its table of anomaly rules and actions, each signing in to an organization of its own.
+  'stm-1006': { email: 'farah@stmarys.example', name: 'Farah Haddad', groups: ['Staff'] },
+  'stm-1007': { email: 'gus@stmarys.example', name: 'Gus Gallagher', groups: ['Staff'] },
+  'stm-1008': { email: 'hana@stmarys.example', name: 'Hana Sato', groups: ['Staff'] },
+  'stm-1009': { email: 'ivan@stmarys.example', name: 'Ivan Horvat', groups: ['Staff'] },
+  'stm-1010': { email: 'jun@stmarys.example', name: 'Jun Park', groups: ['Staff'] },
+  'stm-1011': { email: 'kofi@stmarys.example', name: 'Kofi Mensah', groups: ['Staff'] },
 };
 
 export const UPSTREAM_CLIENT_ID = 'tessera';
