@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Tessera.Audit;
 using Tessera.Storage;
 
 namespace Tessera.Admin;
@@ -70,23 +71,14 @@ public static class AuditResources
         return Results.Json(result, contentType: AdminJson.ContentType);
     }
 
-    private static JsonObject Render(AuditRecord row) => new()
+    /// <summary>The export's columns, with the time as a JSON date and the detail as the object it holds.</summary>
+    private static JsonObject Render(AuditRecord row)
     {
-        ["id"] = row.Id,
-        ["occurred_at"] = row.OccurredAt,
-        ["event"] = row.Event,
-        ["outcome"] = row.Outcome,
-        ["organization"] = row.OrganizationId,
-        ["user"] = row.UserId,
-        ["client"] = row.ClientId,
-        ["connection"] = row.ConnectionId,
-        ["ip_address"] = row.IpAddress,
-        ["user_agent"] = row.UserAgent,
-        ["reason"] = row.Reason,
-        ["detail"] = row.Detail is null ? null : Parse(row.Detail),
-        ["previous_hash"] = row.PreviousHash,
-        ["hash"] = row.Hash,
-    };
+        var json = AuditExport.Columns(row);
+        json["occurred_at"] = row.OccurredAt;
+        json["detail"] = row.Detail is null ? null : Parse(row.Detail);
+        return json;
+    }
 
     private static JsonNode? Parse(string detail)
     {
