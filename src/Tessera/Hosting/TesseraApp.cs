@@ -48,12 +48,7 @@ public static class TesseraApp
         services.AddHostedService(provider => provider.GetRequiredService<AuditCheckpointWriter>());
         services.AddSingleton<AuditStreams>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditStreams>());
-        services.AddHttpClient(AuditStreams.HttpClientName, client =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan; // each batch has its own deadline (Audit.Streams[].Timeout)
-                client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
-            })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        AddPushClient(services, AuditStreams.HttpClientName); // each batch has its own deadline (Audit.Streams[].Timeout)
         services.AddSingleton<AuditRetention>();
 
         services.AddSingleton<KeyRing>();
@@ -75,12 +70,7 @@ public static class TesseraApp
         services.AddSingleton<Signals.SignalTokens>();
         services.AddSingleton<Signals.SignalDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<Signals.SignalDispatcher>());
-        services.AddHttpClient(Signals.SignalDispatcher.HttpClientName, client =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan; // each delivery has its own deadline (Signals.DeliveryTimeout)
-                client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
-            })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        AddPushClient(services, Signals.SignalDispatcher.HttpClientName); // each delivery has its own deadline (Signals.DeliveryTimeout)
         services.AddSingleton<BrowserCookies>();
 
         services.AddScoped<Directory.ScimTokens>();
@@ -208,6 +198,15 @@ public static class TesseraApp
 
         return app;
     }
+
+    /// <summary>A client that posts to destinations the platform configured: no redirects, and no timeout of its own (each send sets one).</summary>
+    private static void AddPushClient(IServiceCollection services, string name) =>
+        services.AddHttpClient(name, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("Tessera");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
     private static void ConfigureLogging(ILoggingBuilder logging)
     {
