@@ -59,6 +59,7 @@ public sealed partial class FailureBursts(
     private readonly SemaphoreSlim _wake = new(0);
     private ImmutableDictionary<string, DateTime> _lockouts = ImmutableDictionary.Create<string, DateTime>(StringComparer.Ordinal);
     private bool _unavailableLogged;
+    private ExemptNetworks? _exempt;
 
     private sealed class Pending(FailureKind kind, string? address, string? clientId)
     {
@@ -80,7 +81,7 @@ public sealed partial class FailureBursts(
         }
 
         var address = http.Connection.RemoteIpAddress;
-        if (address is not null && rule.MaxFailuresPerAddress > 0 && !NetworkList.Parse(configuration.Current.Anomaly.ExemptNetworks).Contains(address))
+        if (address is not null && rule.MaxFailuresPerAddress > 0 && !Exempt().Contains(address))
         {
             Count(AddressKey(address), rule.MaxFailuresPerAddress, rule, new Pending(kind, Plain(address).ToString(), null));
         }
@@ -176,6 +177,22 @@ public sealed partial class FailureBursts(
             }
         }
     }
+
+    /// <summary>The exempt networks, parsed once per configuration rather than at every failure of a burst.</summary>
+    private NetworkList Exempt()
+    {
+        var anomaly = configuration.Current.Anomaly;
+        var parsed = _exempt;
+        if (parsed is null || !ReferenceEquals(parsed.Of, anomaly))
+        {
+            parsed = new ExemptNetworks(anomaly, NetworkList.Parse(anomaly.ExemptNetworks));
+            _exempt = parsed;
+        }
+
+        return parsed.Networks;
+    }
+
+    private sealed record ExemptNetworks(AnomalyOptions Of, NetworkList Networks);
 
     private AnomalyRuleOptions? Rule() =>
         configuration.Current.Anomaly.Rules.FirstOrDefault(r => r.Rule == AnomalyRuleOptions.FailureBurst);
