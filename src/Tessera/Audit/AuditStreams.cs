@@ -80,15 +80,23 @@ public sealed partial class AuditStreams(
             return false;
         }
 
-        var upTo = cursor.SendingUpTo ?? await FixBatchAsync(db, stream, cursor, cancellationToken);
-        if (upTo is not { } last)
+        var after = cursor.DeliveredUpTo;
+        var batch = db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id);
+        List<AuditRecord> rows;
+        if (cursor.SendingUpTo is { } sending)
         {
-            return false;
+            rows = await batch.Where(a => a.Id <= sending).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            rows = await batch.Take(stream.BatchSize).ToListAsync(cancellationToken);
+            if (rows.Count == 0 || !await FixBatchAsync(db, stream, cursor, rows[^1].Id, cancellationToken))
+            {
+                return false;
+            }
         }
 
-        var rows = await db.AuditEvents.AsNoTracking()
-            .Where(a => a.Id > cursor.DeliveredUpTo && a.Id <= last)
-            .OrderBy(a => a.Id).ToListAsync(cancellationToken);
+        var last = cursor.SendingUpTo ?? rows[^1].Id;
         var chosen = rows.Where(r => Streamed(stream, r.Event)).ToList();
         var error = chosen.Count == 0 ? null : await PostAsync(stream, cursor.DeliveredUpTo, last, chosen, cancellationToken);
         now = time.GetUtcNow().UtcDateTime;
@@ -182,21 +190,10 @@ public sealed partial class AuditStreams(
     }
 
     /// <summary>Fixes the next batch (its last row) before anything is sent, so every retry sends the same rows.</summary>
-    private async Task<long?> FixBatchAsync(TesseraDbContext db, AuditStreamOptions stream, AuditStreamRecord cursor, CancellationToken cancellationToken)
-    {
-        var ids = await db.AuditEvents.AsNoTracking().Where(a => a.Id > cursor.DeliveredUpTo)
-            .OrderBy(a => a.Id).Take(stream.BatchSize).Select(a => a.Id).ToListAsync(cancellationToken);
-        if (ids.Count == 0)
-        {
-            return null;
-        }
-
-        long? last = ids[^1];
-        var fixedHere = await db.AuditStreams
+    private async Task<bool> FixBatchAsync(TesseraDbContext db, AuditStreamOptions stream, AuditStreamRecord cursor, long last, CancellationToken cancellationToken) =>
+        await db.AuditStreams
             .Where(s => s.StreamId == stream.Id && s.LeaseOwner == _node && s.SendingUpTo == null && s.DeliveredUpTo == cursor.DeliveredUpTo)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SendingUpTo, last), cancellationToken);
-        return fixedHere == 1 ? last : null;
-    }
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SendingUpTo, (long?)last), cancellationToken) == 1;
 
     /// <summary>Posts one batch; null when the destination acknowledged it, otherwise what went wrong.</summary>
     private async Task<string?> PostAsync(AuditStreamOptions stream, long after, long upTo, List<AuditRecord> rows, CancellationToken cancellationToken)
