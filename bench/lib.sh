@@ -117,11 +117,11 @@ wait_ready() { # name url
 
 # Tessera: Production environment and default logging, as deployed. Without arguments the server "tessera" on
 # TESSERA_PORT with $TMP/tessera.json; a second one in the same run takes its own name, port and configuration.
-# Its log is $OUT/<name>.log.
-start_tessera() { # [name port config]
+# Its log is $OUT/<name>.log. Further arguments (VAR=value) are set in its environment only.
+start_tessera() { # [name port config [VAR=value ...]]
   local name=${1:-tessera} port=${2:-$TESSERA_PORT} config=${3:-$TMP/tessera.json}
   URL[$name]="http://127.0.0.1:$port"
-  (cd "$TMP" && exec nice -n "$BENCH_NICE" dotnet "$PUB/tessera.dll" serve --config "$config" \
+  (cd "$TMP" && exec env "${@:4}" nice -n "$BENCH_NICE" dotnet "$PUB/tessera.dll" serve --config "$config" \
     --urls "${URL[$name]}") >"$OUT/$name.log" 2>&1 &
   PID[$name]=$!
   wait_ready "$name" "${URL[$name]}/healthz" || die "Tessera ($name) did not start, see $OUT/$name.log"

@@ -18,26 +18,20 @@ SINK_PORT=${SINK_PORT:-4318}
 prerequisites "$TESSERA_PORT" "$TELEMETRY_PORT" "$SINK_PORT"
 publish_tessera
 configure_tessera "$HERE/tessera.template.json"
-sed -e "s|$TESSERA_PORT|$TELEMETRY_PORT|g" -e "s|bench.db|telemetry.db|" "$TMP/tessera.json" >"$TMP/telemetry.json"
+configure_tessera "$HERE/tessera.template.json" "$TMP/telemetry.json" "$TELEMETRY_PORT"
+sed -i "s|bench.db|telemetry.db|" "$TMP/telemetry.json"
 
 node "$HERE/otlp-sink.mjs" "$SINK_PORT" >"$OUT/sink.log" 2>&1 &
 PID[sink]=$!
 for _ in $(seq 1 50); do grep -q listening "$OUT/sink.log" 2>/dev/null && break; sleep 0.1; done
-
-start() { # name config port [VAR=value ...]
-  URL[$1]="http://127.0.0.1:$3"
-  (cd "$TMP" && exec env "${@:4}" nice -n "$BENCH_NICE" dotnet "$PUB/tessera.dll" serve --config "$2" --urls "${URL[$1]}") >"$OUT/$1.log" 2>&1 &
-  PID[$1]=$!
-  wait_ready "$1" "${URL[$1]}/healthz" || die "$1 did not start, see $OUT/$1.log"
-}
 
 # The standard variables only; OTEL_METRIC_EXPORT_INTERVAL shortened so metrics are exported within each run too.
 OTEL=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
   OTEL_SERVICE_NAME=tessera-bench OTEL_METRIC_EXPORT_INTERVAL=5000)
 say "machine: $(nproc) cores; settings: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up each, $RUNS x ${DURATION}s each, alternating"
 say "telemetry on: ${OTEL[*]}"
-start off "$TMP/tessera.json" "$TESSERA_PORT"
-start on "$TMP/telemetry.json" "$TELEMETRY_PORT" "${OTEL[@]}"
+start_tessera off "$TESSERA_PORT" "$TMP/tessera.json"
+start_tessera on "$TELEMETRY_PORT" "$TMP/telemetry.json" "${OTEL[@]}"
 for server in off on; do
   check=$(node "$HERE/check-token.mjs" "${URL[$server]}" 2>&1) || die "token check failed: $check"
   say "$server: $check"
