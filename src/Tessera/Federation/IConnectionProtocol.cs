@@ -12,6 +12,9 @@ public interface IConnectionProtocol
     /// <summary>The <c>Protocol</c> value of its connections.</summary>
     string Name { get; }
 
+    /// <summary>The route of its connections' callbacks, relative to the issuer, with a <c>{connectionId}</c> parameter.</summary>
+    string CallbackRoute { get; }
+
     /// <summary>Where the upstream answers, relative to the issuer.</summary>
     string CallbackPath(ConnectionOptions connection);
 

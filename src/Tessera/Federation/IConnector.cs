@@ -12,6 +12,12 @@ public interface IConnector
 
     Task<UpstreamRedirect> BeginAsync(Connection connection, UpstreamTicket ticket, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The answer's parameters as they arrived at the connection's callback (its binding: query, form), or why they
+    /// cannot be an answer at all. The sign-in's state, where the protocol carries one, is the <c>state</c> parameter.
+    /// </summary>
+    Task<UpstreamAnswer> ReadAnswerAsync(HttpRequest request, CancellationToken cancellationToken);
+
     Task<UpstreamResult> CompleteAsync(Connection connection, UpstreamTicket ticket, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken);
 }
 
@@ -33,6 +39,14 @@ public sealed record UpstreamResult(UpstreamIdentity? Identity, string? Error, s
     public static UpstreamResult Success(UpstreamIdentity identity) => new(identity, null, null);
 
     public static UpstreamResult Failure(string error, string description) => new(null, error, description);
+}
+
+/// <summary>What arrived at a connection's callback: the answer's parameters, or a malformed request's named failure.</summary>
+public sealed record UpstreamAnswer(IReadOnlyDictionary<string, string>? Parameters, string? Error, string? Description)
+{
+    public static UpstreamAnswer Of(IReadOnlyDictionary<string, string> parameters) => new(parameters, null, null);
+
+    public static UpstreamAnswer Malformed(string error, string description) => new(null, error, description);
 }
 
 /// <summary>Where to send the browser to begin an upstream sign-in, or why that is not possible now.</summary>

@@ -9,6 +9,8 @@ public sealed class OidcConnectionProtocol : IConnectionProtocol
 
     public string Name => ProtocolName;
 
+    public string CallbackRoute => "oidc/{connectionId}/callback";
+
     public string CallbackPath(ConnectionOptions connection) => $"oidc/{Uri.EscapeDataString(connection.Id)}/callback";
 
     public object? Compile(ConnectionCompilation compilation)

@@ -167,6 +167,33 @@ public sealed partial class OidcConnector(OidcMetadataCache metadata, IHttpClien
         });
     }
 
+    /// <summary>
+    /// The query of a redirect, or the form of the Form Post Response Mode; any other body is malformed, and so is a
+    /// repeated parameter (RFC 6749 §3.1) or one beyond any real answer's size.
+    /// </summary>
+    public async Task<UpstreamAnswer> ReadAnswerAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>>? parameters =
+            HttpMethods.IsGet(request.Method) ? request.Query
+            : HttpMethods.IsPost(request.Method) && request.HasFormContentType ? await request.ReadFormAsync(cancellationToken)
+            : null;
+        var answer = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in parameters ?? [])
+        {
+            if (value.Count != 1 || key.Length > 100 || (value[0]?.Length ?? 0) > 16 * 1024)
+            {
+                parameters = null;
+                break;
+            }
+
+            answer[key] = value[0] ?? "";
+        }
+
+        return parameters is null
+            ? UpstreamAnswer.Malformed("invalid_request", "The answer from the identity provider is malformed.")
+            : UpstreamAnswer.Of(answer);
+    }
+
     private static UpstreamResult Failed<T>(Attempt<T> attempt) => Refused(attempt.Error!, attempt.Description!, attempt.Diagnosis);
 
     private static UpstreamResult Refused(string error, string description, UpstreamDiagnosis? diagnosis) =>

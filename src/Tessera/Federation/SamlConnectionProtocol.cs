@@ -18,6 +18,8 @@ public sealed class SamlConnectionProtocol : IConnectionProtocol
 
     public string Name => ProtocolName;
 
+    public string CallbackRoute => "saml/{connectionId}/acs";
+
     public string CallbackPath(ConnectionOptions connection) => $"saml/{connection.Id}/acs";
 
     public object? Compile(ConnectionCompilation compilation)

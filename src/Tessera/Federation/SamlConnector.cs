@@ -57,6 +57,32 @@ public sealed partial class SamlConnector(
         return UpstreamRedirect.To(AuthnRequestBuilder.RedirectUrl(request, idp, sp, sign));
     }
 
+    /// <summary>
+    /// The HTTP-POST binding (SAML Bindings §3.5): one <c>SAMLResponse</c> and at most one <c>RelayState</c>, which is
+    /// the sign-in's state. A Response arrives by no other binding here.
+    /// </summary>
+    public async Task<UpstreamAnswer> ReadAnswerAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            return UpstreamAnswer.Malformed("invalid_request", "The assertion consumer service accepts SAML Responses by HTTP-POST only.");
+        }
+
+        var form = request.HasFormContentType ? await request.ReadFormAsync(cancellationToken) : null;
+        if (form is null || form["SAMLResponse"].Count != 1 || form["RelayState"].Count > 1 || form["RelayState"].ToString().Length > 200)
+        {
+            return UpstreamAnswer.Malformed(SamlRules.Base64, "The answer from the identity provider is malformed.");
+        }
+
+        var answer = new Dictionary<string, string>(StringComparer.Ordinal) { ["SAMLResponse"] = form["SAMLResponse"].ToString() };
+        if (form["RelayState"].ToString() is { Length: > 0 } relayState)
+        {
+            answer["state"] = relayState;
+        }
+
+        return UpstreamAnswer.Of(answer);
+    }
+
     public Task<UpstreamResult> CompleteAsync(Connection connection, UpstreamTicket ticket, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken) =>
         ValidateAsync(connection, response, RequestId(ticket), cancellationToken);
 

@@ -94,52 +94,36 @@ public sealed class UpstreamSignIn(
     }
 
     /// <summary>
-    /// A test sign-in through <paramref name="connection"/> (active or draft) for the admin setting it up: where to send
-    /// the browser, or, when the connector can already see the IdP will refuse (a redirect URI it does not know), the
-    /// test's result page with that verdict recorded.
+    /// What arrived at a connection's callback, at the route of <paramref name="protocol"/>: the connector reads the
+    /// answer, which completes the sign-in its <c>state</c> names; an answer that names none is taken only by a
+    /// connector that accepts unsolicited answers, and lands where the connection says.
     /// </summary>
-    public async Task<Uri> BeginTestAsync(HttpContext http, Connection connection, ConnectionTestRecord test, string resultPath, CancellationToken cancellationToken)
-    {
-        // Where the broker sends the browser back is a path of this server (under the issuer's path, if it has one).
-        var redirect = await BeginAsync(http, connection, http.Request.PathBase + resultPath, null, forceLogin: false, cancellationToken, test.Id);
-        var verdict = redirect.Location is null
-            ? UpstreamResult.Failure(redirect.Error!, redirect.Description!) with { Diagnosis = redirect.Diagnosis }
-            : null;
-        if (verdict is null && connectors.FirstOrDefault(c => c.Protocol == connection.Protocol) is IPreflightsTestSignIns preflight)
-        {
-            var ticket = new UpstreamTicket("", "", "", CallbackUri(connection));
-            if (await preflight.PreflightAsync(connection, redirect.Location!, ticket, cancellationToken) is { } problem)
-            {
-                verdict = UpstreamResult.Failure(problem.Check, problem.Summary) with { Diagnosis = problem };
-                await db.PendingLogins.Where(p => p.ConnectionTestId == test.Id).ExecuteDeleteAsync(cancellationToken);
-            }
-        }
-
-        if (verdict is null)
-        {
-            return redirect.Location!;
-        }
-
-        await tests.CompleteAsync(test.Id, connection, verdict, cancellationToken);
-        return new Uri(issuer.Url(resultPath));
-    }
-
-    /// <summary>
-    /// An answer posted to a connection's callback: it completes the sign-in its <c>state</c> names; an answer that
-    /// names none is taken only by a connector that accepts unsolicited answers, and lands where the connection says.
-    /// </summary>
-    public async Task<SignInOutcome> AnswerAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
+    public async Task<SignInOutcome> AnswerAsync(HttpContext http, string? protocol, string connectionId, CancellationToken cancellationToken)
     {
         using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.UpstreamCallback);
-        var connection = directory.FindConnection(connectionId);
-        var unsolicited = connection is null ? null : connectors.FirstOrDefault(c => c.Protocol == connection.Protocol) as IAcceptsUnsolicitedResponses;
-        if (connection is null || unsolicited is null || (response.TryGetValue("state", out var state) && state.Length is > 0 and <= 200 && await IsPendingAsync(state, cancellationToken)))
+
+        // A draft answers only the test sign-ins an admin starts; for anyone else it does not exist.
+        var connection = directory.FindConnectionOrDraft(connectionId);
+        var connector = connection is null ? null : connectors.FirstOrDefault(c => c.Protocol == connection.Protocol);
+        if (connection is null || connector is null || connection.Protocol != protocol)
         {
-            return await CompleteCoreAsync(http, connectionId, response, cancellationToken);
+            return Fail(http, null, null, "unknown_connection", "This sign-in was sent to a connection that does not exist.");
+        }
+
+        TesseraTelemetry.Describe(span, connection);
+        var answer = await connector.ReadAnswerAsync(http.Request, cancellationToken);
+        if (answer.Parameters is not { } response)
+        {
+            return Fail(http, connection, null, answer.Error!, answer.Description!);
+        }
+
+        if (connection.IsDraft || connector is not IAcceptsUnsolicitedResponses unsolicited
+            || (response.TryGetValue("state", out var state) && state.Length is > 0 and <= 200 && await IsPendingAsync(state, cancellationToken)))
+        {
+            return await CompleteAsync(http, connection, connector, response, cancellationToken);
         }
 
         // RelayState is never a destination: the landing is the connection's configured client.
-        TesseraTelemetry.Describe(span, connection);
         var result = await VerifyAsync(connection, () => unsolicited.CompleteUnsolicitedAsync(connection, response.Where(p => p.Key != "state").ToDictionary(), cancellationToken));
         var landing = unsolicited.LandingUrl(connection, issuer);
         if (result.Succeeded && landing is null)
@@ -156,23 +140,8 @@ public sealed class UpstreamSignIn(
         return db.PendingLogins.AnyAsync(p => p.StateHash == stateHash, cancellationToken);
     }
 
-    public async Task<SignInOutcome> CompleteAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
+    private async Task<SignInOutcome> CompleteAsync(HttpContext http, Connection connection, IConnector connector, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
     {
-        using var span = TesseraTelemetry.Start(TesseraTelemetry.Spans.UpstreamCallback);
-        return await CompleteCoreAsync(http, connectionId, response, cancellationToken);
-    }
-
-    private async Task<SignInOutcome> CompleteCoreAsync(HttpContext http, string connectionId, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
-    {
-        // A draft answers only the test sign-ins an admin starts; for anyone else it does not exist.
-        var connection = directory.FindConnectionOrDraft(connectionId);
-        if (connection is null)
-        {
-            return Fail(http, null, null, "unknown_connection", "This sign-in was sent to a connection that does not exist.");
-        }
-
-        TesseraTelemetry.Describe(TesseraTelemetry.Current(TesseraTelemetry.Spans.UpstreamCallback), connection);
-
         if (!response.TryGetValue("state", out var state) || string.IsNullOrEmpty(state) || state.Length > 200)
         {
             return Fail(http, connection, null, "state_mismatch", "The answer from the identity provider does not belong to a sign-in started here.");
@@ -208,7 +177,6 @@ public sealed class UpstreamSignIn(
             return Fail(http, connection, null, "browser_mismatch", "This sign-in was started in a different browser.");
         }
 
-        var connector = connectors.First(c => c.Protocol == connection.Options.Protocol);
         var ticket = new UpstreamTicket(state, pending.Nonce, pending.CodeVerifier, CallbackUri(connection));
         var result = await VerifyAsync(connection, () => connector.CompleteAsync(connection, ticket, response, cancellationToken));
         if (pending.ConnectionTestId is { } testId)

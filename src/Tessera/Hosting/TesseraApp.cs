@@ -96,6 +96,7 @@ public static class TesseraApp
         services.AddScoped<IConnector>(provider => provider.GetRequiredService<SamlConnector>());
         services.AddScoped<UpstreamSignIn>();
         services.AddScoped<ConnectionTestResults>();
+        services.AddScoped<TestSignIns>();
         services.AddSingleton<Risk.GeoDatabase>();
         services.AddSingleton<Risk.IGeoLocator>(provider => provider.GetRequiredService<Risk.GeoDatabase>());
         services.AddSingleton<Risk.RequestLocator>();
@@ -149,7 +150,7 @@ public static class TesseraApp
             kestrel.Limits.MaxRequestBodySize = largestBody;
         });
 
-        services.AddRazorPages();
+        services.AddRazorPages(pages => Pages.UpstreamCallbackModel.MapRoutes(pages.Conventions));
         services.AddSingleton<Pages.Demo.DemoClient>();
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "tessera.antiforgery");
 

@@ -6,7 +6,7 @@ using Tessera.Storage;
 namespace Tessera.Pages.Portal;
 
 /// <summary>One connection of the organization: values to copy, its settings, a test sign-in, and activation.</summary>
-public sealed class ConnectionModel(PortalConnections connections, ConnectionTestResults tests, UpstreamSignIn upstream) : PortalPageModel
+public sealed class ConnectionModel(PortalConnections connections, ConnectionTestResults tests, TestSignIns testSignIns) : PortalPageModel
 {
     [BindProperty]
     public ConnectionForm Form { get; set; } = new();
@@ -77,7 +77,7 @@ public sealed class ConnectionModel(PortalConnections connections, ConnectionTes
 
         var version = Current.FindManaged(ManagedKinds.Connection, id)?.Version ?? 0;
         var test = await tests.StartAsync(Connection, version, PortalSession.Id, cancellationToken);
-        var next = await upstream.BeginTestAsync(HttpContext, Connection, test, $"/portal/tests/{test.Id}", cancellationToken);
+        var next = await testSignIns.BeginAsync(HttpContext, Connection, test, $"/portal/tests/{test.Id}", cancellationToken);
         return Redirect(next.AbsoluteUri);
     }
 
