@@ -8,7 +8,8 @@ namespace Tessera.Hosting;
 /// Keeps the model in force current with both of its sources: the configuration file (reloaded when its content
 /// changes; a refused file changes nothing and is audited; settings that need a restart refuse the reload) and the
 /// managed configuration in the database (recompiled when its revision moves: at once on the node that made the
-/// change, on a notification from PostgreSQL, and otherwise within one poll interval).
+/// change, on a notification from PostgreSQL, and otherwise within one poll interval: a second while notifications are
+/// heard, a quarter of one while they are not, so a change is in force on every node within a second either way).
 /// </summary>
 public sealed partial class ConfigurationWatcher(
     TesseraConfiguration configuration,
@@ -18,8 +19,15 @@ public sealed partial class ConfigurationWatcher(
     AuditLog audit,
     ILogger<ConfigurationWatcher> logger) : BackgroundService
 {
-    /// <summary>How often the file and the database revision are looked at when nothing says they changed.</summary>
+    /// <summary>How often the file and the database revision are looked at while notifications are heard.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the database revision is looked at while no notification can arrive (SQLite, or the connection is lost).</summary>
+    public static readonly TimeSpan FallbackPollInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly RepeatedFailures _failures = new(TimeSpan.FromMinutes(1));
+
+    private DateTimeOffset _fileCheckedAt = DateTimeOffset.MinValue;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -35,21 +43,20 @@ public sealed partial class ConfigurationWatcher(
         {
             try
             {
-                await notifications.WaitAsync(PollInterval, stoppingToken);
-                if (configuration.File is not null && Fingerprint(configuration.File) is { } current && current != _fingerprint)
+                await notifications.WaitAsync(notifications.Listening ? PollInterval : FallbackPollInterval, stoppingToken);
+                var now = DateTimeOffset.UtcNow;
+                if (now - _fileCheckedAt >= PollInterval)
                 {
-                    // Reloaded once the content has stayed the same for a tick: an editor or a deployment that writes
-                    // the file in several steps is not caught half way (and refused, and audited, for nothing).
-                    if (current == _settling)
-                    {
-                        await ReloadAsync(stoppingToken);
-                    }
-
-                    _settling = current;
+                    _fileCheckedAt = now;
+                    await CheckFileAsync(stoppingToken);
                 }
 
                 await RefreshManagedAsync(stoppingToken);
                 await RetrySynchronizationAsync(stoppingToken);
+                if (_failures.Succeeded(DateTimeOffset.UtcNow) is { } failing)
+                {
+                    LogRecovered(failing.TotalSeconds);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -58,8 +65,26 @@ public sealed partial class ConfigurationWatcher(
             catch (Exception exception)
             {
                 // The database is away, or a reload failed: the running model stays, and the next tick tries again.
-                LogReloadFailed(exception);
+                if (_failures.Failed(DateTimeOffset.UtcNow))
+                {
+                    LogReloadFailed(exception);
+                }
             }
+        }
+    }
+
+    private async Task CheckFileAsync(CancellationToken cancellationToken)
+    {
+        if (configuration.File is not null && Fingerprint(configuration.File) is { } current && current != _fingerprint)
+        {
+            // Reloaded once the content has stayed the same for a second: an editor or a deployment that writes
+            // the file in several steps is not caught half way (and refused, and audited, for nothing).
+            if (current == _settling)
+            {
+                await ReloadAsync(cancellationToken);
+            }
+
+            _settling = current;
         }
     }
 
@@ -181,6 +206,11 @@ public sealed partial class ConfigurationWatcher(
     private async Task SynchronizeClientsAsync(CancellationToken cancellationToken)
     {
         var model = configuration.Current;
+        if (ReferenceEquals(model, _synchronizedModel))
+        {
+            return;
+        }
+
         var fingerprint = ClientsFingerprint(model);
         if (fingerprint == _synchronized)
         {
@@ -189,6 +219,7 @@ public sealed partial class ConfigurationWatcher(
 
         await clients.SynchronizeAsync(model, cancellationToken);
         _synchronized = fingerprint;
+        _synchronizedModel = model;
     }
 
     private async Task RetrySynchronizationAsync(CancellationToken cancellationToken)
@@ -205,6 +236,8 @@ public sealed partial class ConfigurationWatcher(
     }
 
     private string? _synchronized;
+
+    private TesseraModel? _synchronizedModel;
 
     private static string ClientsFingerprint(TesseraModel model) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(model.Clients)));
@@ -264,8 +297,11 @@ public sealed partial class ConfigurationWatcher(
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Configuration reloaded from {File}")]
     private partial void LogApplied(string file);
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Configuration reload failed; the running configuration was kept")]
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Configuration reload failed; the running configuration was kept (logged once a minute while it keeps failing)")]
     private partial void LogReloadFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Information, Message = "Configuration refresh works again after {Seconds:F0} s of failures")]
+    private partial void LogRecovered(double seconds);
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Managed configuration revision {Revision} is in force")]
     private partial void LogManagedApplied(long revision);

@@ -98,6 +98,38 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
         }
     }
 
+    /// <summary>Re-reads the keys, creating none: another node (or the CLI) changed them.</summary>
+    public async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            _keys = await ReadAsync(scope.ServiceProvider.GetRequiredService<TesseraDbContext>(), cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Whether the keys in the database differ from the loaded ones, by a look at their count and newest creation
+    /// (a rotation adds a key; the sweeper removes expired ones), without reading any key material.
+    /// </summary>
+    public async Task<bool> ChangedAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
+        var nowUtc = time.GetUtcNow().UtcDateTime;
+        var live = db.Keys.Where(k => k.ExpiresAt > nowUtc);
+        var count = await live.CountAsync(cancellationToken);
+        var newest = await live.MaxAsync(k => (DateTime?)k.CreatedAt, cancellationToken);
+        var loaded = (_keys ?? []).Where(k => k.ExpiresAt.UtcDateTime > nowUtc).ToList();
+        return count != loaded.Count
+            || (newest is { } at ? Utc(at) : (DateTimeOffset?)null) != (loaded.Count == 0 ? null : loaded.Max(k => k.CreatedAt));
+    }
+
     /// <summary>
     /// Starts a rotation: a successor for every kind is published now; it signs after the pre-publication window
     /// (or at once when <paramref name="immediate"/>), and the current key retires at that moment.
@@ -126,49 +158,33 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
         Immediate,
     }
 
+    /// <summary>
+    /// Creates the keys <paramref name="mode"/> makes due. However many nodes look at once, one creates them: on
+    /// PostgreSQL an advisory lock, on SQLite the write lock its transaction takes, and the plan is made again under
+    /// it from what the one before left. The other nodes hear of the new keys by notification (or their next poll),
+    /// well before a planned key signs, since it signs only after the pre-publication window.
+    /// </summary>
     private async Task<IReadOnlyList<ManagedKey>> CreateDueKeysAsync(TesseraDbContext db, RotationMode mode, CancellationToken cancellationToken)
     {
+        // A look first without a lock: in most minutes nothing is due.
+        if (mode == RotationMode.IfDue && (await PlanAsync(db.Keys.AsNoTracking(), mode, cancellationToken)).Count == 0)
+        {
+            return [];
+        }
+
         var options = configuration.Current;
         var kek = KeyEncryptionKey.Parse(options.Keys.EncryptionKey);
-        var now = time.GetUtcNow();
-        var nowUtc = now.UtcDateTime;
         var retention = RetentionAfterRetirement(options);
         var created = new List<ManagedKey>();
-
-        foreach (var (use, algorithm) in KeyFactory.Kinds)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
         {
-            var existing = await db.Keys.Where(k => k.Use == use && k.Algorithm == algorithm && k.ExpiresAt > nowUtc)
-                .OrderByDescending(k => k.ActivatesAt).ToListAsync(cancellationToken);
-            var newest = existing.FirstOrDefault();
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdvisoryLock})", cancellationToken);
+        }
 
-            DateTime activatesAt;
-            if (newest is null || newest.RetiresAt <= nowUtc)
-            {
-                // Nothing can sign: the first key (or one after a long outage) must work at once.
-                activatesAt = nowUtc;
-            }
-            else if (mode == RotationMode.Immediate)
-            {
-                activatesAt = nowUtc;
-            }
-            else if (mode == RotationMode.Planned)
-            {
-                if (newest.ActivatesAt > nowUtc)
-                {
-                    continue; // a successor is already published and waiting
-                }
-
-                activatesAt = nowUtc + options.Keys.PrePublication;
-            }
-            else if (newest.RetiresAt - options.Keys.PrePublication <= nowUtc)
-            {
-                activatesAt = newest.RetiresAt; // scheduled rotation: the successor is published one window ahead
-            }
-            else
-            {
-                continue;
-            }
-
+        var nowUtc = time.GetUtcNow().UtcDateTime;
+        foreach (var (use, algorithm, activatesAt, existing) in await PlanAsync(db.Keys, mode, cancellationToken))
+        {
             foreach (var current in existing.Where(k => k.RetiresAt > activatesAt && k.ActivatesAt < activatesAt))
             {
                 current.RetiresAt = activatesAt;
@@ -196,9 +212,48 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
         if (created.Count > 0)
         {
             await db.SaveChangesAsync(cancellationToken);
+            if (db.Database.IsNpgsql())
+            {
+                // Delivered to every listening node when the transaction commits.
+                await db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{ChangeNotifications.KeysChannel}', '')", cancellationToken);
+            }
         }
 
+        await transaction.CommitAsync(cancellationToken);
         return created;
+    }
+
+    private const long AdvisoryLock = 7373209; // the audit writer's is 7373207, the checkpoint writer's 7373208
+
+    /// <summary>For each kind of key, when a successor due under <paramref name="mode"/> would start to sign, with the kind's unexpired keys.</summary>
+    private async Task<List<(string Use, string Algorithm, DateTime ActivatesAt, List<KeyRecord> Existing)>> PlanAsync(
+        IQueryable<KeyRecord> keys, RotationMode mode, CancellationToken cancellationToken)
+    {
+        var options = configuration.Current;
+        var nowUtc = time.GetUtcNow().UtcDateTime;
+        var plan = new List<(string, string, DateTime, List<KeyRecord>)>();
+        foreach (var (use, algorithm) in KeyFactory.Kinds)
+        {
+            var existing = await keys.Where(k => k.Use == use && k.Algorithm == algorithm && k.ExpiresAt > nowUtc)
+                .OrderByDescending(k => k.ActivatesAt).ToListAsync(cancellationToken);
+            var newest = existing.FirstOrDefault();
+            DateTime? activatesAt = newest is null || newest.RetiresAt <= nowUtc
+                ? nowUtc // nothing can sign: the first key (or one after a long outage) must work at once
+                : mode switch
+                {
+                    RotationMode.Immediate => nowUtc,
+                    RotationMode.Planned when newest.ActivatesAt > nowUtc => null, // a successor is already published and waiting
+                    RotationMode.Planned => nowUtc + options.Keys.PrePublication,
+                    _ when newest.RetiresAt - options.Keys.PrePublication <= nowUtc => newest.RetiresAt, // published one window ahead
+                    _ => null,
+                };
+            if (activatesAt is { } at)
+            {
+                plan.Add((use, algorithm, at, existing));
+            }
+        }
+
+        return plan;
     }
 
     /// <summary>A retired key stays until every token it protected has expired: the longest token lifetime plus skew.</summary>

@@ -1,30 +1,63 @@
+using Tessera.Hosting;
+using Tessera.Storage;
+
 namespace Tessera.Keys;
 
 /// <summary>
-/// Re-reads the key ring periodically: picks up keys other nodes or the CLI created, and publishes a successor
-/// one pre-publication window before the current key retires.
+/// Keeps this node's key ring current. A key another node (or the CLI) created is loaded within a second: at once on
+/// a notification from PostgreSQL, otherwise by a look at the key table every fallback poll interval. Once a minute
+/// it also publishes a successor one pre-publication window before the current key retires (one node does, whichever
+/// looks first; see <see cref="KeyRing"/>).
 /// </summary>
-public sealed partial class KeyRotationService(KeyRing keys, ILogger<KeyRotationService> logger) : BackgroundService
+public sealed partial class KeyRotationService(KeyRing keys, ChangeNotifications notifications, ILogger<KeyRotationService> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    private readonly RepeatedFailures _failures = new(TimeSpan.FromMinutes(1));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Polling runs on the wall clock; the injected clock decides what is due.
-        using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var dueCheckAt = DateTimeOffset.UtcNow + Interval;
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await keys.LoadAsync(stoppingToken);
+                var listening = notifications.Listening;
+                var announced = await notifications.WaitAsync(ChangeNotifications.KeysChannel,
+                    listening ? Interval : ConfigurationWatcher.FallbackPollInterval, stoppingToken);
+                if (DateTimeOffset.UtcNow >= dueCheckAt)
+                {
+                    dueCheckAt = DateTimeOffset.UtcNow + Interval;
+                    await keys.LoadAsync(stoppingToken);
+                }
+                else if (announced || (!listening && await keys.ChangedAsync(stoppingToken)))
+                {
+                    await keys.ReloadAsync(stoppingToken);
+                }
+
+                if (_failures.Succeeded(DateTimeOffset.UtcNow) is { } failing)
+                {
+                    LogRecovered(failing.TotalSeconds);
+                }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                LogRefreshFailed(exception);
+                return;
+            }
+            catch (Exception exception)
+            {
+                if (_failures.Failed(DateTimeOffset.UtcNow))
+                {
+                    LogRefreshFailed(exception);
+                }
             }
         }
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Refreshing the key ring failed; the loaded keys stay in use")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Refreshing the key ring failed; the loaded keys stay in use (logged once a minute while it keeps failing)")]
     private partial void LogRefreshFailed(Exception exception);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Refreshing the key ring works again after {Seconds:F0} s of failures")]
+    private partial void LogRecovered(double seconds);
 }

@@ -4,34 +4,48 @@ using Tessera.Hosting;
 namespace Tessera.Storage;
 
 /// <summary>
-/// Tells this node at once when another node changed the managed configuration: on PostgreSQL a connection that
-/// LISTENs on <see cref="ConfigurationChannel"/>, reopened with backoff when it drops. It only wakes the
-/// <see cref="ConfigurationWatcher"/> early; the watcher also polls the revision, so a lost notification, a dropped
-/// connection, a pooler that does not pass notifications, or SQLite all still converge within the poll interval.
+/// Tells this node at once when another node changed something every node holds: on PostgreSQL a connection that
+/// LISTENs on <see cref="ConfigurationChannel"/> (the managed configuration) and <see cref="KeysChannel"/> (the key
+/// ring), reopened with backoff when it drops. It only wakes the <see cref="ConfigurationWatcher"/> and the
+/// <see cref="Keys.KeyRotationService"/> early; both also poll, fast while nothing listens, so a lost notification, a
+/// dropped connection, a pooler that does not pass notifications, or SQLite all still converge within a second.
 /// </summary>
 public sealed partial class ChangeNotifications(TesseraConfiguration configuration, ILogger<ChangeNotifications> logger) : BackgroundService
 {
     public const string ConfigurationChannel = "tessera_configuration";
 
+    public const string KeysChannel = "tessera_keys";
+
     /// <summary>The application name of the listening connection, so an operator (or a test) can find it in pg_stat_activity.</summary>
     public const string ApplicationName = "tessera-listen";
 
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Dictionary<string, SemaphoreSlim> _wake = new(StringComparer.Ordinal)
+    {
+        [ConfigurationChannel] = new(0, 1),
+        [KeysChannel] = new(0, 1),
+    };
 
     /// <summary>Whether a notification connection is open right now.</summary>
     public bool Listening { get; private set; }
 
-    /// <summary>Completes when a notification arrives, or after <paramref name="timeout"/>.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, cancellationToken);
+    /// <summary>Completes when a change of the configuration is announced, or after <paramref name="timeout"/>.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => WaitAsync(ConfigurationChannel, timeout, cancellationToken);
 
-    /// <summary>Wakes the waiter (a change made on this node, or a notification).</summary>
-    public void Wake()
+    /// <summary>Completes when a change on <paramref name="channel"/> is announced, or after <paramref name="timeout"/>.</summary>
+    public Task<bool> WaitAsync(string channel, TimeSpan timeout, CancellationToken cancellationToken) => _wake[channel].WaitAsync(timeout, cancellationToken);
+
+    /// <summary>Wakes the configuration's waiter (a change made on this node, or a notification).</summary>
+    public void Wake() => Wake(ConfigurationChannel);
+
+    /// <summary>Wakes the waiter of <paramref name="channel"/>.</summary>
+    public void Wake(string channel)
     {
+        var wake = _wake[channel];
         try
         {
-            if (_wake.CurrentCount == 0)
+            if (wake.CurrentCount == 0)
             {
-                _wake.Release();
+                wake.Release();
             }
         }
         catch (SemaphoreFullException)
@@ -60,16 +74,25 @@ public sealed partial class ChangeNotifications(TesseraConfiguration configurati
             try
             {
                 await using var connection = new NpgsqlConnection(connectionString);
-                connection.Notification += (_, _) => Wake();
+                connection.Notification += (_, notification) =>
+                {
+                    if (_wake.ContainsKey(notification.Channel))
+                    {
+                        Wake(notification.Channel);
+                    }
+                };
                 await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ConfigurationChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {ConfigurationChannel}; LISTEN {KeysChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
                 Listening = true;
                 backoff = TimeSpan.FromSeconds(1);
-                Wake(); // anything changed while no connection listened is picked up now
+                foreach (var channel in _wake.Keys)
+                {
+                    Wake(channel); // anything changed while no connection listened is picked up now
+                }
                 while (true)
                 {
                     await connection.WaitAsync(stoppingToken);
