@@ -7,7 +7,8 @@ namespace Tessera.Protocol;
 
 /// <summary>
 /// Makes the registered applications match the configuration: adds, updates, and removes (with their tokens)
-/// clients that are no longer configured. Runs at start and after every accepted configuration reload.
+/// clients that are no longer configured. Runs at start and after every accepted configuration reload, on every node;
+/// nodes take turns (an advisory lock on PostgreSQL, SQLite's write lock), so two never register the same client.
 /// </summary>
 public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, ApplicationCache cache, VerifiedSecretCache secrets, ILogger<ClientSynchronizer> logger)
 {
@@ -36,6 +37,13 @@ public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, Appl
     private async Task SynchronizeOnceAsync(TesseraModel options, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Storage.TesseraDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdvisoryLock})", cancellationToken);
+        }
+
         var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         var existing = new Dictionary<string, OpenIddictEntityFrameworkCoreApplication>(StringComparer.Ordinal);
         await foreach (var application in manager.ListAsync(count: null, offset: null, cancellationToken))
@@ -67,7 +75,11 @@ public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, Appl
             await manager.DeleteAsync(stale, cancellationToken);
             LogRemoved(clientId);
         }
+
+        await transaction.CommitAsync(cancellationToken);
     }
+
+    private const long AdvisoryLock = 7373211; // the migration lock is 7373210
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Registered client {ClientId}")]
     private partial void LogAdded(string clientId);
