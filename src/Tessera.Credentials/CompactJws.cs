@@ -113,6 +113,10 @@ internal static class CompactJws
         return false;
     }
 
+    /// <summary>A NumericDate as a time, clamped to what <see cref="DateTimeOffset"/> can hold (a hostile value never throws).</summary>
+    public static DateTimeOffset ToTime(long seconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, DateTimeOffset.MinValue.ToUnixTimeSeconds(), DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
+
     /// <summary>A string member, or null when absent or not a string.</summary>
     public static string? ReadString(JsonObject claims, string name) =>
         claims.TryGetPropertyValue(name, out var node) && node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;

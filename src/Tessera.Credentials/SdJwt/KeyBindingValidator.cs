@@ -62,7 +62,7 @@ internal static class KeyBindingValidator
             return new CredentialFailure(CredentialError.KeyBindingAudienceMismatch, "The key-binding JWT is meant for another audience.");
         }
 
-        var issued = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(issuedAt.Value, -62135596800, 253402300799));
+        var issued = CompactJws.ToTime(issuedAt.Value);
         if (issued > now + policy.ClockSkew || issued < now - policy.KeyBindingMaxAge - policy.ClockSkew)
         {
             return new CredentialFailure(CredentialError.KeyBindingStale, "The key-binding JWT's iat is outside the accepted window.");
