@@ -52,7 +52,7 @@ public enum CredentialError
     // SD-JWT VC.
     VctMissing,
     VctNotAllowed,
-    IssuerMissing,
+    IssuerKeyInvalid,
     StatusMalformed,
 
     // Token Status List.
