@@ -95,9 +95,9 @@ public sealed class SdJwtHolder(TimeProvider time)
     public string Present(HeldSdJwt credential, IEnumerable<Disclosure> disclosures, KeyBindingRequest? keyBinding)
     {
         ArgumentNullException.ThrowIfNull(credential);
-        var held = credential.Disclosed.Select(d => d.Disclosure).ToHashSet();
-        var chosen = disclosures.Distinct().ToList();
-        if (chosen.Any(d => !held.Contains(d)))
+        var held = credential.Disclosed.Select(d => d.Disclosure.Encoded).ToHashSet(StringComparer.Ordinal);
+        var chosen = disclosures.DistinctBy(d => d.Encoded, StringComparer.Ordinal).ToList();
+        if (chosen.Any(d => !held.Contains(d.Encoded)))
         {
             throw new ArgumentException("Only disclosures of this credential can be presented with it.", nameof(disclosures));
         }
