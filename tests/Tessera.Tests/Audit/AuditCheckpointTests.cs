@@ -197,6 +197,27 @@ public sealed class AuditCheckpointTests
     }
 
     [Fact]
+    public async Task Two_nodes_appending_at_once_write_one_linear_chain_that_verifies()
+    {
+        var (a, b, database) = await Nodes.TwoAsync();
+        await using var _ = database;
+        await using var nodeA = a;
+        await using var nodeB = b;
+
+        // Both nodes issue tokens at the same time, so both writers append batches that interleave.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => AuditActivity.WriteRowsAsync(i % 2 == 0 ? a : b, requests: 15)));
+        await a.Service<AuditLog>().FlushAsync();
+        await b.Service<AuditLog>().FlushAsync();
+
+        var verified = await a.WithDbAsync(db => AuditChainVerifier.VerifyAsync(AuditRows.ReadAsync(db), []));
+        var rows = await a.AuditAsync();
+        Assert.True(verified.Intact, verified.Break?.ToString());
+        Assert.Equal(rows.Count, verified.Count);
+        Assert.Equal(8 * 10, rows.Count(r => r.Event == AuditEvents.TokenIssued)); // two in three requests have the right secret
+        Assert.All(rows.Skip(1).Zip(rows), pair => Assert.Equal(pair.Second.Hash, pair.First.PreviousHash)); // each row follows the one before it, whichever node wrote either
+    }
+
+    [Fact]
     public async Task No_checkpoint_is_signed_over_rows_that_do_not_verify()
     {
         await using var server = await TesseraTestServer.StartAsync();

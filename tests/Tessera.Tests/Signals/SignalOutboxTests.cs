@@ -22,14 +22,14 @@ public sealed class SignalOutboxTests
     };
 
     /// <summary>Provisions <paramref name="count"/> users and deactivates each: one account-disabled signal per user, in order.</summary>
-    private static async Task<List<string>> DeactivateUsersAsync(TesseraTestServer server, int count)
+    private static async Task<List<string>> DeactivateUsersAsync(TesseraTestServer server, int count, string prefix = "user")
     {
         using var http = server.CreateClient();
         var scim = new ScimClient(http, TestConfiguration.Organization, ScimClient.StMarysToken);
         var ids = new List<string>();
         for (var i = 0; i < count; i++)
         {
-            var created = await scim.PostAsync("Users", ScimClient.User($"user{i}@stmarys.example"));
+            var created = await scim.PostAsync("Users", ScimClient.User($"{prefix}{i}@stmarys.example"));
             Assert.Equal(201, created.Status);
             Assert.Equal(200, (await scim.PatchAsync($"Users/{created.Id}", ScimClient.Patch(ScimClient.Op("replace", "active", false)))).Status);
             ids.Add(created.Id);
@@ -194,6 +194,28 @@ public sealed class SignalOutboxTests
         await after.AuditAsync(until: rows => rows.Count(a => a.Event == "signal.delivered") >= 4);
         var outcomes = await after.WithDbAsync(db => db.SignalDeliveries.Select(d => d.Outcome).ToListAsync());
         Assert.Equal(4, outcomes.Count);
+        Assert.All(outcomes, o => Assert.Equal("delivered", o));
+    }
+
+    [Fact]
+    public async Task Two_nodes_dispatching_the_same_outbox_deliver_every_signal_exactly_once()
+    {
+        await using var api = await SignalReceiver.StartAsync();
+        var (a, b, database) = await Nodes.TwoAsync(Receiver(api));
+        await using var _ = database;
+        await using var nodeA = a;
+        await using var nodeB = b;
+
+        // Deactivations through both nodes at once: both dispatchers are woken, and both see every delivery.
+        var users = (await Task.WhenAll(DeactivateUsersAsync(a, 15, "a"), DeactivateUsersAsync(b, 15, "b"))).SelectMany(u => u).ToList();
+        await api.WaitForAcknowledgedAsync(users.Count);
+        await Task.Delay(1000); // a duplicate would arrive by now
+
+        Assert.Equal(users.Count, api.Acknowledged.Count);
+        Assert.Equal(users.Order(), api.Acknowledged.Select(Subject).Order());
+        Assert.Equal(users.Count, api.Acknowledged.Select(r => r.Jwt.Id).Distinct().Count());
+        var outcomes = await a.WithDbAsync(db => db.SignalDeliveries.Select(d => d.Outcome).ToListAsync());
+        Assert.Equal(users.Count, outcomes.Count);
         Assert.All(outcomes, o => Assert.Equal("delivered", o));
     }
 }
