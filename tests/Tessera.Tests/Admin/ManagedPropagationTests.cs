@@ -99,6 +99,35 @@ public sealed class ManagedPropagationTests(Xunit.Abstractions.ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_client_secret_rotated_without_overlap_through_node_A_is_refused_by_node_B_within_a_second()
+    {
+        var (a, b, database) = await Nodes.TwoAsync(AdminApi.AddClients);
+        await using var _ = database;
+        await using var nodeA = a;
+        await using var nodeB = b;
+        await Nodes.ListeningAsync(b);
+        using var admin = await AdminApi.PlatformAsync(a);
+        using var httpB = b.CreateClient();
+        var old = (await AdminApi.PostAsync(admin, "clients", new { ClientId = "warehouse", Type = "confidential", GrantTypes = new[] { "client_credentials" } }))
+            .Body["client_secret"]!.GetValue<string>();
+        await Nodes.WaitAsync(() => b.Service<TesseraConfiguration>().Current.FindClient("warehouse") is not null, "the client on node B");
+        Assert.Equal(200, (await Oauth.ClientCredentialsAsync(httpB, "warehouse", old)).Status); // node B now knows (and caches) the client
+
+        var rotated = await AdminApi.PostAsync(admin, "clients/warehouse/secrets?overlap=00:00:00");
+        var clock = Stopwatch.StartNew();
+        while ((await Oauth.ClientCredentialsAsync(httpB, "warehouse", old)).Status == 200)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "node B kept accepting the old secret");
+        }
+
+        var refusedAfter = clock.Elapsed;
+        var fresh = await Oauth.ClientCredentialsAsync(httpB, "warehouse", rotated.Body["client_secret"]!.GetValue<string>());
+        output.WriteLine($"node B refused the old secret {refusedAfter.TotalMilliseconds:F0} ms after node A rotated it ({(b.IsPostgres ? "PostgreSQL" : "SQLite")})");
+        Assert.True(refusedAfter < TimeSpan.FromSeconds(1), $"node B accepted the old secret for {refusedAfter.TotalMilliseconds:F0} ms after the rotation");
+        Assert.Equal(200, fresh.Status);
+    }
+
+    [Fact]
     public async Task Concurrent_changes_through_two_nodes_are_serialized_and_none_is_lost_or_answered_5xx()
     {
         var (a, b, idp, database) = await TwoNodesAsync();
