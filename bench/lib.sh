@@ -128,7 +128,16 @@ start_tessera() { # [name port config [VAR=value ...]]
 }
 
 # --- CPU accounting (clock ticks from /proc) -------------------------------------------------------------------
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; } # utime + stime, all threads
+# utime + stime of a process and its descendants (a clustered peer's workers), all threads.
+proc_ticks() {
+  local pids=$1 next=$1
+  while next=$(ps -o pid= --ppid "${next// /,}" 2>/dev/null | xargs); [[ -n $next ]]; do pids="$pids $next"; done
+  local pid total=0
+  for pid in $pids; do
+    total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; } # user nice system irq softirq steal
 HZ=$(getconf CLK_TCK)
 
@@ -198,17 +207,19 @@ measure() { # run server name [VAR=value ...]
 }
 
 # --- report ---------------------------------------------------------------------------------------------------
+MEDIAN_AWK='
+    function median(list, n,   i, j, t, v) {
+      for (i = 1; i <= n; i++) v[i] = list[i]
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }'
+
 # Prints the table of ROWS (saved to runs.txt and report.md) and sets RATIO, the median req/s of rows named $4
 # over that of rows named $6.
 report() { # title first-column-heading numerator-label numerator-name denominator-label denominator-name
   printf '%s\n' "${ROWS[@]}" >"$OUT/runs.txt"
   local text
-  text=$(awk -v title="$1" -v column="$2" -v nl="$3" -v nn="$4" -v dl="$5" -v dn="$6" -v cores="$(nproc)" '
-    function median(list, n,   i, j, t, v) {
-      for (i = 1; i <= n; i++) v[i] = list[i]
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    }
+  text=$(awk -v title="$1" -v column="$2" -v nl="$3" -v nn="$4" -v dl="$5" -v dn="$6" -v cores="$(nproc)" "$MEDIAN_AWK"'
     BEGIN {
       printf "%s\n\n", title
       printf "| run | %s | req/s | p50 ms | p99 ms | errors | CPU server | CPU wrk | CPU other |\n", column
@@ -231,6 +242,13 @@ report() { # title first-column-heading numerator-label numerator-name denominat
   echo
   say "raw output in $OUT"
   RATIO=$(sed -n 's/^ratio .*: \([0-9.]*\)x$/\1/p' <<<"$text")
+}
+
+# The median req/s of the rows named $1 over that of the rows named $2, from runs.txt (after report).
+median_ratio() { # numerator-name denominator-name
+  awk -v nn="$1" -v dn="$2" "$MEDIAN_AWK"'
+    $2 == nn { a[++na] = $3 } $2 == dn { b[++nb] = $3 }
+    END { printf "%.2f", median(a, na) / median(b, nb) }' "$OUT/runs.txt"
 }
 
 # Exit code: 1 if any run had an error, 3 if RATIO is below MIN_RATIO (when set), else 0.

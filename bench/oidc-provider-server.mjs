@@ -1,7 +1,10 @@
 // The peer: oidc-provider issuing ES256 JWT access tokens for client_credentials, configured to match what
-// bench/tessera.template.json asks of Tessera. Default in-memory adapter, one Node process (its default).
+// bench/tessera.template.json asks of Tessera. Default in-memory adapter. One Node process (its default), or with
+// PEER_WORKERS=N Node's cluster mode: N worker processes sharing the port and the signing key, which is how
+// oidc-provider is run on a multi-core host (JWT access tokens are not stored, so the workers share no state).
 //
-//   BENCH_SECRET=... node oidc-provider-server.mjs 127.0.0.1 5091
+//   BENCH_SECRET=... [PEER_WORKERS=2] node oidc-provider-server.mjs 127.0.0.1 5091
+import cluster from 'node:cluster';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -15,46 +18,72 @@ if (!secret) {
 const AUDIENCE = 'https://orders.internal';
 const SCOPE = 'write:orders';
 
-// A fresh P-256 signing key per run, as Tessera generates its own at first start.
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: 'ES256', use: 'sig' };
+const workers = Number(process.env.PEER_WORKERS ?? '1');
+if (workers > 1 && cluster.isPrimary) {
+  // A fresh P-256 signing key per run, as Tessera generates its own at first start, shared by every worker.
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = JSON.stringify(privateKey.export({ format: 'jwk' }));
+  let stopping = false;
+  for (let i = 0; i < workers; i++) cluster.fork({ BENCH_SIGNING_JWK: key });
+  cluster.on('exit', (worker, code, signal) => {
+    if (!stopping) console.error(`worker ${worker.process.pid} exited (${signal ?? code})`);
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers)) worker.kill('SIGTERM');
+      setTimeout(() => process.exit(0), 2000).unref();
+      cluster.on('exit', () => { if (Object.keys(cluster.workers).length === 0) process.exit(0); });
+    });
+  }
+  console.log(`oidc-provider cluster: ${workers} workers on http://${host}:${port} (NODE_ENV=${process.env.NODE_ENV ?? ''})`);
+} else {
+  serve();
+}
 
-const provider = new Provider(`http://${host}:${port}`, {
-  clients: [{
-    client_id: 'bench-client',
-    client_secret: secret,
-    token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    scope: SCOPE,
-    // The only key is ES256, so the client's (unused) ID token algorithm must be ES256 too.
-    id_token_signed_response_alg: 'ES256',
-  }],
-  jwks: { keys: [signingKey] },
-  scopes: [SCOPE],
-  features: {
-    devInteractions: { enabled: false },
-    clientCredentials: { enabled: true },
-    resourceIndicators: {
-      enabled: true,
-      defaultResource: () => AUDIENCE,
-      useGrantedResource: () => true,
-      getResourceServerInfo: () => ({
-        scope: SCOPE,
-        audience: AUDIENCE,
-        accessTokenFormat: 'jwt',
-        accessTokenTTL: 600,
-        jwt: { sign: { alg: 'ES256' } },
-      }),
+function serve() {
+  const privateJwk = process.env.BENCH_SIGNING_JWK
+    ? JSON.parse(process.env.BENCH_SIGNING_JWK)
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const signingKey = { ...privateJwk, kid: 'bench-es256', alg: 'ES256', use: 'sig' };
+
+  const provider = new Provider(`http://${host}:${port}`, {
+    clients: [{
+      client_id: 'bench-client',
+      client_secret: secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: SCOPE,
+      // The only key is ES256, so the client's (unused) ID token algorithm must be ES256 too.
+      id_token_signed_response_alg: 'ES256',
+    }],
+    jwks: { keys: [signingKey] },
+    scopes: [SCOPE],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => AUDIENCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: SCOPE,
+          audience: AUDIENCE,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 600,
+          jwt: { sign: { alg: 'ES256' } },
+        }),
+      },
     },
-  },
-});
+  });
 
-const server = provider.listen(Number(port), host, () => {
-  console.log(`oidc-provider listening on http://${host}:${port} (NODE_ENV=${process.env.NODE_ENV ?? ''})`);
-});
+  const server = provider.listen(Number(port), host, () => {
+    if (cluster.isPrimary) console.log(`oidc-provider listening on http://${host}:${port} (NODE_ENV=${process.env.NODE_ENV ?? ''})`);
+  });
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => server.close(() => process.exit(0)));
+  }
 }
