@@ -5,7 +5,8 @@ namespace Tessera.Keys;
 
 /// <summary>
 /// Keeps this node's key ring current. A key another node (or the CLI) created is loaded within a second: at once on
-/// a notification from PostgreSQL, otherwise by a look at the key table every fallback poll interval. Once a minute
+/// a notification from PostgreSQL, otherwise by a look at the key table (every quarter second while no notification
+/// can arrive, every second while they are heard). Once a minute
 /// it also publishes a successor one pre-publication window before the current key retires (one node does, whichever
 /// looks first; see <see cref="KeyRing"/>).
 /// </summary>
@@ -23,15 +24,16 @@ public sealed partial class KeyRotationService(KeyRing keys, ChangeNotifications
         {
             try
             {
-                var listening = notifications.Listening;
+                // Also looked at while notifications are heard, only less often: a pooler in transaction mode
+                // accepts LISTEN and then never delivers a notification.
                 var announced = await notifications.WaitAsync(ChangeNotifications.KeysChannel,
-                    listening ? Interval : ConfigurationWatcher.FallbackPollInterval, stoppingToken);
+                    notifications.Listening ? ConfigurationWatcher.PollInterval : ConfigurationWatcher.FallbackPollInterval, stoppingToken);
                 if (DateTimeOffset.UtcNow >= dueCheckAt)
                 {
                     dueCheckAt = DateTimeOffset.UtcNow + Interval;
                     await keys.LoadAsync(stoppingToken);
                 }
-                else if (announced || (!listening && await keys.ChangedAsync(stoppingToken)))
+                else if (announced || await keys.ChangedAsync(stoppingToken))
                 {
                     await keys.ReloadAsync(stoppingToken);
                 }
