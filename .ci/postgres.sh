@@ -18,6 +18,9 @@ free_port() {
 PGPORT="${TESSERA_CI_PGPORT:-}"
 PGDATA="${TESSERA_CI_PGDATA:-/tmp/tessera-ci-pg}"
 PASSWORD="tessera-ci"
+# Tests trade durability for speed; a benchmark that measures what commits cost sets TESSERA_CI_PGDURABLE=1 to keep
+# PostgreSQL's defaults (fsync, synchronous_commit and full_page_writes on).
+if [ -n "${TESSERA_CI_PGDURABLE:-}" ]; then DURABILITY=""; else DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
 
 bin_dir() {
   local dir
@@ -52,7 +55,7 @@ case "${1:-start}" in
       PGPORT="${PGPORT:-$(free_port)}"
       echo "$PGPORT" > "$PGDATA/tessera-port"
       if ! as_postgres "$BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -k /tmp" start >/dev/null; then
+        -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c max_connections=300 $DURABILITY -k /tmp" start >/dev/null; then
         tail -n 20 "$PGDATA/server.log" >&2
         exit 1
       fi

@@ -89,7 +89,7 @@ publish_tessera() {
 }
 
 # Fresh secrets (TESSERA_KEK, BENCH_SECRET, AUTH for wrk), made once per run, and a configuration from a template,
-# whose ${TESSERA_PORT}, ${BENCH_TMP}, ${JWKS_PORT} and ${GEO_DATABASE} are filled in: $TMP/tessera.json for
+# whose ${TESSERA_PORT}, ${BENCH_TMP}, ${JWKS_PORT}, ${GEO_DATABASE} and ${DATABASE} are filled in: $TMP/tessera.json for
 # TESSERA_PORT, or the file and port given (a second Tessera of the same run, which shares the secrets).
 SECRETS_MADE=""
 configure_tessera() { # template [config port]
@@ -102,7 +102,7 @@ configure_tessera() { # template [config port]
     SECRETS_MADE=1
   fi
   sed -e "s|\${TESSERA_PORT}|$port|g" -e "s|\${BENCH_TMP}|$TMP|g" -e "s|\${JWKS_PORT}|${JWKS_PORT:-}|g" \
-    -e "s|\${GEO_DATABASE}|${GEO_DATABASE:-}|g" "$1" >"$config"
+    -e "s|\${GEO_DATABASE}|${GEO_DATABASE:-}|g" -e "s|\${DATABASE}|${DATABASE:-}|g" "$1" >"$config"
 }
 
 # --- servers --------------------------------------------------------------------------------------------------
