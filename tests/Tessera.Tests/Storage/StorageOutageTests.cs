@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Tessera.Audit;
 using Tessera.Storage;
 using Tessera.Tests.Infrastructure;
 
@@ -9,7 +12,8 @@ namespace Tessera.Tests.Storage;
 
 /// <summary>
 /// While the database is out (PostgreSQL refusing connections, a SQLite file that cannot be opened), every endpoint that
-/// needs it answers at once 503 with Retry-After in its own error shape, never a 500 page or a hang.
+/// needs it answers at once 503 with Retry-After in its own error shape, never a 500 page or a hang; and the audit log
+/// keeps what it was given until the database is back.
 /// </summary>
 public sealed class StorageOutageTests
 {
@@ -86,6 +90,28 @@ public sealed class StorageOutageTests
         using var again = await http.SendAsync(row.Request(adminToken));
         Assert.NotEqual(HttpStatusCode.ServiceUnavailable, again.StatusCode);
         Assert.True((int)again.StatusCode < 500, $"{(int)again.StatusCode}");
+    }
+
+    [Fact]
+    public async Task Audit_events_recorded_while_the_database_is_unreachable_are_stored_once_it_is_back()
+    {
+        var database = await TestDatabase.CreateAsync();
+        await using var server = await TesseraTestServer.StartAsync(database: database);
+        var audit = server.Services.GetRequiredService<AuditLog>();
+
+        await using (await database.MakeUnreachableAsync())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                audit.Record(new AuditEvent("test.during_outage", AuditEvent.Success) { Reason = $"event {i}" });
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the writer tries, fails, and keeps them
+        }
+
+        await audit.FlushAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        var stored = await server.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.Event == "test.during_outage"));
+        Assert.Equal(3, stored);
     }
 
     private static HttpRequestMessage Form(string path, Dictionary<string, string> form) =>
