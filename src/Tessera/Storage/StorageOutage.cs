@@ -8,8 +8,9 @@ namespace Tessera.Storage;
 /// While the database cannot answer (PostgreSQL restarting or unreachable, a connection ended under a request, SQLite
 /// busy past its timeout or its file unreadable), a request that needed it is answered 503 with <c>Retry-After</c> in
 /// its endpoint's own error shape, as soon as the driver gives up, instead of a 500 page: the client learns that
-/// nothing is wrong with its request and when to send it again. The request's transaction did not commit, so nothing
-/// it would have changed was acknowledged.
+/// nothing is wrong with its request and when to send it again. A 503 acknowledges nothing; a request that commits in
+/// more than one step (OpenIddict's refresh grant redeems the old token before it stores the new ones) may have made its
+/// first step before the database went, which the client learns when it retries.
 /// </summary>
 public static partial class StorageOutage
 {
