@@ -414,7 +414,7 @@ async function build(project, output, dll) {
 }
 
 /**
- * Starts a dotnet process and waits until `${url}/healthz` answers; returns { kill() }.
+ * Starts a dotnet process and waits until `${url}/healthz` answers; returns { pid, kill(), killHard(), exited() }.
  * Every server started here is killed when this process exits, however it ends.
  */
 export async function serve({ args, url, env, log }) {
@@ -459,6 +459,17 @@ export async function serve({ args, url, env, log }) {
   }
 
   return {
+    pid: child.pid,
+    /** Resolves when the process has exited, however it ended. */
+    exited: () => (exited ? Promise.resolve(exited) : once(child, 'exit').then(([code, signal]) => ({ code, signal }))),
+    /** SIGKILL, as `kill -9` does: no shutdown of any kind; resolves once the process is gone. */
+    async killHard() {
+      if (exited) return;
+      const gone = once(child, 'exit');
+      child.kill('SIGKILL');
+      await gone;
+      output.end();
+    },
     async kill() {
       if (exited) return;
       const gone = once(child, 'exit');

@@ -20,6 +20,7 @@ import browserPages from '../areas/15-browser-pages.mjs';
 import setupPortal from '../areas/16-setup-portal.mjs';
 import anomalies from '../areas/17-anomalies.mjs';
 import auditCheckpoints from '../areas/18-audit-checkpoints.mjs';
+import faults from '../areas/19-faults.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -45,4 +46,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   setupPortal();
   anomalies();
   auditCheckpoints();
+  faults();
 });

@@ -88,7 +88,7 @@ public sealed class ProvisionedUsers(TesseraDbContext db, ConnectionDirectory di
             await db.SaveChangesAsync(cancellationToken);
             return userId;
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             // A concurrent first sign-in made the link; it is the one that counts.
             db.ChangeTracker.Clear();

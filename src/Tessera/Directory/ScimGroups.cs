@@ -179,11 +179,11 @@ public sealed class ScimGroups(TesseraDbContext db, ScimAudit audit, TimeProvide
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateConcurrencyException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             throw ScimException.PreconditionFailed("The group was changed by another request; read it again and retry.");
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             throw ScimException.Uniqueness($"A group named '{ScimDocument.Shorten(displayName)}' already exists.");
         }

@@ -64,7 +64,7 @@ public sealed class ScimUsers(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             // A concurrent POST of the same userName won the unique index.
             throw ScimException.Uniqueness($"A user with userName '{ScimDocument.Shorten(userName)}' already exists.");
@@ -123,11 +123,11 @@ public sealed class ScimUsers(
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateConcurrencyException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             throw ScimException.PreconditionFailed("The user was changed by another request; read it again and retry.");
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             throw ScimException.Uniqueness($"A user with userName '{ScimDocument.Shorten(userName)}' already exists.");
         }

@@ -177,6 +177,7 @@ public static class TesseraApp
 
         app.UseTesseraTrustedProxies(); // first: everything after sees the client's address, not the proxy's
         app.UseExceptionHandler("/error");
+        app.UseStorageOutageAnswers(); // inside the handler: a database outage is a 503 with Retry-After, not an error page
         app.Use(SecurityHeaders);
         app.UseLockedOutAddresses(); // before any work is done for a request from a locked-out address
         app.UseMiddleware<BoundedForms>();

@@ -21,10 +21,12 @@ public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, Appl
                 await SynchronizeOnceAsync(options, cancellationToken);
                 return;
             }
-            catch (DbUpdateException exception) when (attempt < 3)
+            catch (Exception exception) when (attempt < 5 && exception is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
             {
-                // Another node synchronized at the same moment; read again and retry.
+                // Another node synchronized at the same moment (nodes starting together); read again and retry, a
+                // little later each time so that the nodes stop colliding. OpenIddict wraps EF Core's concurrency error.
                 LogRetry(exception, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 150) * attempt), cancellationToken);
             }
             finally
             {

@@ -68,7 +68,7 @@ public sealed class RejectReplayedClientAssertions(TesseraDbContext db, TimeProv
         {
             await db.SaveChangesAsync(context.CancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (!StorageOutage.IsUnavailable(exception))
         {
             context.Reject(Errors.InvalidClient, "The client assertion was already used.");
         }
