@@ -25,9 +25,9 @@ public sealed class DatabaseSamlReplayCache(TesseraDbContext db) : ISamlReplayCa
             await db.SaveChangesAsync(cancellationToken);
             return true;
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (!StorageOutage.IsUnavailable(exception))
         {
-            return false;
+            return false; // the key exists: this assertion was used (a database outage is not a replay; it answers 503)
         }
         finally
         {

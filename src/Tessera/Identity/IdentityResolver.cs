@@ -118,7 +118,7 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException) when (link.Id == 0)
+        catch (DbUpdateException exception) when (link.Id == 0 && !StorageOutage.IsUnavailable(exception))
         {
             // Two first sign-ins of the same person raced; the other one created the link. Use it.
             db.ChangeTracker.Clear();
