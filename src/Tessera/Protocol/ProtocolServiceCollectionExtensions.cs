@@ -24,6 +24,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<AudienceSelector>();
         services.AddSingleton<ParameterLimits>();
         services.AddScoped<ExchangeTokenVerifier>();
+        services.AddScoped<TokenRequestTransaction>();
 
         var issuer = options.Issuer.Uri;
         services.AddOpenIddict()
@@ -103,6 +104,8 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(RequireLiveSession.Descriptor);
                 server.AddEventHandler(ApplyCurrentGrantsOnRefresh.Descriptor);
                 server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
+                server.AddEventHandler(RedeemInOneTransaction.BeginDescriptor);
+                server.AddEventHandler(RedeemInOneTransaction.CommitDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.TokenDescriptor);
                 server.AddEventHandler(RestrictResourcesToClientAudiences.AuthorizationDescriptor);

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Protocol;
@@ -190,5 +191,68 @@ public sealed class TokenLifecycleTests
         await env.Server.WithDbAsync(db => db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, DateTime.UtcNow)));
 
         Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!)).Error);
+    }
+
+    [Theory]
+    [InlineData("refresh_token")]
+    [InlineData("authorization_code")]
+    public async Task A_redemption_cut_off_after_the_old_token_was_spent_commits_nothing_and_the_retry_succeeds(string grant)
+    {
+        // The database goes away right after OpenIddict marked the old token redeemed and before it stored the new ones.
+        var outage = new OutageAfterRedemption(grant);
+        await using var env = await BrokeredSignIn.StartAsync(services: services =>
+            services.AddOpenIddict().AddServer(server => server.AddEventHandler(OutageAfterRedemption.Descriptor(outage))));
+        using var browser = env.Server.CreateBrowser();
+
+        OauthResponse cut, retried;
+        if (grant == "refresh_token")
+        {
+            var (_, tokens) = await env.SignInAsync(browser);
+            outage.Armed = true;
+            cut = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+            retried = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
+        }
+        else
+        {
+            var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access",
+                new Dictionary<string, string?> { ["login_hint"] = env.Idp.Person.Email });
+            outage.Armed = true;
+            cut = await Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome);
+            retried = await Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome);
+        }
+
+        Assert.True(outage.Fired);
+        Assert.Equal(503, cut.Status);
+        Assert.Equal("temporarily_unavailable", cut.Error);
+        Assert.True(retried.Status == 200, $"the retry was refused: {retried.Json}");
+        Assert.Equal(200, (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, retried["refresh_token"]!)).Status);
+        Assert.DoesNotContain(await env.Server.AuditAsync(), a => a.Event is "token.refresh_reuse_detected" or "token.code_replay_detected");
+    }
+
+    /// <summary>Throws what a lost database connection throws, once, right after the old token was redeemed.</summary>
+    private sealed class OutageAfterRedemption(string grant) : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
+    {
+        public bool Armed { get; set; }
+
+        public bool Fired { get; private set; }
+
+        public static OpenIddict.Server.OpenIddictServerHandlerDescriptor Descriptor(OutageAfterRedemption instance) =>
+            OpenIddict.Server.OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>()
+                .UseSingletonHandler(instance)
+                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 1)
+                .SetType(OpenIddict.Server.OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext context)
+        {
+            if (Armed && context.Request.GrantType == grant)
+            {
+                Armed = false;
+                Fired = true;
+                throw new TimeoutException("the database stopped answering");
+            }
+
+            return ValueTask.CompletedTask;
+        }
     }
 }
