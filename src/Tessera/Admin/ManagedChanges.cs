@@ -128,6 +128,13 @@ public sealed partial class ManagedChanges(
                 await db.Database.ExecuteSqlAsync($"SELECT pg_notify({ChangeNotifications.ConfigurationChannel}, {next.ToString(System.Globalization.CultureInfo.InvariantCulture)})", cancellationToken);
             }
 
+            // The audit rows are stored with the change: both, or neither.
+            foreach (var (change, before) in stamped)
+            {
+                audit.Stage(db, Event(actor, action, change, before));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             var applied = new ManagedConfiguration(next, proposed.Resources);
             try
@@ -141,11 +148,6 @@ public sealed partial class ManagedChanges(
             }
 
             notifications.Wake();
-            foreach (var (change, before) in stamped)
-            {
-                audit.Record(Event(actor, action, change, before));
-            }
-
             return applied;
         }
     }

@@ -74,8 +74,9 @@ public static class ScimTokenResources
             }
         }
 
-        var (record, token) = await http.RequestServices.GetRequiredService<ScimTokens>().CreateAsync(organizationId, description, http.RequestAborted);
-        Audit(http, caller, organizationId, $"created SCIM token '{record.Id}'");
+        var (record, token) = await AuditedChange.RunAsync(http, caller, organizationId, "scim-token",
+            () => http.RequestServices.GetRequiredService<ScimTokens>().CreateAsync(organizationId, description, http.RequestAborted),
+            _ => true, created => $"created SCIM token '{created.Record.Id}'");
         var rendered = Render(record);
         rendered["token"] = token;
         rendered["base_url"] = http.RequestServices.GetRequiredService<TesseraIssuer>().Url($"/scim/v2/{Uri.EscapeDataString(organizationId)}");
@@ -93,12 +94,12 @@ public static class ScimTokenResources
         }
 
         var owned = (await tokens.ListAsync(organizationId, http.RequestAborted)).Any(t => t.Id == id && t.RevokedAt is null);
-        if (!owned || !await tokens.RevokeAsync(id, http.RequestAborted))
+        if (!owned || !await AuditedChange.RunAsync(http, caller, organizationId, "scim-token",
+                () => tokens.RevokeAsync(id, http.RequestAborted), revoked => revoked, _ => $"revoked SCIM token '{id}'"))
         {
             throw AdminProblem.NotFound($"live SCIM token '{ConfigurationResources.Shorten(id)}' of this organization");
         }
 
-        Audit(http, caller, organizationId, $"revoked SCIM token '{id}'");
         return Results.NoContent();
     }
 
@@ -123,13 +124,4 @@ public static class ScimTokenResources
         ["created_at"] = token.CreatedAt,
         ["revoked_at"] = token.RevokedAt,
     };
-
-    private static void Audit(HttpContext http, AdminCaller caller, string organizationId, string what) =>
-        http.RequestServices.GetRequiredService<AuditLog>().Record(new AuditEvent(AuditEvents.AdminChanged, AuditEvent.Success)
-        {
-            ClientId = caller.ClientId,
-            OrganizationId = organizationId,
-            Reason = what,
-            Detail = new Dictionary<string, string?> { ["by"] = caller.Actor, ["kind"] = "scim-token" },
-        });
 }

@@ -47,8 +47,9 @@ public static class SetupLinkResources
             }
         }
 
-        var (link, url) = await http.RequestServices.GetRequiredService<SetupLinks>().CreateAsync(organizationId, lifetime, caller.Actor, http.RequestAborted);
-        Audit(http, caller, organizationId, $"created setup link '{link.Id}'");
+        var (link, url) = await AuditedChange.RunAsync(http, caller, organizationId, "setup-link",
+            () => http.RequestServices.GetRequiredService<SetupLinks>().CreateAsync(organizationId, lifetime, caller.Actor, http.RequestAborted),
+            _ => true, created => $"created setup link '{created.Link.Id}'");
         http.Response.Headers.CacheControl = "no-store";
         var rendered = Render(link);
         rendered["url"] = url;
@@ -65,12 +66,13 @@ public static class SetupLinkResources
     private static async Task<IResult> RevokeAsync(HttpContext http, AdminCaller caller, string organizationId, string id)
     {
         Organization(http, caller, organizationId);
-        if (!await http.RequestServices.GetRequiredService<SetupLinks>().RevokeAsync(organizationId, id, http.RequestAborted))
+        if (!await AuditedChange.RunAsync(http, caller, organizationId, "setup-link",
+                () => http.RequestServices.GetRequiredService<SetupLinks>().RevokeAsync(organizationId, id, http.RequestAborted),
+                revoked => revoked, _ => $"revoked setup link '{id}'"))
         {
             throw AdminProblem.NotFound($"live setup link '{ConfigurationResources.Shorten(id)}' of this organization");
         }
 
-        Audit(http, caller, organizationId, $"revoked setup link '{id}'");
         return Results.NoContent();
     }
 
@@ -97,13 +99,4 @@ public static class SetupLinkResources
         ["revoked_at"] = link.RevokedAt,
         ["created_by"] = link.CreatedBy,
     };
-
-    private static void Audit(HttpContext http, AdminCaller caller, string organizationId, string what) =>
-        http.RequestServices.GetRequiredService<AuditLog>().Record(new AuditEvent(AuditEvents.AdminChanged, AuditEvent.Success)
-        {
-            ClientId = caller.ClientId,
-            OrganizationId = organizationId,
-            Reason = what,
-            Detail = new Dictionary<string, string?> { ["by"] = caller.Actor, ["kind"] = "setup-link" },
-        });
 }

@@ -9,18 +9,32 @@ using Tessera.Telemetry;
 namespace Tessera.Audit;
 
 /// <summary>
-/// Appends audit events. Requests hand events to a bounded queue and go on; one writer appends them in batches,
-/// extending the hash chain under a database lock so that several nodes still make one chain. While the database is
-/// out (restarting, failing over) the writer keeps its batch and tries again until it is stored: an outage delays
-/// audit rows, it does not drop them. What a <c>kill -9</c> loses is what was queued and not yet committed: the events
-/// of the last gather delay and one write (tens of milliseconds under load).
+/// Appends audit events, extending the hash chain under a database lock so that several nodes still make one chain.
+/// Two ways in:
+/// <list type="bullet">
+/// <item><see cref="Stage"/>, for an event that records a change of state (a revocation, an admin change, a SCIM
+/// write): the event is written with the change, in the caller's transaction, so either both are stored or neither
+/// is; once committed, the writer moves it into the chain.</item>
+/// <item><see cref="Record"/>, for everything else (tokens issued, sign-ins, refusals): the request hands the event to
+/// a bounded queue and goes on, and the writer appends queued events in batches. What a <c>kill -9</c> loses is what
+/// was queued and not yet committed: the events of the last gather delay and one write (tens of milliseconds).</item>
+/// </list>
+/// While the database is out (restarting, failing over) the writer keeps its batch and tries again until it is
+/// stored: an outage delays audit rows, it does not drop them.
 /// </summary>
-public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider time, TesseraTelemetry telemetry, ILogger<AuditLog> logger) : BackgroundService
+public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit afterCommit, TimeProvider time, TesseraTelemetry telemetry, ILogger<AuditLog> logger) : BackgroundService
 {
     private const int BatchSize = 500;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan LongestOutagePause = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the writer looks for staged events nobody woke it for (a node stopped between commit and move).</summary>
+    private static readonly TimeSpan PendingSweep = TimeSpan.FromSeconds(10);
+
     private CancellationToken _stopping;
+
+    // True at start: a node that stopped may have left staged events behind.
+    private volatile bool _pendingMayExist = true;
 
     private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(100_000)
     {
@@ -32,14 +46,36 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
 
     public void Record(AuditEvent auditEvent)
     {
-        // Microsecond precision: what PostgreSQL keeps, so the hash computed now still holds when read back.
-        var now = time.GetUtcNow().UtcDateTime;
-        var entry = new Entry(auditEvent, new DateTime(now.Ticks - (now.Ticks % 10), DateTimeKind.Utc), null);
+        var entry = new Entry(auditEvent, Now(), null);
         if (!_queue.Writer.TryWrite(entry))
         {
             // The queue is full: wait rather than drop an event.
             _queue.Writer.WriteAsync(entry).AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="auditEvent"/> with the change <paramref name="db"/> is about to save: it is stored by the
+    /// caller's next save, in the caller's transaction, and joins the chain once that is committed. Stage before the
+    /// save (and the commit) that carries the change.
+    /// </summary>
+    public void Stage(TesseraDbContext db, AuditEvent auditEvent)
+    {
+        db.AuditPending.Add(new AuditPendingRecord { OccurredAt = Now(), Event = JsonSerializer.Serialize(auditEvent) });
+        afterCommit.Register(db, WakeForStaged);
+    }
+
+    private void WakeForStaged()
+    {
+        _pendingMayExist = true;
+        _queue.Writer.TryWrite(new Entry(null, default, null));
+    }
+
+    // Microsecond precision: what PostgreSQL keeps, so the hash computed now still holds when read back.
+    private DateTime Now()
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - (now.Ticks % 10), DateTimeKind.Utc);
     }
 
     /// <summary>Completes when every event recorded before the call is stored.</summary>
@@ -54,6 +90,8 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
     {
         _stopping = stoppingToken;
         var batch = new List<Entry>(BatchSize);
+        _ = SweepStagedAsync(stoppingToken);
+        _queue.Writer.TryWrite(new Entry(null, default, null)); // what a stopped node left staged goes in now
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
@@ -69,6 +107,21 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
 
         // Shutting down: store what is still queued.
         await DrainAsync(batch, CancellationToken.None);
+    }
+
+    private async Task SweepStagedAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PendingSweep);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                WakeForStaged();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task DrainAsync(List<Entry> batch, CancellationToken cancellationToken)
@@ -87,13 +140,13 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
 
     private async Task WriteAsync(List<Entry> batch, CancellationToken cancellationToken)
     {
-        if (batch.Count == 0)
+        if (batch.Count == 0 && !_pendingMayExist)
         {
             return;
         }
 
         var events = batch.Where(e => e.Event is not null).ToList();
-        for (var attempt = 1; events.Count > 0; attempt++)
+        for (var attempt = 1; events.Count > 0 || _pendingMayExist; attempt++)
         {
             try
             {
@@ -147,13 +200,14 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
         }
 
         var previous = await db.AuditEvents.OrderByDescending(a => a.Id).Select(a => a.Hash).FirstOrDefaultAsync(cancellationToken) ?? AuditChain.Genesis;
-        var records = new List<AuditRecord>(events.Count);
-        foreach (var entry in events)
+        var staged = await TakeStagedAsync(db, cancellationToken);
+        var records = new List<AuditRecord>(staged.Count + events.Count);
+        foreach (var (e, occurredAt) in staged.Select(p => (JsonSerializer.Deserialize<AuditEvent>(p.Event)!, p.OccurredAt))
+                     .Concat(events.Select(entry => (entry.Event!, entry.OccurredAt))))
         {
-            var e = entry.Event!;
             var record = new AuditRecord
             {
-                OccurredAt = entry.OccurredAt,
+                OccurredAt = occurredAt,
                 Event = e.Event,
                 Outcome = e.Outcome,
                 OrganizationId = e.OrganizationId,
@@ -171,11 +225,59 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider t
             records.Add(record);
         }
 
+        if (records.Count == 0)
+        {
+            return; // nothing was staged after all
+        }
+
         // Multi-row INSERTs over the context's own connection and transaction: an append-only table needs none of
         // the change tracker's work, and the audit writer is on the path of every token issued.
         await AuditInsert.ExecuteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.IsSqlite(), records, cancellationToken);
+        if (staged.Count > 0)
+        {
+            var ids = staged.Select(p => p.Id).ToList();
+            await db.AuditPending.Where(p => ids.Contains(p.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
 
-        await transaction.CommitAsync(cancellationToken);
+        try
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            _pendingMayExist |= staged.Count > 0; // not moved after all
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Staged events to move into the chain in this append, oldest first, when any may be waiting. Read under the
+    /// chain's lock, so two nodes never move the same one.
+    /// </summary>
+    private async Task<List<AuditPendingRecord>> TakeStagedAsync(TesseraDbContext db, CancellationToken cancellationToken)
+    {
+        if (!_pendingMayExist)
+        {
+            return [];
+        }
+
+        // Cleared before the read: a wake that comes during it sets it again, so nothing committed meanwhile is missed.
+        _pendingMayExist = false;
+        try
+        {
+            var staged = await db.AuditPending.AsNoTracking().OrderBy(p => p.Id).Take(BatchSize).ToListAsync(cancellationToken);
+            if (staged.Count == BatchSize)
+            {
+                WakeForStaged(); // more behind these
+            }
+
+            return staged;
+        }
+        catch
+        {
+            _pendingMayExist = true;
+            throw;
+        }
     }
 
     private void MeasureLag(List<Entry> stored)

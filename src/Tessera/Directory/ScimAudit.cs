@@ -6,14 +6,15 @@ namespace Tessera.Directory;
 
 /// <summary>
 /// One audit row per SCIM change: which resource, what was done, and the changed attributes before and after.
-/// SCIM resources hold no secrets (Tessera stores no passwords), so values are recorded, shortened.
+/// SCIM resources hold no secrets (Tessera stores no passwords), so values are recorded, shortened. The row is staged
+/// in the change's own unit of work (<see cref="AuditLog.Stage"/>): saved and committed with it, or not at all.
 /// </summary>
 public sealed class ScimAudit(AuditLog audit)
 {
     private const int MaxAttributes = 50;
     private const int MaxValueLength = 200;
 
-    public void Changed(AuditEvent context, string organizationId, string resourceType, string action, Guid id, JsonObject? before, JsonObject? after,
+    public void Changed(Storage.TesseraDbContext db, AuditEvent context, string organizationId, string resourceType, string action, Guid id, JsonObject? before, JsonObject? after,
         IReadOnlyDictionary<string, string?>? extra = null)
     {
         var old = Flatten(before);
@@ -36,7 +37,7 @@ public sealed class ScimAudit(AuditLog audit)
             detail[key] = value;
         }
 
-        audit.Record(context with
+        audit.Stage(db, context with
         {
             Event = $"scim.{resourceType.ToLowerInvariant()}.{action}",
             Outcome = AuditEvent.Success,

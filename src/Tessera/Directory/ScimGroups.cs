@@ -48,8 +48,8 @@ public sealed class ScimGroups(TesseraDbContext db, ScimAudit audit, TimeProvide
         };
         db.DirectoryGroups.Add(record);
         db.DirectoryMembers.AddRange(members.Select(m => new DirectoryMemberRecord { GroupId = record.Id, UserId = m }));
+        audit.Changed(db, context, organizationId, "Group", "created", record.Id, null, Summary(record), MemberCounts(members.Count, 0, members));
         await SaveAsync(displayName, cancellationToken);
-        audit.Changed(context, organizationId, "Group", "created", record.Id, null, Summary(record), MemberCounts(members.Count, 0, members));
         return new ScimGroup(record, null);
     }
 
@@ -100,9 +100,9 @@ public sealed class ScimGroups(TesseraDbContext db, ScimAudit audit, TimeProvide
         }
 
         db.DirectoryMembers.AddRange(added.Select(m => new DirectoryMemberRecord { GroupId = record.Id, UserId = m }));
+        audit.Changed(db, context, organizationId, "Group", verb, record.Id, before, Summary(record), MemberCounts(added.Count, removed.Count, added.Concat(removed)));
         await SaveAsync(displayName, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        audit.Changed(context, organizationId, "Group", verb, record.Id, before, Summary(record), MemberCounts(added.Count, removed.Count, added.Concat(removed)));
         return new ScimGroup(record, null);
     }
 
@@ -112,8 +112,8 @@ public sealed class ScimGroups(TesseraDbContext db, ScimAudit audit, TimeProvide
         ScimETag.Require(ifMatch, record.Version);
         var members = await db.DirectoryMembers.CountAsync(m => m.GroupId == record.Id, cancellationToken);
         db.DirectoryGroups.Remove(record);
+        audit.Changed(db, context, organizationId, "Group", "deleted", record.Id, Summary(record), null, MemberCounts(0, members, []));
         await db.SaveChangesAsync(cancellationToken);
-        audit.Changed(context, organizationId, "Group", "deleted", record.Id, Summary(record), null, MemberCounts(0, members, []));
     }
 
     private async Task<DirectoryGroupRecord> FindAsync(string organizationId, string id, bool tracking, CancellationToken cancellationToken)

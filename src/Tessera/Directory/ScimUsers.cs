@@ -79,8 +79,9 @@ public sealed class ScimUsers(
             await revocation.EnableUserAsync(user, "provisioned active", InitiatingEntities.Admin, context, cancellationToken);
         }
 
+        audit.Changed(db, context, organizationId, "User", "created", user.Id, null, Stored(record));
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        audit.Changed(context, organizationId, "User", "created", user.Id, null, Stored(record));
         return new ScimUser(record, []);
     }
 
@@ -142,9 +143,10 @@ public sealed class ScimUsers(
             await revocation.EnableUserAsync(user, "reactivated by SCIM", InitiatingEntities.Admin, context, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
         var action = record.Active == wasActive ? verb : record.Active ? "reactivated" : "deactivated";
-        audit.Changed(context, organizationId, "User", action, record.UserId, before, after);
+        audit.Changed(db, context, organizationId, "User", action, record.UserId, before, after);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return await GetAsync(organizationId, id, cancellationToken);
     }
 
@@ -161,8 +163,9 @@ public sealed class ScimUsers(
         db.DirectoryUsers.Remove(record);
         await db.SaveChangesAsync(cancellationToken);
         await revocation.DisableUserAsync(record.UserId, "deleted by SCIM", InitiatingEntities.Admin, context, cancellationToken);
+        audit.Changed(db, context, organizationId, "User", "deleted", record.UserId, before, null);
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        audit.Changed(context, organizationId, "User", "deleted", record.UserId, before, null);
     }
 
     private async Task<DirectoryUserRecord> FindAsync(string organizationId, string id, bool tracking, CancellationToken cancellationToken)

@@ -50,14 +50,10 @@ public sealed class RevocationService(
                 await RevokeFamilyAsync(authorizationId, cancellationToken);
             }
 
-            if (own is not null)
-            {
-                await own.CommitAsync(cancellationToken);
-            }
-
             if (ended)
             {
-                audit.Record((context ?? new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)) with
+                // In the same transaction as the end of the session: both are stored, or neither.
+                audit.Stage(db, (context ?? new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)) with
                 {
                     Event = AuditEvents.SessionEnded,
                     Outcome = AuditEvent.Success,
@@ -67,6 +63,12 @@ public sealed class RevocationService(
                     Reason = reason,
                     Detail = new Dictionary<string, string?> { ["sid"] = session.Id, ["token_families"] = Count(families.Count) },
                 });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
             }
 
             return ended;
@@ -138,14 +140,11 @@ public sealed class RevocationService(
             var subject = userId.ToString();
             var families = await authorizations.RevokeBySubjectAsync(subject, cancellationToken);
             var revokedTokens = await tokens.RevokeBySubjectAsync(subject, cancellationToken);
-            if (own is not null)
-            {
-                await own.CommitAsync(cancellationToken);
-            }
 
+            // In the same transaction as the revocation: both are stored, or neither.
             foreach (var session in sessions)
             {
-                audit.Record((context ?? new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)) with
+                audit.Stage(db, (context ?? new AuditEvent(AuditEvents.SessionEnded, AuditEvent.Success)) with
                 {
                     Event = AuditEvents.SessionEnded,
                     Outcome = AuditEvent.Success,
@@ -157,7 +156,7 @@ public sealed class RevocationService(
                 });
             }
 
-            audit.Record((context ?? new AuditEvent(AuditEvents.UserAccessRevoked, AuditEvent.Success)) with
+            audit.Stage(db, (context ?? new AuditEvent(AuditEvents.UserAccessRevoked, AuditEvent.Success)) with
             {
                 Event = AuditEvents.UserAccessRevoked,
                 Outcome = AuditEvent.Success,
@@ -171,6 +170,12 @@ public sealed class RevocationService(
                     ["tokens"] = Count(revokedTokens),
                 },
             });
+            await db.SaveChangesAsync(cancellationToken);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+
             return new UserRevocation(sessions.Count, families, revokedTokens);
         }
         finally
@@ -195,8 +200,7 @@ public sealed class RevocationService(
 
         user.DisabledAt = null;
         signals.AccountEnabled(user, reason, initiatingEntity);
-        await db.SaveChangesAsync(cancellationToken);
-        audit.Record((context ?? new AuditEvent(AuditEvents.UserEnabled, AuditEvent.Success)) with
+        audit.Stage(db, (context ?? new AuditEvent(AuditEvents.UserEnabled, AuditEvent.Success)) with
         {
             Event = AuditEvents.UserEnabled,
             Outcome = AuditEvent.Success,
@@ -204,6 +208,7 @@ public sealed class RevocationService(
             UserId = user.Id.ToString(),
             Reason = reason,
         });
+        await db.SaveChangesAsync(cancellationToken);
         return true;
     }
 

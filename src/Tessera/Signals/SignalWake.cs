@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 
 namespace Tessera.Signals;
@@ -6,11 +5,10 @@ namespace Tessera.Signals;
 /// <summary>
 /// Tells this node's dispatcher and waiting pollers that signals were committed, so they go out at once instead of at
 /// the next poll. Signals written before the commit are invisible to other connections, so the pulse waits for it:
-/// <see cref="AfterCommit"/> marks the context, and <see cref="SignalOutboxInterceptor"/> pulses once the rows are durable.
+/// <see cref="AfterCommit"/> pulses once the rows are durable (<see cref="Storage.AfterCommit"/>).
 /// </summary>
-public sealed class SignalWake
+public sealed class SignalWake(Storage.AfterCommit afterCommit)
 {
-    private readonly ConditionalWeakTable<DbContext, object> _pending = [];
     private TaskCompletionSource _pulse = NewPulse();
 
     /// <summary>Completes at the next pulse.</summary>
@@ -19,23 +17,7 @@ public sealed class SignalWake
     public void Pulse() => Interlocked.Exchange(ref _pulse, NewPulse()).TrySetResult();
 
     /// <summary>Pulse once what <paramref name="db"/> saves next (or its transaction) is committed.</summary>
-    public void AfterCommit(DbContext db) => _pending.AddOrUpdate(db, this);
-
-    internal void Committed(DbContext? db)
-    {
-        if (db is not null && _pending.Remove(db))
-        {
-            Pulse();
-        }
-    }
-
-    internal void Discarded(DbContext? db)
-    {
-        if (db is not null)
-        {
-            _pending.Remove(db);
-        }
-    }
+    public void AfterCommit(DbContext db) => afterCommit.Register(db, Pulse);
 
     private static TaskCompletionSource NewPulse() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,10 +1,10 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Tessera.Signals;
+namespace Tessera.Storage;
 
-/// <summary>Pulses <see cref="SignalWake"/> when signals a context wrote become visible: after a save outside a transaction, or the commit.</summary>
-public sealed class SignalOutboxInterceptor(SignalWake wake) : DbTransactionInterceptor, ISaveChangesInterceptor
+/// <summary>Tells <see cref="AfterCommit"/> when what a context wrote became visible: after a save outside a transaction, or the commit.</summary>
+public sealed class AfterCommitInterceptor(AfterCommit afterCommit) : DbTransactionInterceptor, ISaveChangesInterceptor
 {
     public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
@@ -18,19 +18,19 @@ public sealed class SignalOutboxInterceptor(SignalWake wake) : DbTransactionInte
         return ValueTask.FromResult(result);
     }
 
-    public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => wake.Committed(eventData.Context);
+    public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => afterCommit.Committed(eventData.Context);
 
     public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        wake.Committed(eventData.Context);
+        afterCommit.Committed(eventData.Context);
         return Task.CompletedTask;
     }
 
-    public override void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => wake.Discarded(eventData.Context);
+    public override void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => afterCommit.Discarded(eventData.Context);
 
     public override Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        wake.Discarded(eventData.Context);
+        afterCommit.Discarded(eventData.Context);
         return Task.CompletedTask;
     }
 
@@ -38,7 +38,7 @@ public sealed class SignalOutboxInterceptor(SignalWake wake) : DbTransactionInte
     {
         if (eventData.Context is { } db && db.Database.CurrentTransaction is null)
         {
-            wake.Committed(db);
+            afterCommit.Committed(db);
         }
     }
 }

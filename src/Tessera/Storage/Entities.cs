@@ -135,6 +135,20 @@ public sealed class AuditRecord
 }
 
 /// <summary>
+/// An audit event written in the same transaction as the change of state it records (a revocation, an admin change, a
+/// SCIM write), so that either both are stored or neither is. The audit writer moves it into the hash chain
+/// (<see cref="AuditRecord"/>) and deletes it, in one transaction.
+/// </summary>
+public sealed class AuditPendingRecord
+{
+    public long Id { get; set; }
+    public DateTime OccurredAt { get; set; }
+
+    /// <summary>The event as JSON (<see cref="Audit.AuditEvent"/>).</summary>
+    public string Event { get; set; } = "";
+}
+
+/// <summary>
 /// How far an audit stream has come: every row up to <see cref="DeliveredUpTo"/> was acknowledged by its destination,
 /// and the batch up to <see cref="SendingUpTo"/> is being sent, unchanged, until it is. One node at a time holds the
 /// stream's lease and sends.

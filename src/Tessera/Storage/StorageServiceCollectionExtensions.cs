@@ -14,21 +14,22 @@ public static class StorageServiceCollectionExtensions
             case StorageProvider.Sqlite:
                 services.AddDbContextPool<SqliteTesseraDbContext>((provider, options) => options
                     .UseSqlite(SqliteConnectionString(storage.ConnectionString))
-                    .AddInterceptors(new SqlitePragmas(), provider.GetRequiredService<SignalOutboxInterceptor>()));
+                    .AddInterceptors(new SqlitePragmas(), provider.GetRequiredService<AfterCommitInterceptor>()));
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<SqliteTesseraDbContext>());
                 break;
             case StorageProvider.Postgres:
                 services.AddDbContextPool<PostgresTesseraDbContext>((provider, options) => options
                     .UseNpgsql(storage.ConnectionString)
-                    .AddInterceptors(provider.GetRequiredService<SignalOutboxInterceptor>()));
+                    .AddInterceptors(provider.GetRequiredService<AfterCommitInterceptor>()));
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<PostgresTesseraDbContext>());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "Unknown storage provider.");
         }
 
+        services.AddSingleton<AfterCommit>();
+        services.AddSingleton<AfterCommitInterceptor>();
         services.AddSingleton<SignalWake>();
-        services.AddSingleton<SignalOutboxInterceptor>();
         services.AddSingleton<StorageInitializer>();
         services.AddSingleton<LookupConnections>();
         return services;

@@ -21,6 +21,7 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<UsedClientAssertionRecord> UsedClientAssertions => Set<UsedClientAssertionRecord>();
     public DbSet<UsedSamlAssertionRecord> UsedSamlAssertions => Set<UsedSamlAssertionRecord>();
     public DbSet<AuditRecord> AuditEvents => Set<AuditRecord>();
+    public DbSet<AuditPendingRecord> AuditPending => Set<AuditPendingRecord>();
     public DbSet<AuditCheckpointRecord> AuditCheckpoints => Set<AuditCheckpointRecord>();
     public DbSet<AuditStreamRecord> AuditStreams => Set<AuditStreamRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -134,6 +135,12 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
             used.HasKey(u => u.Key);
             used.Property(u => u.Key).HasMaxLength(64);
             used.HasIndex(u => u.ExpiresAt);
+        });
+
+        modelBuilder.Entity<AuditPendingRecord>(pending =>
+        {
+            pending.ToTable("audit_pending");
+            pending.HasKey(p => p.Id);
         });
 
         modelBuilder.Entity<AuditRecord>(audit =>

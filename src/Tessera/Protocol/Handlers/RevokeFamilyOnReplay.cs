@@ -4,6 +4,7 @@ using Microsoft.AspNetCore;
 using OpenIddict.Server.AspNetCore;
 using Tessera.Audit;
 using Tessera.Sessions;
+using Tessera.Storage;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -15,7 +16,7 @@ namespace Tessera.Protocol.Handlers;
 /// leaked. The whole family (the authorization and every token from it, access tokens included) is revoked, and the
 /// SSO session it was granted under ends everywhere (back-channel logout, SETs), before OpenIddict refuses the request.
 /// </summary>
-public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, RevocationService revocation, AuditLog audit) : IOpenIddictServerHandler<ValidateTokenContext>
+public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, RevocationService revocation, TesseraDbContext db, AuditLog audit) : IOpenIddictServerHandler<ValidateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
         .AddFilter<OpenIddictServerHandlerFilters.RequireTokenIdResolved>()
@@ -51,11 +52,18 @@ public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, Revocat
             Reason = "a spent token was presented again; its family was revoked",
             Detail = new Dictionary<string, string?> { ["token_id"] = context.TokenId, ["authorization_id"] = context.AuthorizationId },
         };
+        // The revocation and its audit rows in one transaction: both are stored, or neither.
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(context.CancellationToken) : null;
         if (!string.IsNullOrEmpty(context.AuthorizationId))
         {
             await revocation.EndSessionOfFamilyAsync(context.AuthorizationId, "a spent token was presented again", detected, context.CancellationToken);
         }
 
-        audit.Record(detected);
+        audit.Stage(db, detected);
+        await db.SaveChangesAsync(context.CancellationToken);
+        if (own is not null)
+        {
+            await own.CommitAsync(context.CancellationToken);
+        }
     }
 }

@@ -37,6 +37,8 @@ public sealed class RevokeTokenOrFamily(
         var authorizationId = principal.GetAuthorizationId();
         string revokedId;
 
+        // The revocation and its audit row in one transaction: both are stored, or neither.
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(context.CancellationToken) : null;
         if (!string.IsNullOrEmpty(tokenId))
         {
             var token = await tokens.FindByIdAsync(tokenId, context.CancellationToken);
@@ -64,7 +66,6 @@ public sealed class RevokeTokenOrFamily(
                     RevokedAt = time.GetUtcNow().UtcDateTime,
                     ExpiresAt = (principal.GetExpirationDate() ?? time.GetUtcNow().AddDays(1)).UtcDateTime,
                 });
-                await db.SaveChangesAsync(context.CancellationToken);
             }
 
             revokedId = jti;
@@ -76,7 +77,7 @@ public sealed class RevokeTokenOrFamily(
         }
 
         var request = context.Transaction.GetHttpRequest();
-        audit.Record(new AuditEvent(AuditEvents.TokenRevoked, AuditEvent.Success)
+        audit.Stage(db, new AuditEvent(AuditEvents.TokenRevoked, AuditEvent.Success)
         {
             ClientId = context.Request.ClientId,
             UserId = principal.GetClaim(Claims.Subject),
@@ -90,5 +91,10 @@ public sealed class RevokeTokenOrFamily(
                 ["authorization_id"] = authorizationId,
             },
         });
+        await db.SaveChangesAsync(context.CancellationToken);
+        if (own is not null)
+        {
+            await own.CommitAsync(context.CancellationToken);
+        }
     }
 }

@@ -283,6 +283,26 @@ namespace Tessera.Storage.Migrations.Postgres
                     b.ToTable("audit_checkpoints", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.AuditPendingRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("audit_pending", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.AuditRecord", b =>
                 {
                     b.Property<long>("Id")

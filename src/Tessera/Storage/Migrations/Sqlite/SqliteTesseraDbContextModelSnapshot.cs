@@ -274,6 +274,24 @@ namespace Tessera.Storage.Migrations.Sqlite
                     b.ToTable("audit_checkpoints", (string)null);
                 });
 
+            modelBuilder.Entity("Tessera.Storage.AuditPendingRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("audit_pending", (string)null);
+                });
+
             modelBuilder.Entity("Tessera.Storage.AuditRecord", b =>
                 {
                     b.Property<long>("Id")
