@@ -135,6 +135,7 @@ public sealed class RevocationService(
             }
 
             await db.SaveChangesAsync(cancellationToken);
+            var credentials = await Credentials.CredentialStatusLists.RevokeUserAsync(db, userId, reason, now, cancellationToken);
             var subject = userId.ToString();
             var families = await authorizations.RevokeBySubjectAsync(subject, cancellationToken);
             var revokedTokens = await tokens.RevokeBySubjectAsync(subject, cancellationToken);
@@ -169,6 +170,7 @@ public sealed class RevocationService(
                     ["sessions"] = Count(sessions.Count),
                     ["authorizations"] = Count(families),
                     ["tokens"] = Count(revokedTokens),
+                    ["credentials"] = Count(credentials),
                 },
             });
             return new UserRevocation(sessions.Count, families, revokedTokens);
