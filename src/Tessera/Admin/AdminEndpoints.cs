@@ -68,6 +68,7 @@ public static class AdminEndpoints
         SetupLinkResources.Map(admin);
         UserResources.Map(admin);
         AuditResources.Map(admin);
+        Credentials.CredentialResources.Map(admin);
         return endpoints;
     }
 

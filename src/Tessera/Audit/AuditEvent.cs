@@ -53,4 +53,8 @@ public static class AuditEvents
     public const string AnomalyDetected = "anomaly.detected";
     public const string PortalOpened = "portal.opened";
     public const string PortalRefused = "portal.refused";
+    public const string CredentialOffered = "credential.offered";
+    public const string CredentialIssued = "credential.issued";
+    public const string CredentialRefused = "credential.refused";
+    public const string CredentialRevoked = "credential.revoked";
 }

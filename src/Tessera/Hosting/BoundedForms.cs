@@ -146,6 +146,12 @@ public sealed record FormEndpoint(string Name, int Limit, bool OAuth)
             return new("saml_acs", bodies.SamlAcs, OAuth: false);
         }
 
+        // OpenID4VCI's token endpoint and the OpenID4VP response endpoint answer in OAuth error JSON too.
+        if (value.StartsWith("/credentials/", StringComparison.OrdinalIgnoreCase) || value.StartsWith("/presentations/", StringComparison.OrdinalIgnoreCase))
+        {
+            return new("credentials", bodies.Token, OAuth: true);
+        }
+
         var name = value.TrimStart('/');
         return Is(name, ProtocolEndpoints.Token) ? new("token", bodies.Token, OAuth: true)
             : Is(name, ProtocolEndpoints.Introspection) ? new("introspection", bodies.Introspection, OAuth: true)

@@ -129,26 +129,7 @@ public static class ExchangeOptionsValidator
 
         ValidateRules(issuer.Rules, $"{path}.Rules", error);
 
-        var keys = issuer.Keys;
-        if (keys.RefreshInterval < TimeSpan.FromSeconds(1) || keys.RefreshInterval > TimeSpan.FromHours(1))
-        {
-            error($"{path}.Keys.RefreshInterval", "must be between 1 second and 1 hour");
-        }
-
-        if (keys.MinCacheDuration <= TimeSpan.Zero || keys.MinCacheDuration > keys.MaxCacheDuration)
-        {
-            error($"{path}.Keys.MinCacheDuration", "must be positive and at most MaxCacheDuration");
-        }
-
-        if (keys.DefaultCacheDuration < keys.MinCacheDuration || keys.DefaultCacheDuration > keys.MaxCacheDuration)
-        {
-            error($"{path}.Keys.DefaultCacheDuration", "must lie between MinCacheDuration and MaxCacheDuration");
-        }
-
-        if (keys.StaleLifetime < TimeSpan.Zero || keys.StaleLifetime > TimeSpan.FromDays(7))
-        {
-            error($"{path}.Keys.StaleLifetime", "must be between 0 and 7 days");
-        }
+        ValidateKeyCache(issuer.Keys, $"{path}.Keys", error);
     }
 
     private static void ValidatePolicy(TesseraOptions options, ExchangePolicyOptions policy, string path, HashSet<string> issuerIds, HashSet<string> samlConnections, Action<string, string> error)
@@ -222,6 +203,30 @@ public static class ExchangeOptionsValidator
         if (!policy.Delegation && !policy.Impersonation)
         {
             error($"{path}", "a policy must allow Delegation (an actor token, act claim), Impersonation, or both");
+        }
+    }
+
+    /// <summary>The cache bounds of a foreign issuer's keys (a trusted token issuer's or credential issuer's).</summary>
+    internal static void ValidateKeyCache(IssuerKeyOptions keys, string path, Action<string, string> error)
+    {
+        if (keys.RefreshInterval < TimeSpan.FromSeconds(1) || keys.RefreshInterval > TimeSpan.FromHours(1))
+        {
+            error($"{path}.RefreshInterval", "must be between 1 second and 1 hour");
+        }
+
+        if (keys.MinCacheDuration <= TimeSpan.Zero || keys.MinCacheDuration > keys.MaxCacheDuration)
+        {
+            error($"{path}.MinCacheDuration", "must be positive and at most MaxCacheDuration");
+        }
+
+        if (keys.DefaultCacheDuration < keys.MinCacheDuration || keys.DefaultCacheDuration > keys.MaxCacheDuration)
+        {
+            error($"{path}.DefaultCacheDuration", "must lie between MinCacheDuration and MaxCacheDuration");
+        }
+
+        if (keys.StaleLifetime < TimeSpan.Zero || keys.StaleLifetime > TimeSpan.FromDays(7))
+        {
+            error($"{path}.StaleLifetime", "must be between 0 and 7 days");
         }
     }
 

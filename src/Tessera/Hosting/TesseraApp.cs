@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Tessera.Admin;
 using Tessera.Audit;
+using Tessera.Credentials;
 using Tessera.Directory;
 using Tessera.Federation;
 using Tessera.Federation.Development;
@@ -124,6 +125,7 @@ public static class TesseraApp
                 ConnectCallback = provider.GetRequiredService<UpstreamConnectionGuard>().ConnectAsync,
             });
 
+        services.AddTesseraCredentials();
         services.AddTesseraProtocol(options);
         services.AddTesseraAdmin();
 
@@ -192,6 +194,7 @@ public static class TesseraApp
         app.MapSignals();
         app.MapAuditCheckpoints();
         app.MapAdmin();
+        app.MapCredentialIssuer();
 
         if (options.Development.Demo)
         {

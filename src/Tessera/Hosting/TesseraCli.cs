@@ -59,7 +59,7 @@ public static class TesseraCli
 
         var root = new RootCommand("Tessera: an OpenID Connect provider that brokers sign-in to each organization's identity provider.")
         {
-            serve, demo, migrate, config, keys, ScimTokenCommands.Create(configOption), AuditCommands.Create(configOption), secret, configOption, urlsOption, noMigrateOption,
+            serve, demo, migrate, config, keys, ScimTokenCommands.Create(configOption), AuditCommands.Create(configOption), Credentials.CredentialCommands.Create(configOption), secret, configOption, urlsOption, noMigrateOption,
         };
         foreach (var command in AccessCommands.Create(configOption))
         {
@@ -219,6 +219,8 @@ public static class TesseraCli
         builder.Services.AddScoped<RevocationService>();
         builder.Services.AddSingleton<ClientRegistry>();
         builder.Services.AddScoped<Signals.SignalOutbox>();
+        builder.Services.AddSingleton(options.Issuer);
+        builder.Services.AddScoped<Credentials.CredentialOffers>();
         return builder.Build();
     }
 

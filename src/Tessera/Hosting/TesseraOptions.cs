@@ -40,6 +40,12 @@ public sealed class TesseraOptions
     /// <summary>What Tessera exports besides what the standard <c>OTEL_*</c> variables configure. Restart-only.</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
 
+    /// <summary>SD-JWT VCs Tessera issues over OpenID4VCI (docs/credentials.md).</summary>
+    public List<Tessera.Credentials.CredentialOptions> Credentials { get; set; } = [];
+
+    /// <summary>Credential issuers whose SD-JWT VCs Tessera accepts in OpenID4VP presentations.</summary>
+    public List<Tessera.Credentials.TrustedCredentialIssuerOptions> TrustedCredentialIssuers { get; set; } = [];
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 

@@ -18,6 +18,8 @@ public static class TesseraOptionsDefaults
         {
             Apply(issuer);
         }
+
+        Credentials.CredentialOptionsValidator.ApplyDefaults(options);
     }
 
     public static void Apply(ConnectionOptions connection)

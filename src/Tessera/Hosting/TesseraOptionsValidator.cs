@@ -55,6 +55,7 @@ public static partial class TesseraOptionsValidator
         AnomalyOptionsValidator.Validate(options, Error);
         RequestLimitsValidator.Validate(options, Error);
         AuditOptionsValidator.Validate(options, Error);
+        Credentials.CredentialOptionsValidator.Validate(options, Error);
         Telemetry.PrometheusListener.Validate(options.Telemetry, Error);
         return errors;
     }

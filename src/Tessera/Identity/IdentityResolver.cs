@@ -112,6 +112,7 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
         user.Name = identity.Name ?? user.Name;
         user.GivenName = identity.GivenName ?? user.GivenName;
         user.FamilyName = identity.FamilyName ?? user.FamilyName;
+        user.Attributes = System.Text.Json.JsonSerializer.Serialize(identity.Claims);
         user.UpdatedAt = now;
 
         try

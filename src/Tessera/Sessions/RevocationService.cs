@@ -137,6 +137,7 @@ public sealed class RevocationService(
             }
 
             await db.SaveChangesAsync(cancellationToken);
+            var credentials = await Credentials.CredentialStatusLists.RevokeUserAsync(db, userId, reason, now, cancellationToken);
             var subject = userId.ToString();
             var families = await authorizations.RevokeBySubjectAsync(subject, cancellationToken);
             var revokedTokens = await tokens.RevokeBySubjectAsync(subject, cancellationToken);
@@ -168,6 +169,7 @@ public sealed class RevocationService(
                     ["sessions"] = Count(sessions.Count),
                     ["authorizations"] = Count(families),
                     ["tokens"] = Count(revokedTokens),
+                    ["credentials"] = Count(credentials),
                 },
             });
             await db.SaveChangesAsync(cancellationToken);

@@ -16,6 +16,9 @@ public sealed class UserRecord
 
     /// <summary>Tokens issued to this user before this instant are dead, even after the user is enabled again.</summary>
     public DateTime? TokensValidAfter { get; set; }
+
+    /// <summary>JSON: the upstream claims of the latest sign-in (name to values), for credentials made from them.</summary>
+    public string Attributes { get; set; } = "{}";
 }
 
 /// <summary>Links an upstream identity to the internal user it resolved to, never by email.</summary>

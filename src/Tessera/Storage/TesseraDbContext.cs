@@ -40,11 +40,15 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<RiskObservationRecord> RiskObservations => Set<RiskObservationRecord>();
     public DbSet<FailureCountRecord> FailureCounts => Set<FailureCountRecord>();
     public DbSet<LockoutRecord> Lockouts => Set<LockoutRecord>();
+    public DbSet<Credentials.IssuedCredentialRecord> IssuedCredentials => Set<Credentials.IssuedCredentialRecord>();
+    public DbSet<Credentials.CredentialOfferRecord> CredentialOffers => Set<Credentials.CredentialOfferRecord>();
+    public DbSet<Credentials.CredentialNonceRecord> CredentialNonces => Set<Credentials.CredentialNonceRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
         modelBuilder.UseOpenIddict();
+        Credentials.CredentialStorage.Configure(modelBuilder);
 
         modelBuilder.Entity<UserRecord>(user =>
         {

@@ -268,6 +268,7 @@ public sealed class MalformedRequestCorpusTests(MalformedRequestCorpusTests.Host
                 ["sessionId"] = Guid.NewGuid().ToString(),
                 ["token"] = "tsetup_not-a-link",
                 ["provider"] = "okta-saml",
+                ["list"] = "1",
             };
             var paths = new List<string>();
             foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())

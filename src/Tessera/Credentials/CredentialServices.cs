@@ -1,0 +1,15 @@
+namespace Tessera.Credentials;
+
+/// <summary>The services of issuing and verifying credentials.</summary>
+public static class CredentialServices
+{
+    public static IServiceCollection AddTesseraCredentials(this IServiceCollection services)
+    {
+        services.AddScoped<CredentialNonces>();
+        services.AddScoped<CredentialAccess>();
+        services.AddScoped<CredentialOffers>();
+        services.AddScoped<CredentialStatusLists>();
+        services.AddScoped<CredentialIssuance>();
+        return services;
+    }
+}
