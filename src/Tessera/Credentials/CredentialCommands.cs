@@ -42,13 +42,14 @@ internal static class CredentialCommands
                     return 1;
                 }
 
-                var created = await scope.ServiceProvider.GetRequiredService<CredentialOffers>().CreateAsync(credential, record, transactionCode, cancellationToken);
-                audit.Record(new AuditEvent(AuditEvents.CredentialOffered, AuditEvent.Success)
+                // Staged first: the offer's save stores both.
+                audit.Stage(db, new AuditEvent(AuditEvents.CredentialOffered, AuditEvent.Success)
                 {
                     OrganizationId = record.OrganizationId,
                     UserId = record.Id.ToString(),
                     Detail = new Dictionary<string, string?> { ["by"] = "cli", ["configuration"] = credential.Id, ["tx_code"] = transactionCode ? "true" : "false" },
                 });
+                var created = await scope.ServiceProvider.GetRequiredService<CredentialOffers>().CreateAsync(credential, record, transactionCode, cancellationToken);
                 Console.WriteLine($"Offer of '{credential.Id}' to user {record.Id}, good until {created.ExpiresAt:u}; give the wallet:");
                 Console.WriteLine(created.OfferUri);
                 if (created.TransactionCode is not null)

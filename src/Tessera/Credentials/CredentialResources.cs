@@ -63,14 +63,15 @@ public static class CredentialResources
             throw AdminProblem.Conflict("The user is disabled.");
         }
 
-        var offer = await http.RequestServices.GetRequiredService<CredentialOffers>().CreateAsync(credential, user, transactionCode, http.RequestAborted);
-        http.RequestServices.GetRequiredService<AuditLog>().Record(new AuditEvent(AuditEvents.CredentialOffered, AuditEvent.Success)
+        // Staged first: the offer's save stores both.
+        http.RequestServices.GetRequiredService<AuditLog>().Stage(http.RequestServices.GetRequiredService<TesseraDbContext>(), new AuditEvent(AuditEvents.CredentialOffered, AuditEvent.Success)
         {
             ClientId = caller.ClientId,
             OrganizationId = user.OrganizationId,
             UserId = user.Id.ToString(),
             Detail = new Dictionary<string, string?> { ["by"] = caller.Actor, ["configuration"] = credential.Id, ["tx_code"] = transactionCode ? "true" : "false" },
         });
+        var offer = await http.RequestServices.GetRequiredService<CredentialOffers>().CreateAsync(credential, user, transactionCode, http.RequestAborted);
         return Results.Json(new JsonObject
         {
             ["credential_offer"] = offer.Offer,
@@ -106,8 +107,9 @@ public static class CredentialResources
         {
             issued.RevokedAt = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
             issued.RevokedReason = "operator";
-            await db.SaveChangesAsync(http.RequestAborted);
-            http.RequestServices.GetRequiredService<AuditLog>().Record(new AuditEvent(AuditEvents.CredentialRevoked, AuditEvent.Success)
+
+            // Saved with the revocation: both are stored, or neither.
+            http.RequestServices.GetRequiredService<AuditLog>().Stage(db, new AuditEvent(AuditEvents.CredentialRevoked, AuditEvent.Success)
             {
                 ClientId = caller.ClientId,
                 OrganizationId = issued.OrganizationId,
@@ -115,6 +117,7 @@ public static class CredentialResources
                 Reason = "operator",
                 Detail = new Dictionary<string, string?> { ["by"] = caller.Actor, ["credential"] = issued.Id, ["configuration"] = issued.ConfigurationId },
             });
+            await db.SaveChangesAsync(http.RequestAborted);
         }
 
         return Results.Json(Render(issued), contentType: AdminJson.ContentType);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Tessera.Federation;
+using Tessera.Hosting;
 using Tessera.Storage;
 
 namespace Tessera.Identity;
@@ -8,7 +9,7 @@ namespace Tessera.Identity;
 /// Maps an upstream identity to its internal user. The key is (organization, connection, upstream subject) and
 /// nothing else: email is stored as an attribute, so the same address in two organizations is two users.
 /// </summary>
-public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, IdentityLinks links, LookupConnections lookups)
+public sealed class IdentityResolver(TesseraDbContext db, TesseraConfiguration configuration, TimeProvider time, IdentityLinks links, LookupConnections lookups)
 {
     // Token exchange finds a user on every request. A link never changes the user it points to, so which user is
     // remembered (IdentityLinks); whether that user is disabled is read from the database every time, so that
@@ -112,7 +113,7 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
         user.Name = identity.Name ?? user.Name;
         user.GivenName = identity.GivenName ?? user.GivenName;
         user.FamilyName = identity.FamilyName ?? user.FamilyName;
-        user.Attributes = System.Text.Json.JsonSerializer.Serialize(identity.Claims);
+        user.Attributes = KeptAttributes(identity.OrganizationId, identity.Claims);
         user.UpdatedAt = now;
 
         try
@@ -127,5 +128,25 @@ public sealed class IdentityResolver(TesseraDbContext db, TimeProvider time, Ide
         }
 
         return user;
+    }
+
+    /// <summary>
+    /// What a credential may later be made from, as JSON: the upstream claims a configured credential takes
+    /// (<c>From</c>), and those the organization's rules read (a credential may carry what they grant). Nothing else
+    /// of the upstream answer is kept on the user, and nothing at all while no credential is configured.
+    /// </summary>
+    private string KeptAttributes(string organizationId, IReadOnlyDictionary<string, IReadOnlyList<string>> claims)
+    {
+        var model = configuration.Current;
+        var credentials = model.Declared.Credentials;
+        if (credentials.Count == 0)
+        {
+            return "{}";
+        }
+
+        var wanted = credentials.SelectMany(c => c.Claims.Values.Select(v => v.From))
+            .Concat(model.FindOrganization(organizationId)?.Rules.SelectMany(r => r.When.Keys) ?? [])
+            .ToHashSet(StringComparer.Ordinal);
+        return System.Text.Json.JsonSerializer.Serialize(claims.Where(c => wanted.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal));
     }
 }

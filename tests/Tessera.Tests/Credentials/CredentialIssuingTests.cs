@@ -259,6 +259,22 @@ public sealed class CredentialIssuingTests
     }
 
     [Fact]
+    public async Task A_sign_in_keeps_on_the_user_only_the_upstream_claims_a_credential_or_a_rule_reads()
+    {
+        await using var withCredentials = await BrokeredSignIn.StartAsync(Configure);
+        await withCredentials.SignInAsync(withCredentials.Server.CreateBrowser());
+        await using var without = await BrokeredSignIn.StartAsync();
+        await without.SignInAsync(without.Server.CreateBrowser());
+
+        var kept = await withCredentials.Server.WithDbAsync(db => db.Users.Select(u => u.Attributes).SingleAsync());
+        var none = await without.Server.WithDbAsync(db => db.Users.Select(u => u.Attributes).SingleAsync());
+
+        // The rule reads groups and the staff card takes email; nothing takes sub, name or the upstream's other claims.
+        Assert.Equal(["email", "groups"], JsonNode.Parse(kept)!.AsObject().Select(p => p.Key).Order());
+        Assert.Equal("{}", none);
+    }
+
+    [Fact]
     public async Task A_wallet_signed_in_through_the_organizations_idp_receives_a_staff_card_by_the_authorization_code_flow()
     {
         await using var signIn = await BrokeredSignIn.StartAsync(options =>
