@@ -394,6 +394,11 @@ export function generatedSecret() {
   return `tsec_${randomBytes(32).toString('base64url')}`;
 }
 
+/** Builds Tessera (Release) into `output`; answers the path of tessera.dll. */
+export function buildTessera(output) {
+  return build('src/Tessera', output, 'tessera.dll');
+}
+
 async function build(project, output, dll) {
   let lastLog = '';
   for (let attempt = 1; attempt <= BUILD_ATTEMPTS; attempt += 1) {

@@ -21,6 +21,7 @@ import setupPortal from '../areas/16-setup-portal.mjs';
 import anomalies from '../areas/17-anomalies.mjs';
 import auditCheckpoints from '../areas/18-audit-checkpoints.mjs';
 import faults from '../areas/19-faults.mjs';
+import soak from '../areas/20-soak.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
 describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
@@ -47,4 +48,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   anomalies();
   auditCheckpoints();
   faults();
+  soak();
 });
