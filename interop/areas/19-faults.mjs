@@ -212,7 +212,7 @@ export default () => describe('19. Faults under load (three nodes on PostgreSQL 
 
   test('a user deactivated through node A is refused at once by nodes B and C: refresh, introspection, token exchange', async () => {
     const [a, b, c] = world.nodes.map((n) => n.url);
-    const tokens = await signInRedeemingAt(world.balancer.url, REVOKED_ACCOUNT);
+    const tokens = await signInRedeemingAt(world, world.balancer.url, REVOKED_ACCOUNT);
     const { sub } = tokens.claims();
     const scimAtA = world.scim(a);
     const made = await scimAtA('POST', '/Users', { schemas: [SCIM_USER], userName: REVOKED_ACCOUNT.email, active: true });
