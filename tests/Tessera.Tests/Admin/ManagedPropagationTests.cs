@@ -11,6 +11,7 @@ namespace Tessera.Tests.Admin;
 /// Several nodes on one database: a change made through one node's Admin API is in force on every other node within
 /// a second (LISTEN/NOTIFY on PostgreSQL, the revision poll otherwise), and a restarted node starts with it.
 /// </summary>
+[Collection(PropagationCollection.Name)]
 public sealed class ManagedPropagationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static async Task<(TesseraTestServer A, TesseraTestServer B, FakeUpstreamIdp Idp, TestDatabase Database)> TwoNodesAsync()

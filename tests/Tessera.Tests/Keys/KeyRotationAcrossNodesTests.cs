@@ -11,6 +11,7 @@ namespace Tessera.Tests.Keys;
 /// (by notification on PostgreSQL, by the key table poll without one), long before it signs; however many nodes rotate
 /// at once, one successor is made.
 /// </summary>
+[Collection(PropagationCollection.Name)]
 public sealed class KeyRotationAcrossNodesTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static async Task<List<string>> PublishedKidsAsync(TesseraTestServer node)
