@@ -195,15 +195,25 @@ function shapeOf(url, contentType, json, body) {
   return /text\/html/.test(contentType) && /<html/i.test(body);
 }
 
-/** What a sign-in that stopped on a page of Tessera's (not at the app) was answered. */
+/**
+ * What a sign-in that did not reach the app was answered: a page of Tessera's it stopped on, or openid-client's error
+ * for one of its requests to Tessera (the code's redemption, userinfo): the status, Retry-After, and an OAuth error in
+ * JSON (its body was read by openid-client; its error code is kept when it was an OAuth error).
+ */
 export function pageResult(page, error) {
-  const contentType = page?.headers?.get('content-type') ?? '';
+  // oauth4webapi's ResponseBodyError carries the response; openid-client's ClientError for a response it could not
+  // take (an unexpected status) carries it as its cause.
+  const response = error?.response ?? (error?.cause instanceof Response ? error.cause : error?.cause?.response);
+  const contentType = page?.headers?.get('content-type') ?? response?.headers?.get('content-type') ?? '';
+  const status = page?.status ?? response?.status ?? error?.cause?.status ?? error?.status ?? 0;
   return {
-    status: page?.status ?? error?.cause?.status ?? error?.status ?? 0, // a page, or openid-client's code grant
+    status,
     ok: false,
-    retryAfter: page?.headers?.get('retry-after'),
+    retryAfter: page?.headers?.get('retry-after') ?? response?.headers?.get('retry-after'),
     contentType,
-    shapeOk: page?.status !== 503 || (/text\/html/.test(contentType) && /<html/i.test(page.body ?? '')),
+    shapeOk: status !== 503 || (page
+      ? /text\/html/.test(contentType) && /<html/i.test(page.body ?? '')
+      : error?.error !== undefined ? error.error === 'temporarily_unavailable' : /json/.test(contentType)),
   };
 }
 
