@@ -27,9 +27,9 @@ export const UPSTREAM_CLIENT_ID = 'tessera';
 /**
  * Starts oidc-provider on 127.0.0.1:port with one client, Tessera, whose only redirect URI is Tessera's callback.
  * Returns the provider, its issuer, counters of the requests Tessera's sign-ins cause, registerClient() for clients
- * added later, and close().
+ * added later, and close(). `accounts` replaces ACCOUNTS (area 21's users have a birthdate, released with profile).
  */
-export async function startUpstream({ port, clientSecret, redirectUri }) {
+export async function startUpstream({ port, clientSecret, redirectUri, accounts = ACCOUNTS }) {
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'upstream-rs256', alg: 'RS256', use: 'sig' };
@@ -50,7 +50,7 @@ export async function startUpstream({ port, clientSecret, redirectUri }) {
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
-      profile: ['name', 'groups'],
+      profile: ['name', 'groups', 'birthdate'],
     },
     // Release scope-requested claims (groups among them) in the ID token too, not only at userinfo.
     conformIdTokenClaims: false,
@@ -58,7 +58,7 @@ export async function startUpstream({ port, clientSecret, redirectUri }) {
     // Explicit lifetimes (seconds), which also keeps oidc-provider from noting each default it falls back to.
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     async findAccount(ctx, sub) {
-      const account = ACCOUNTS[sub];
+      const account = accounts[sub];
       if (!account) {
         return undefined;
       }
@@ -66,7 +66,10 @@ export async function startUpstream({ port, clientSecret, redirectUri }) {
       return {
         accountId: sub,
         async claims() {
-          return { sub, email: account.email, email_verified: true, name: account.name, groups: account.groups };
+          return {
+            sub, email: account.email, email_verified: true, name: account.name, groups: account.groups,
+            ...(account.birthdate ? { birthdate: account.birthdate } : {}),
+          };
         },
       };
     },
