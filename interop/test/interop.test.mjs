@@ -22,9 +22,10 @@ import anomalies from '../areas/17-anomalies.mjs';
 import auditCheckpoints from '../areas/18-audit-checkpoints.mjs';
 import faults from '../areas/19-faults.mjs';
 import soak from '../areas/20-soak.mjs';
+import credentials from '../areas/21-credentials.mjs';
 import { start, stop } from '../lib/harness.mjs';
 
-describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose)', () => {
+describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAML IdP, jose, OpenID4VCI wallet, SD-JWT VC verifier)', () => {
   // Builds Tessera unless TESSERA_DLL is set (a cold build with a NuGet restore can take minutes), then starts both servers.
   before(start, { timeout: 600_000 });
   after(stop);
@@ -49,4 +50,5 @@ describe('Tessera interop (live tessera serve, openid-client, oidc-provider, SAM
   auditCheckpoints();
   faults();
   soak();
+  credentials();
 });
