@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Tessera.Credentials.Benchmarks.CredentialBenchmarks).Assembly).Run(args);
