@@ -259,6 +259,7 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     const peer = wallet(holder, { tolerateAuthMethodDefect: true });
     const offer = await peer.resolveCredentialOffer(offered.body.credential_offer_uri);
     assert.deepEqual(offer.credential_configuration_ids, ['age']);
+    assert.equal(offer.credential_issuer, new URL(vc.origin).href, 'the offer names the issuer as its metadata does');
     const grant = offer.grants[PRE_AUTHORIZED_GRANT];
     assert.ok(grant['pre-authorized_code']);
     assert.deepEqual({ input_mode: grant.tx_code.input_mode, length: grant.tx_code.length }, { input_mode: 'numeric', length: 6 });
