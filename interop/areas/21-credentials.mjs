@@ -256,7 +256,7 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     assert.match(offered.body.tx_code, /^\d{6}$/);
 
     const holder = await holderKey();
-    const peer = wallet(holder, { tolerateAuthMethodDefect: true });
+    const peer = wallet(holder);
     const offer = await peer.resolveCredentialOffer(offered.body.credential_offer_uri);
     assert.deepEqual(offer.credential_configuration_ids, ['age']);
     assert.equal(offer.credential_issuer, new URL(vc.origin).href, 'the offer names the issuer as its metadata does');
@@ -301,7 +301,7 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     for (const scope of scopes) assert.ok(granted.includes(scope), `the token grants ${scope} (scope: ${users.olu.tokens.scope})`);
 
     const holder = await holderKey();
-    const peer = wallet(holder, { tolerateAuthMethodDefect: true });
+    const peer = wallet(holder);
     const issuerMetadata = await peer.resolveIssuerMetadata(metadata.credential_issuer);
     for (const id of ['age', 'employee']) {
       const { c_nonce: nonce } = await peer.requestNonce({ issuerMetadata });
@@ -394,7 +394,7 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     // Another user: Pia signs in, receives the age credential, verifies, and is deactivated over SCIM.
     users.pia = await signInToWallet(vc, vc.origin, 'vc-3003', 'openid credential:age');
     const holder = await holderKey();
-    const peer = wallet(holder, { tolerateAuthMethodDefect: true });
+    const peer = wallet(holder);
     const issuerMetadata = await peer.resolveIssuerMetadata(new URL(vc.origin).href);
     const { c_nonce: nonce } = await peer.requestNonce({ issuerMetadata });
     const { jwt: proof } = await peer.createCredentialRequestJwtProof({

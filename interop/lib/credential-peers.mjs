@@ -63,27 +63,12 @@ export function rfc8414AuthMethodViolations(metadata) {
  * An OpenID4VCI 1.0 wallet: @openid4vc/openid4vci's client, whose JWTs (proofs) are signed by jose with the holder's
  * key. No client authentication: Tessera's pre-authorized grant is anonymous, and the authorization code flow's
  * token request is openid-client's.
- *
- * The library validates every authorization server's RFC 8414 metadata and refuses Tessera's own, which lists
- * private_key_jwt without the signing algorithms RFC 8414 §2 requires with it (area 21's discovery test fails on
- * that). With `tolerateAuthMethodDefect`, the wallet's fetch drops only those auth-method members from an
- * authorization server metadata document before the library reads them (a wallet never authenticates to
- * introspection or revocation), and records each drop in `repairs`, so that the flows can still be tested.
+ * The library validates every authorization server's RFC 8414 metadata as it reads it.
  */
-export function wallet(holder, { tolerateAuthMethodDefect = false } = {}) {
-  const repairs = [];
-  const client = new Openid4vciClient({
+export function wallet(holder) {
+  return new Openid4vciClient({
     callbacks: {
-      async fetch(url, init) {
-        const response = await fetch(url, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-        const path = new URL(url).pathname;
-        if (!tolerateAuthMethodDefect || !response.ok || !/^\/\.well-known\/(oauth-authorization-server|openid-configuration)/.test(path)) return response;
-        const metadata = await response.json();
-        const violations = rfc8414AuthMethodViolations(metadata);
-        for (const member of violations) delete metadata[member];
-        if (violations.length) repairs.push({ url: String(url), dropped: violations });
-        return new Response(JSON.stringify(metadata), { status: response.status, headers: { 'content-type': response.headers.get('content-type') } });
-      },
+      fetch: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }),
       hash: (data, alg) => createHash(hashName(alg)).update(data).digest(),
       generateRandom: (length) => randomBytes(length),
       clientAuthentication: () => {},
@@ -94,7 +79,6 @@ export function wallet(holder, { tolerateAuthMethodDefect = false } = {}) {
       },
     },
   });
-  return Object.assign(client, { repairs });
 }
 
 function hashName(alg) {

@@ -77,6 +77,7 @@ public static class ProofOfPossession
             ValidAlgorithms = [token.Alg],
             ValidTypes = [Type],
             ValidAudience = credentialIssuer,
+            IgnoreTrailingSlashWhenValidatingAudience = false, // OpenID4VCI §12.2.1: the identifier is compared exactly
             ValidateIssuer = false,
             ValidateLifetime = false,
             RequireExpirationTime = false,

@@ -95,6 +95,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(SignWithKeyRing.Descriptor);
                 server.AddEventHandler(ValidateWithKeyRing.Descriptor);
                 server.AddEventHandler(AcceptRfc7523ClientAssertions.Descriptor);
+                server.AddEventHandler(AdvertiseClientAssertionAlgorithms.Descriptor);
                 server.AddEventHandler(ClientAssertionAudienceCheck.Descriptor);
                 server.AddEventHandler(RejectReplayedClientAssertions.Descriptor);
                 server.AddEventHandler(PublishKeyRing.Descriptor);

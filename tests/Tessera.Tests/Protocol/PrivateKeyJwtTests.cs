@@ -77,6 +77,20 @@ public sealed class PrivateKeyJwtTests : IAsyncLifetime
         Assert.True(response.Status == 200, response.Json.ToString());
     }
 
+    [Fact]
+    public async Task Discovery_lists_the_assertion_algorithms_for_every_endpoint_that_accepts_private_key_jwt()
+    {
+        using var discovery = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync(".well-known/openid-configuration"));
+        foreach (var endpoint in new[] { "token_endpoint", "introspection_endpoint", "revocation_endpoint" })
+        {
+            Assert.Contains("private_key_jwt", discovery.RootElement.GetProperty(endpoint + "_auth_methods_supported").EnumerateArray().Select(m => m.GetString()));
+            var algorithms = discovery.RootElement.GetProperty(endpoint + "_auth_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString()).ToList();
+            Assert.Contains("ES256", algorithms);
+            Assert.DoesNotContain("none", algorithms);
+            Assert.DoesNotContain(algorithms, a => a!.StartsWith("HS", StringComparison.Ordinal));
+        }
+    }
+
     public static TheoryData<string, string> Forgeries => new()
     {
         { "signed with another key under the same kid", "other-key" },

@@ -38,6 +38,8 @@ public sealed class AcceptRfc7523ClientAssertions : IOpenIddictServerHandler<Val
                 ? AssertionType
                 : throw new SecurityTokenInvalidTypeException("The client assertion has an unexpected type.") { InvalidType = type };
 
+        context.TokenValidationParameters.ValidAlgorithms = ClientAssertionAlgorithms.Accepted;
+
         var issuer = context.Options.Issuer ?? context.BaseUri;
         if (issuer is not null)
         {
