@@ -8,9 +8,16 @@ public static class DemoConfiguration
 {
     public const string DemoClientId = "demo-app";
 
+    /// <summary>The development-only web wallet under <c>/demo/wallet</c>: a public client that may ask for the age credential.</summary>
+    public const string WalletClientId = "demo-wallet";
+
+    /// <summary>The demo's age credential, the shipped sample's <c>age</c> with the demo issuer's type.</summary>
+    public const string AgeCredentialId = "age";
+
     public static TesseraModel Create(string issuer, string dataDirectory)
     {
         System.IO.Directory.CreateDirectory(dataDirectory);
+        issuer = issuer.TrimEnd('/');
         var options = new TesseraOptions
         {
             Issuer = issuer.TrimEnd('/'),
@@ -31,6 +38,15 @@ public static class DemoConfiguration
                     GrantTypes = ["authorization_code", "refresh_token"],
                     Scopes = ["openid", "profile", "email", "offline_access", "read:reports", "doctor_access"],
                     Audiences = ["https://reports.demo.example"],
+                },
+                new ClientOptions
+                {
+                    ClientId = WalletClientId,
+                    DisplayName = "Demo wallet",
+                    Type = "public",
+                    RedirectUris = [issuer + "/demo/wallet/callback"],
+                    GrantTypes = ["authorization_code"],
+                    Scopes = ["openid", "credential:" + AgeCredentialId],
                 },
             ],
             Organizations =
@@ -57,6 +73,19 @@ public static class DemoConfiguration
                         new RuleOptions { When = new() { ["groups"] = "Doctors" }, Grant = new GrantOptions { Scopes = ["doctor_access"] } },
                         new RuleOptions { When = new() { ["Role"] = "doctor" }, Grant = new GrantOptions { Claims = new() { ["department"] = "medicine" } } },
                     ],
+                },
+            ],
+            Credentials =
+            [
+                new Tessera.Credentials.CredentialOptions
+                {
+                    Id = AgeCredentialId,
+                    DisplayName = "Proof of age",
+                    Vct = issuer + "/credentials/types/" + AgeCredentialId,
+                    Organizations = ["demo-hospital"],
+                    Claims = new(StringComparer.Ordinal) { ["age_equal_or_over"] = new() { From = "birthdate", Thresholds = [18, 21] } },
+                    Disclosable = ["age_equal_or_over"],
+                    Lifetime = TimeSpan.FromDays(30),
                 },
             ],
         };

@@ -22,8 +22,9 @@ public sealed class MockIdentityProvider
 
     public static readonly IReadOnlyList<MockPerson> People =
     [
-        new("alice", "Alice Adams", "alice@demo.example", ["Doctors", "Staff"], "doctor"),
-        new("bob", "Bob Baker", "bob@demo.example", ["Staff"], "clerk"),
+        new("alice", "Alice Adams", "alice@demo.example", ["Doctors", "Staff"], "doctor", "1990-04-12"),
+        // Always 19 on the day the demo starts, so the age credential shows one person under 21.
+        new("bob", "Bob Baker", "bob@demo.example", ["Staff"], "clerk", DateOnly.FromDateTime(DateTime.UtcNow).AddYears(-19).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
     ];
 
     private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
@@ -85,7 +86,8 @@ public sealed class MockIdentityProvider
         foreach (var person in People)
         {
             html.Append("<button type=\"submit\" name=\"person\" value=\"").Append(person.Id).Append("\">Sign in as ")
-                .Append(WebUtility.HtmlEncode(person.Name)).Append(" (").Append(WebUtility.HtmlEncode(string.Join(", ", person.Groups))).Append(")</button>");
+                .Append(WebUtility.HtmlEncode(person.Name)).Append(" (").Append(WebUtility.HtmlEncode(string.Join(", ", person.Groups))).Append("; born ")
+                .Append(WebUtility.HtmlEncode(person.BirthDate)).Append(")</button>");
         }
 
         html.Append("</form></body></html>");
@@ -149,6 +151,7 @@ public sealed class MockIdentityProvider
             ["name"] = issued.Person.Name,
             ["groups"] = issued.Person.Groups,
             ["Role"] = issued.Person.Role,
+            ["birthdate"] = issued.Person.BirthDate, // OpenID Connect Core §5.1: YYYY-MM-DD; the age credential reads it
         };
         var idToken = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
@@ -173,7 +176,7 @@ public sealed class MockIdentityProvider
             return Results.Json(new { error = "invalid_token" }, statusCode: 401);
         }
 
-        return Results.Json(new { sub = person.Id, email = person.Email, email_verified = true, name = person.Name, groups = person.Groups });
+        return Results.Json(new { sub = person.Id, email = person.Email, email_verified = true, name = person.Name, groups = person.Groups, birthdate = person.BirthDate });
     }
 
     private static (string? ClientId, string? Secret) ClientCredentials(HttpRequest request, IFormCollection form)
@@ -199,7 +202,7 @@ public sealed class MockIdentityProvider
     private sealed record IssuedCode(MockPerson Person, string RedirectUri, string Nonce, string CodeChallenge, DateTimeOffset ExpiresAt);
 }
 
-public sealed record MockPerson(string Id, string Name, string Email, string[] Groups, string Role);
+public sealed record MockPerson(string Id, string Name, string Email, string[] Groups, string Role, string BirthDate);
 
 public static class MockIdentityProviderEndpoints
 {
