@@ -154,6 +154,8 @@ public static class TesseraApp
 
         services.AddRazorPages(pages => Pages.UpstreamCallbackModel.MapRoutes(pages.Conventions));
         services.AddSingleton<Pages.Demo.DemoClient>();
+        services.AddSingleton<Pages.Demo.DemoWallet>();
+        services.AddSingleton<Pages.Demo.DemoWalletPresenter>();
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "tessera.antiforgery");
 
         if (options.Development.Demo)
