@@ -53,7 +53,8 @@ public static class TestVerifierApp
     }
 
     /// <summary>A credential of the second issuer for the wallet's key: ages disclosable one by one, no status.</summary>
-    public static string DmvCredential(TestWallet wallet, string vct = DmvVct, TimeProvider? time = null, string issuer = DmvIssuer, SecurityKey? key = null)
+    public static string DmvCredential(TestWallet wallet, string vct = DmvVct, TimeProvider? time = null, string issuer = DmvIssuer, SecurityKey? key = null,
+        Tessera.Credentials.Status.StatusReference? status = null)
     {
         var issued = new SdJwtVcIssuer(time ?? TimeProvider.System).Issue(new SdJwtVcIssuance
         {
@@ -63,6 +64,7 @@ public static class TestVerifierApp
             Disclosable = [ClaimPath.Of("age_equal_or_over"), ClaimPath.Of("age_equal_or_over", "18"), ClaimPath.Of("age_equal_or_over", "21"), ClaimPath.Of("given_name")],
             Lifetime = TimeSpan.FromDays(30),
             HolderKey = new JsonWebKey(wallet.PublicJwk.ToJsonString()),
+            Status = status,
         }, new SigningCredentials(key ?? DmvKey, SecurityAlgorithms.EcdsaSha256));
         Assert.True(issued.Succeeded, issued.Failure?.ToString());
         return issued.Value!.Serialized;
