@@ -197,6 +197,7 @@ public static class TesseraApp
         app.MapAuditCheckpoints();
         app.MapAdmin();
         app.MapCredentialIssuer();
+        app.MapPresentationVerifier();
 
         if (options.Development.Demo)
         {
