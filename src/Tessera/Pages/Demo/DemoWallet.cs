@@ -134,13 +134,13 @@ public sealed class DemoWallet(TesseraIssuer issuer, IDataProtectionProvider pro
 
         using var key = ECDsa.Create();
         key.ImportPkcs8PrivateKey(Convert.FromBase64String(stored.Key), out _);
-        return new SdJwtHolder(time).Present(held, disclosures, new KeyBindingRequest(audience, nonce, new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256)));
+        return new SdJwtHolder(time).Present(held, disclosures, new KeyBindingRequest(audience, nonce, new SigningCredentials(Uncached(key), SecurityAlgorithms.EcdsaSha256)));
     }
 
     /// <summary>OpenID4VCI 1.0 Appendix F.1: <c>openid4vci-proof+jwt</c>, the holder's public key as <c>jwk</c>, <c>aud</c> the credential issuer.</summary>
     private string Proof(ECDsa holderKey, string nonce)
     {
-        var publicKey = new ECDsaSecurityKey(holderKey);
+        var publicKey = Uncached(holderKey);
         var jwk = JsonSerializer.Deserialize<Dictionary<string, object>>(PublicJwk.From(publicKey)!.ToJsonString())!;
         return Tokens.CreateToken(new SecurityTokenDescriptor
         {
@@ -155,6 +155,12 @@ public sealed class DemoWallet(TesseraIssuer issuer, IDataProtectionProvider pro
             SigningCredentials = new SigningCredentials(publicKey, SecurityAlgorithms.EcdsaSha256),
         });
     }
+
+    /// <summary>
+    /// The key is disposed after each use, and IdentityModel caches signature providers by key thumbprint, so a cached
+    /// provider would outlive its key; this wallet's keys sign once per request and need no cache.
+    /// </summary>
+    private static ECDsaSecurityKey Uncached(ECDsa key) => new(key) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
 
     private void Write(HttpContext http, string name, string value, TimeSpan? lifetime = null) =>
         http.Response.Cookies.Append(name, _protector.Protect(value), new CookieOptions
