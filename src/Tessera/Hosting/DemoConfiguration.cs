@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Tessera.Federation.Development;
 using Tessera.Keys;
 
@@ -14,10 +15,20 @@ public static class DemoConfiguration
     /// <summary>The demo's age credential, the shipped sample's <c>age</c> with the demo issuer's type.</summary>
     public const string AgeCredentialId = "age";
 
+    /// <summary>The demo app's server side when it asks Tessera's verifier for a presentation (only a confidential client may).</summary>
+    public const string AgeCheckClientId = "demo-age-check";
+
+    /// <summary>The presentation the demo app asks for: <c>age_equal_or_over.21</c> from the age credential, nothing else.</summary>
+    public const string Over21PresentationId = "over-21";
+
+    /// <summary>The age check client's secret; fixed per process, like the mock IdP's.</summary>
+    public static string AgeCheckClientSecret { get; } = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public static TesseraModel Create(string issuer, string dataDirectory)
     {
         System.IO.Directory.CreateDirectory(dataDirectory);
         issuer = issuer.TrimEnd('/');
+        var ageVct = issuer + "/credentials/types/" + AgeCredentialId;
         var options = new TesseraOptions
         {
             Issuer = issuer.TrimEnd('/'),
@@ -47,6 +58,16 @@ public static class DemoConfiguration
                     RedirectUris = [issuer + "/demo/wallet/callback"],
                     GrantTypes = ["authorization_code"],
                     Scopes = ["openid", "credential:" + AgeCredentialId],
+                },
+                new ClientOptions
+                {
+                    ClientId = AgeCheckClientId,
+                    DisplayName = "Demo app (age check)",
+                    Type = "confidential",
+                    ClientSecret = AgeCheckClientSecret,
+                    RedirectUris = [issuer + "/demo/age/result"],
+                    GrantTypes = ["client_credentials"],
+                    Scopes = ["verify:age"],
                 },
             ],
             Organizations =
@@ -81,11 +102,36 @@ public static class DemoConfiguration
                 {
                     Id = AgeCredentialId,
                     DisplayName = "Proof of age",
-                    Vct = issuer + "/credentials/types/" + AgeCredentialId,
+                    Vct = ageVct,
                     Organizations = ["demo-hospital"],
                     Claims = new(StringComparer.Ordinal) { ["age_equal_or_over"] = new() { From = "birthdate", Thresholds = [18, 21] } },
                     Disclosable = ["age_equal_or_over"],
                     Lifetime = TimeSpan.FromDays(30),
+                },
+            ],
+            // Tessera's verifier always trusts Tessera's own credentials: no TrustedCredentialIssuers entry is needed.
+            Presentations =
+            [
+                new Tessera.Credentials.PresentationOptions
+                {
+                    Id = Over21PresentationId,
+                    Query = new JsonObject
+                    {
+                        ["credentials"] = new JsonArray(new JsonObject
+                        {
+                            ["id"] = AgeCredentialId,
+                            ["format"] = "dc+sd-jwt",
+                            ["meta"] = new JsonObject { ["vct_values"] = new JsonArray(ageVct) },
+                            ["claims"] = new JsonArray(new JsonObject
+                            {
+                                ["path"] = new JsonArray("age_equal_or_over", "21"),
+                                ["values"] = new JsonArray(true),
+                            }),
+                        }),
+                    }.ToJsonString(),
+                    Clients = [AgeCheckClientId],
+                    Claims = new(StringComparer.Ordinal) { ["age_over_21"] = ["age_equal_or_over", "21"] },
+                    Lifetime = TimeSpan.FromMinutes(5),
                 },
             ],
         };
