@@ -156,6 +156,7 @@ public static class TesseraApp
         services.AddSingleton<Pages.Demo.DemoClient>();
         services.AddSingleton<Pages.Demo.DemoWallet>();
         services.AddSingleton<Pages.Demo.DemoWalletPresenter>();
+        services.AddSingleton<Pages.Demo.DemoAgeCheck>();
         services.AddAntiforgery(antiforgery => antiforgery.Cookie.Name = "tessera.antiforgery");
 
         if (options.Development.Demo)
