@@ -75,7 +75,61 @@ public sealed partial class DemoWalletTests
         Assert.Contains("<td><code>age_equal_or_over.18</code></td><td><code>true</code></td>", walletPage.Html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_person_over_21_proves_it_to_the_demo_app_which_receives_a_token_with_that_and_nothing_else()
+    {
+        await using var demo = await RunningDemo.StartAsync();
+        var http = demo.Browser();
+        await demo.SignInAsync(http, "/demo/wallet/get", "alice");
+
+        // The app asks Tessera's verifier; the browser carries the request to the wallet.
+        var askPage = await http.GetStringAsync("/demo/age");
+        Assert.Contains("openid4vp://", askPage, StringComparison.Ordinal);
+        var walletUrl = WebUtility.HtmlDecode(Regex.Match(askPage, "<a class=\"button\" href=\"([^\"]+)\">Open the demo wallet").Groups[1].Value);
+        var asked = await http.GetStringAsync(walletUrl);
+
+        // The wallet would send the age object and its 21 entry, never the 18 one.
+        Assert.Contains("A verifier asks", asked, StringComparison.Ordinal);
+        var selected = asked[asked.IndexOf("<table>", StringComparison.Ordinal)..asked.IndexOf("</table>", StringComparison.Ordinal)];
+        Assert.Contains("<td><code>age_equal_or_over.21</code></td><td><code>true</code></td>", selected, StringComparison.Ordinal);
+        Assert.DoesNotContain("age_equal_or_over.18", selected, StringComparison.Ordinal);
+
+        using var shared = await http.PostAsync("/demo/wallet?handler=share", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = Html.HiddenValue(asked, "client_id"),
+            ["request_uri"] = Html.HiddenValue(asked, "request_uri"),
+            ["__RequestVerificationToken"] = Html.HiddenValue(asked, "__RequestVerificationToken"),
+        }));
+        var resultPage = await shared.Content.ReadAsStringAsync();
+
+        Assert.True(shared.RequestMessage!.RequestUri!.AbsolutePath == "/demo/age/result", (int)shared.StatusCode + " " + Regex.Match(resultPage, "<p class=\"error\">([^<]*)</p>").Groups[1].Value);
+        Assert.True(resultPage.Contains("Age checked", StringComparison.Ordinal), resultPage);
+        var payload = JsonNode.Parse(WebUtility.HtmlDecode(Regex.Matches(resultPage, "<pre>([^<]*)</pre>")[1].Groups[1].Value))!.AsObject();
+        Assert.True(payload["age_over_21"]!.GetValue<bool>());
+        Assert.Equal(DemoConfiguration.AgeCheckClientId, payload["aud"]!.GetValue<string>());
+        // Registered JWT claims and the one disclosed fact; no name, email, birth date or other age.
+        Assert.Equal(["age_over_21", "aud", "exp", "iat", "iss", "jti", "sub"], payload.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Contains("<td><code>age_over_21</code></td><td><code>true</code></td>", resultPage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_person_under_21_cannot_answer_the_demo_apps_request()
+    {
+        await using var demo = await RunningDemo.StartAsync();
+        var http = demo.Browser();
+        await demo.SignInAsync(http, "/demo/wallet/get", "bob");
+
+        var askPage = await http.GetStringAsync("/demo/age");
+        var walletUrl = WebUtility.HtmlDecode(Regex.Match(askPage, "<a class=\"button\" href=\"([^\"]+)\">Open the demo wallet").Groups[1].Value);
+        var asked = await http.GetStringAsync(walletUrl);
+
+        Assert.Contains("Your credential does not answer this request", asked, StringComparison.Ordinal);
+        Assert.DoesNotContain("A verifier asks", asked, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("/demo/age")]
+    [InlineData("/demo/age/result?response_code=x")]
     [InlineData("/demo/wallet")]
     [InlineData("/demo/wallet/get")]
     [InlineData("/demo/wallet/callback?code=x&state=y")]
