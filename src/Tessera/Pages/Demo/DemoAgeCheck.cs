@@ -27,13 +27,12 @@ public sealed class DemoAgeCheck(TesseraIssuer issuer, IDataProtectionProvider p
 
     public async Task<(AgeCheckRequest? Request, string? Error)> BeginAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        using var response = await Send(PresentationEndpoints.RequestsPath, new Dictionary<string, string>
+        var (ok, body) = await SendAsync(PresentationEndpoints.RequestsPath, new Dictionary<string, string>
         {
             ["presentation"] = DemoConfiguration.Over21PresentationId,
             ["redirect_uri"] = ResultUri,
         }, cancellationToken);
-        var body = await ReadAsync(response, cancellationToken);
-        if (!response.IsSuccessStatusCode || body?["request_id"]?.GetValue<string>() is not { } id || body["wallet_link"]?.GetValue<string>() is not { } link)
+        if (!ok || body?["request_id"]?.GetValue<string>() is not { } id || body["wallet_link"]?.GetValue<string>() is not { } link)
         {
             return (null, "the verifier refused the request: " + body?.ToJsonString());
         }
@@ -68,36 +67,35 @@ public sealed class DemoAgeCheck(TesseraIssuer issuer, IDataProtectionProvider p
             return (null, "no age check is under way in this browser: start again from the demo app");
         }
 
-        using var response = await Send(PresentationEndpoints.ResultPath, new Dictionary<string, string>
+        var (ok, body) = await SendAsync(PresentationEndpoints.ResultPath, new Dictionary<string, string>
         {
             ["request_id"] = id,
             ["response_code"] = http.Request.Query["response_code"].ToString(),
         }, cancellationToken);
-        var body = await ReadAsync(response, cancellationToken);
-        return response.IsSuccessStatusCode && body?["token"] is not null
+        return ok && body?["token"] is not null
             ? (body, null)
             : (null, $"{body?["error"]}: {body?["error_description"]}");
     }
 
-    /// <summary>RFC 6749 §2.3.1: HTTP Basic with each part form-url-encoded.</summary>
-    private Task<HttpResponseMessage> Send(string path, Dictionary<string, string> form, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts to the verifier with HTTP Basic (RFC 6749 §2.3.1, each part form-url-encoded). An unreachable verifier is
+    /// an answer like any other refusal, never a server error of the demo's page.
+    /// </summary>
+    private async Task<(bool Ok, JsonObject? Body)> SendAsync(string path, Dictionary<string, string> form, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, issuer.Url(path)) { Content = new FormUrlEncodedContent(form) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, issuer.Url(path)) { Content = new FormUrlEncodedContent(form) };
         var credentials = Uri.EscapeDataString(DemoConfiguration.AgeCheckClientId) + ":" + Uri.EscapeDataString(DemoConfiguration.AgeCheckClientSecret);
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
-        return httpClients.CreateClient().SendAsync(request, cancellationToken);
-    }
-
-    private static async Task<JsonObject?> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
         try
         {
-            return text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null;
+            using var response = await httpClients.CreateClient().SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return (response.IsSuccessStatusCode, text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null);
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception exception) when (exception is HttpRequestException or System.Text.Json.JsonException
+            || exception is TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return (false, new JsonObject { ["error"] = "verifier_unreachable", ["error_description"] = exception.Message });
         }
     }
 }

@@ -66,11 +66,25 @@ public sealed class DemoWallet(TesseraIssuer issuer, IDataProtectionProvider pro
             return "state mismatch: start again from the wallet page";
         }
 
+        try
+        {
+            return await IssueAsync(http, query["code"].ToString(), pending, cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or System.Text.Json.JsonException
+            || exception is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // The issuer unreachable or answering garbage is a message on the wallet's page, not a server error.
+            return "Tessera could not be reached: " + exception.Message;
+        }
+    }
+
+    private async Task<string?> IssueAsync(HttpContext http, string code, Pending pending, CancellationToken cancellationToken)
+    {
         var client = httpClients.CreateClient();
         using var tokenResponse = await client.PostAsync(issuer.Url("/token"), new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
-            ["code"] = query["code"].ToString(),
+            ["code"] = code,
             ["redirect_uri"] = CallbackUri,
             ["client_id"] = DemoConfiguration.WalletClientId,
             ["code_verifier"] = pending.Verifier,

@@ -33,11 +33,19 @@ public sealed class DemoWalletPresenter(TesseraIssuer issuer, DemoWallet wallet,
             return (null, "The demo wallet answers only requests from this Tessera.");
         }
 
-        using var response = await httpClients.CreateClient().GetAsync(requestUri, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        string text;
+        try
         {
-            return (null, "The verifier no longer has this request (answered or expired): ask the app again.");
+            using var response = await httpClients.CreateClient().GetAsync(requestUri, cancellationToken);
+            text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, "The verifier no longer has this request (answered or expired): ask the app again.");
+            }
+        }
+        catch (Exception exception) when (exception is HttpRequestException || exception is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, "The verifier could not be reached: " + exception.Message);
         }
 
         // The request object is unsigned under the redirect_uri prefix (§5.9.3); what binds it is that client_id is
@@ -90,11 +98,21 @@ public sealed class DemoWalletPresenter(TesseraIssuer issuer, DemoWallet wallet,
         }
 
         var vpToken = new JsonObject { [request.QueryId] = new JsonArray(presentation) };
-        using var response = await httpClients.CreateClient().PostAsync(request.ResponseUri, new FormUrlEncodedContent(new Dictionary<string, string>
+        HttpResponseMessage response;
+        try
         {
-            ["vp_token"] = vpToken.ToJsonString(),
-            ["state"] = request.State,
-        }), cancellationToken);
+            response = await httpClients.CreateClient().PostAsync(request.ResponseUri, new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["vp_token"] = vpToken.ToJsonString(),
+                ["state"] = request.State,
+            }), cancellationToken);
+        }
+        catch (Exception exception) when (exception is HttpRequestException || exception is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, "The verifier could not be reached: " + exception.Message);
+        }
+
+        using var _ = response;
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         JsonNode? answer = null;
         try
