@@ -57,4 +57,7 @@ public static class AuditEvents
     public const string CredentialIssued = "credential.issued";
     public const string CredentialRefused = "credential.refused";
     public const string CredentialRevoked = "credential.revoked";
+    public const string PresentationRequested = "presentation.requested";
+    public const string PresentationVerified = "presentation.verified";
+    public const string PresentationRefused = "presentation.refused";
 }

@@ -13,7 +13,9 @@ public sealed record CredentialGrant(UserRecord User, IReadOnlySet<string> Scope
 /// <summary>
 /// Authenticates the credential endpoint's bearer tokens (OpenID4VCI 1.0 §8.2, RFC 6750): Tessera's own access tokens
 /// (<c>at+jwt</c>, from the authorization code flow at <c>/token</c>, or from a pre-authorized code at
-/// <see cref="CredentialEndpoints.TokenPath"/>), signed by the key ring, unexpired, not revoked, for a user still enabled.
+/// <see cref="CredentialEndpoints.TokenPath"/>), signed by the key ring, unexpired, not revoked, for a user still enabled,
+/// and meant for the credential issuer: its identifier is in <c>aud</c>, so that a token issued for another resource
+/// cannot be spent here.
 /// </summary>
 public sealed class CredentialAccess(KeyRing keys, TesseraIssuer issuer, TesseraDbContext db, TimeProvider time)
 {
@@ -33,7 +35,8 @@ public sealed class CredentialAccess(KeyRing keys, TesseraIssuer issuer, Tessera
         var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
             ValidIssuers = [issuer.Name, preAuthorized],
-            ValidateAudience = false,
+            // RFC 9068 §4, OpenID4VCI 1.0 §8.2: the token must name the credential issuer as its audience.
+            ValidAudiences = [issuer.Name],
             ValidTypes = ["at+jwt"],
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSha256],
             IssuerSigningKeys = keys.VerificationKeys(),
@@ -44,14 +47,15 @@ public sealed class CredentialAccess(KeyRing keys, TesseraIssuer issuer, Tessera
         });
         if (!result.IsValid)
         {
-            return (null, result.Exception is SecurityTokenExpiredException ? "the access token has expired" : "the access token does not verify");
+            return (null, result.Exception switch
+            {
+                SecurityTokenExpiredException => "the access token has expired",
+                SecurityTokenInvalidAudienceException => "the access token is not meant for the credential issuer",
+                _ => "the access token does not verify",
+            });
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
-        if (jwt.Issuer == preAuthorized && !jwt.Audiences.Contains(preAuthorized))
-        {
-            return (null, "the access token is not meant for the credential endpoint");
-        }
 
         if (!Guid.TryParse(jwt.Subject, out var userId) || await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken) is not { } user)
         {

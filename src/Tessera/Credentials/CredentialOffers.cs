@@ -105,7 +105,7 @@ public sealed class CredentialOffers(TesseraDbContext db, KeyRing keys, TesseraI
         return spent == 1 ? (offer, null, null) : (null, "invalid_grant", "the pre-authorized code is unknown, used, or expired");
     }
 
-    /// <summary>An access token for the credential endpoint only: issued by <see cref="CredentialAccess.PreAuthorizedServer"/>, for it as audience, with the offer's scope.</summary>
+    /// <summary>An access token for the credential endpoint only: issued by <see cref="CredentialAccess.PreAuthorizedServer"/>, for the credential issuer as audience, with the offer's scope.</summary>
     public string AccessToken(CredentialOfferRecord offer, CredentialOptions credential)
     {
         var now = time.GetUtcNow();
@@ -113,7 +113,7 @@ public sealed class CredentialOffers(TesseraDbContext db, KeyRing keys, TesseraI
         return Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = server,
-            Audience = server,
+            Audience = issuer.Name,
             TokenType = "at+jwt",
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,

@@ -42,6 +42,97 @@ public static class CredentialOptionsValidator
         {
             ValidateIssuer(options, options.TrustedCredentialIssuers[i], $"$.Tessera.TrustedCredentialIssuers[{i}]", issuerIds, issuerNames, error);
         }
+
+        var presentationIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Presentations.Count; i++)
+        {
+            ValidatePresentation(options, options.Presentations[i], $"$.Tessera.Presentations[{i}]", presentationIds, error);
+        }
+    }
+
+    // Registered JWT claims of the result token, which Tessera sets itself.
+    private static readonly HashSet<string> ReservedResultClaims = new(StringComparer.Ordinal)
+    {
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "client_id", "scope", "cnf", "act", "may_act", "nonce", "auth_time", "sid", "typ",
+    };
+
+    private static void ValidatePresentation(TesseraOptions options, PresentationOptions presentation, string path, HashSet<string> ids, Action<string, string> error)
+    {
+        if (!IdentifierPattern().IsMatch(presentation.Id))
+        {
+            error($"{path}.Id", "must be 1-100 characters of letters, digits, '.', '_', ':', '-'");
+        }
+        else if (!ids.Add(presentation.Id))
+        {
+            error($"{path}.Id", $"'{presentation.Id}' is declared more than once");
+        }
+
+        var query = PresentationDefinition.ParseQuery(presentation.Query);
+        if (query.Value is null)
+        {
+            error($"{path}.Query", $"is not a DCQL query Tessera can answer: {query.Failure!.Description}");
+        }
+        else
+        {
+            var acceptedVcts = options.Credentials.Select(c => c.Vct).Concat(options.TrustedCredentialIssuers.SelectMany(i => i.Vcts)).ToHashSet(StringComparer.Ordinal);
+            for (var c = 0; c < query.Value.Credentials.Count; c++)
+            {
+                var credential = query.Value.Credentials[c];
+                if (credential.Format != Dcql.DcqlQuery.SdJwtVcFormat)
+                {
+                    error($"{path}.Query.credentials[{c}].format", "must be dc+sd-jwt, the only format Tessera verifies");
+                }
+                else if (credential.VctValues.FirstOrDefault(v => !acceptedVcts.Contains(v)) is { } unknown)
+                {
+                    error($"{path}.Query.credentials[{c}].meta.vct_values", $"'{unknown}' is neither a credential Tessera issues nor a vct of a trusted credential issuer");
+                }
+            }
+        }
+
+        if (presentation.Clients.Count == 0)
+        {
+            error($"{path}.Clients", "name the clients that may ask for this presentation");
+        }
+
+        for (var c = 0; c < presentation.Clients.Count; c++)
+        {
+            var client = options.Clients.FirstOrDefault(x => x.ClientId == presentation.Clients[c]);
+            if (client is null)
+            {
+                error($"{path}.Clients[{c}]", $"no client '{presentation.Clients[c]}' is declared");
+            }
+            else if (client.Type != "confidential")
+            {
+                error($"{path}.Clients[{c}]", $"'{client.ClientId}' is a public client; only a client that authenticates may ask for a presentation");
+            }
+        }
+
+        if (presentation.Claims.Count == 0)
+        {
+            error($"{path}.Claims", "map at least one disclosed claim to a claim of the result");
+        }
+
+        foreach (var (name, claimPath) in presentation.Claims)
+        {
+            var at = $"{path}.Claims.{name}";
+            if (name.Length is 0 or > 100 || ReservedResultClaims.Contains(name))
+            {
+                error(at, $"'{name}' cannot be a result claim (1-100 characters, not a registered JWT claim that Tessera sets)");
+            }
+            else if (claimPath is null || claimPath.Count == 0 || claimPath.Any(string.IsNullOrEmpty))
+            {
+                error(at, "must be a claims path of one or more names, for example [\"age_equal_or_over\", \"21\"]");
+            }
+            else if (query.Value is not null && !query.Value.Credentials.Any(c => c.Claims?.Any(q => q.Path.Equals(PresentationDefinition.PathOf(claimPath))) == true))
+            {
+                error(at, "is not a claims path the query asks for, so the holder would never disclose it");
+            }
+        }
+
+        if (presentation.Lifetime < TimeSpan.FromMinutes(1) || presentation.Lifetime > TimeSpan.FromMinutes(30))
+        {
+            error($"{path}.Lifetime", "must be between 1 and 30 minutes");
+        }
     }
 
     private static void ValidateCredential(TesseraOptions options, CredentialOptions credential, string path, HashSet<string> ids, HashSet<string> vcts, Action<string, string> error)

@@ -10,6 +10,13 @@ public static class CredentialServices
         services.AddScoped<CredentialOffers>();
         services.AddScoped<CredentialStatusLists>();
         services.AddScoped<CredentialIssuance>();
+        services.AddSingleton<Status.StatusListTokens>();
+        services.AddSingleton<TrustedCredentialKeys>();
+        services.AddSingleton<CredentialStatusCheck>();
+        services.AddSingleton<PresentationResultToken>();
+        services.AddScoped<VerifierClientAuthentication>();
+        services.AddScoped<PresentationVerifier>();
+        services.AddScoped<PresentationRequests>();
         return services;
     }
 }

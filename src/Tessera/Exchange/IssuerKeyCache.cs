@@ -23,7 +23,14 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
     /// them and the last fetch is older than the refresh interval. Empty when none could ever be fetched, or the
     /// last good ones are older than the stale lifetime.
     /// </summary>
-    public async ValueTask<IReadOnlyList<JsonWebKey>> GetKeysAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, string? kid, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<JsonWebKey>> GetKeysAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, string? kid, CancellationToken cancellationToken) =>
+        GetKeysAsync(issuerId, jwksUri, policy, kid, ReadJwks, cancellationToken);
+
+    /// <summary>
+    /// As above for a document that is not a bare JWK Set (an SD-JWT VC issuer's <c>/.well-known/jwt-vc-issuer</c>):
+    /// <paramref name="read"/> takes its keys out of the body, or returns null when the document is not acceptable.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<JsonWebKey>> GetKeysAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, string? kid, Func<string, IReadOnlyList<JsonWebKey>?> read, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(issuerId + "\n" + jwksUri.AbsoluteUri, _ => new Entry());
         var now = time.GetUtcNow();
@@ -33,13 +40,15 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
         if (due)
         {
             // The fetch is shared, so no single caller's cancellation may cancel it (the HTTP client has its own timeout).
-            state = await entry.RefreshAsync(state, () => FetchAsync(issuerId, jwksUri, policy, entry.State), cancellationToken);
+            state = await entry.RefreshAsync(state, () => FetchAsync(issuerId, jwksUri, policy, read, entry.State), cancellationToken);
         }
 
         return state.LastSuccess is { } success && time.GetUtcNow() - success <= policy.StaleLifetime ? state.Keys : [];
     }
 
-    private async Task<KeyState> FetchAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, KeyState previous)
+    private static IReadOnlyList<JsonWebKey> ReadJwks(string body) => [.. new JsonWebKeySet(body).Keys];
+
+    private async Task<KeyState> FetchAsync(string issuerId, Uri jwksUri, IssuerKeyOptions policy, Func<string, IReadOnlyList<JsonWebKey>?> read, KeyState previous)
     {
         var attempt = time.GetUtcNow();
         try
@@ -50,9 +59,12 @@ public sealed partial class IssuerKeyCache(IHttpClientFactory httpClients, TimeP
                 return Failed(issuerId, previous, attempt, policy, $"HTTP {(int)response.StatusCode}");
             }
 
-            var keys = new JsonWebKeySet(await response.Content.ReadAsStringAsync(CancellationToken.None)).Keys
-                .Where(k => k.Kty is "RSA" or "EC" && k.Use is null or "" or "sig")
-                .ToList();
+            if (read(await response.Content.ReadAsStringAsync(CancellationToken.None)) is not { } document)
+            {
+                return Failed(issuerId, previous, attempt, policy, "the document is not acceptable");
+            }
+
+            var keys = document.Where(k => k.Kty is "RSA" or "EC" && k.Use is null or "" or "sig").ToList();
             telemetry.MetadataFetch(TesseraTelemetry.FetchKinds.IssuerKeys, succeeded: true);
             return new KeyState(keys, attempt, attempt, attempt + CacheDuration(response.Headers.CacheControl, policy));
         }

@@ -195,6 +195,7 @@ public static class TesseraApp
         app.MapAuditCheckpoints();
         app.MapAdmin();
         app.MapCredentialIssuer();
+        app.MapPresentationVerifier();
 
         if (options.Development.Demo)
         {

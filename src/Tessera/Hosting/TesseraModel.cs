@@ -40,6 +40,7 @@ public sealed class TesseraModel
         RuleGrantedScopes = organizations.SelectMany(o => o.Rules).SelectMany(r => r.Grant.Scopes).ToFrozenSet(StringComparer.Ordinal);
         ClientScopes = declared.Clients.SelectMany(c => c.Scopes).ToFrozenSet(StringComparer.Ordinal);
         Exchange = new ExchangeModel(declared);
+        Verifier = new Credentials.VerifierModel(declared, issuer);
     }
 
     /// <summary>The declared configuration this was compiled from (the file's and the managed resources together); read through the properties below.</summary>
@@ -91,6 +92,9 @@ public sealed class TesseraModel
     public IReadOnlySet<string> ClientScopes { get; }
 
     /// <summary>Trusted issuers and exchange policies.</summary>
+    /// <summary>Presentations and trusted credential issuers, compiled for the OpenID4VP verifier.</summary>
+    public Credentials.VerifierModel Verifier { get; }
+
     public ExchangeModel Exchange { get; }
 
     public ClientOptions? FindClient(string? clientId) =>

@@ -46,6 +46,9 @@ public sealed class TesseraOptions
     /// <summary>Credential issuers whose SD-JWT VCs Tessera accepts in OpenID4VP presentations.</summary>
     public List<Tessera.Credentials.TrustedCredentialIssuerOptions> TrustedCredentialIssuers { get; set; } = [];
 
+    /// <summary>Presentations apps may ask Tessera to verify over OpenID4VP (docs/credentials.md).</summary>
+    public List<Tessera.Credentials.PresentationOptions> Presentations { get; set; } = [];
+
     public DevelopmentOptions Development { get; set; } = new();
 }
 

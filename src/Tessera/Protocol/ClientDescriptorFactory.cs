@@ -9,7 +9,8 @@ namespace Tessera.Protocol;
 /// <summary>Translates a configured client into the OpenIddict application it is registered as.</summary>
 public static class ClientDescriptorFactory
 {
-    public static OpenIddictApplicationDescriptor Create(ClientOptions client)
+    /// <param name="credentialIssuer">The credential issuer identifier, a resource (RFC 8707) for a client that may ask for credential scopes.</param>
+    public static OpenIddictApplicationDescriptor Create(ClientOptions client, string? credentialIssuer = null)
     {
         var isPublic = client.Type == "public";
         var descriptor = new OpenIddictApplicationDescriptor
@@ -59,6 +60,11 @@ public static class ClientDescriptorFactory
         foreach (var audience in client.Audiences)
         {
             descriptor.Permissions.Add(Permissions.Prefixes.Resource + audience);
+        }
+
+        if (credentialIssuer is not null && !client.Audiences.Contains(credentialIssuer, StringComparer.Ordinal))
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Resource + credentialIssuer);
         }
 
         if (isPublic)

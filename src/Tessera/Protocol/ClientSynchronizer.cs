@@ -56,7 +56,8 @@ public sealed partial class ClientSynchronizer(IServiceScopeFactory scopes, Appl
 
         foreach (var client in options.Clients)
         {
-            var descriptor = ClientDescriptorFactory.Create(client);
+            var wallet = client.Scopes.Any(s => options.Declared.Credentials.Any(c => c.EffectiveScope == s));
+            var descriptor = ClientDescriptorFactory.Create(client, wallet ? options.Issuer.Name : null);
             if (existing.Remove(client.ClientId, out var application))
             {
                 if (descriptor.ClientSecret is not null && await manager.ValidateClientSecretAsync(application, descriptor.ClientSecret, cancellationToken))

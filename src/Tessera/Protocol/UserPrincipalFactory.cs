@@ -52,7 +52,7 @@ public sealed class UserPrincipalFactory(ConnectionDirectory directory, Audience
 
         var principal = new ClaimsPrincipal(identity);
         principal.SetScopes(scopes);
-        principal.SetResources(audiences.Select(client, request.GetResources()));
+        principal.SetResources(audiences.Select(client, request.GetResources(), scopes));
         principal.SetDestinations(claim => Destinations(claim, grants));
         return principal;
     }

@@ -41,6 +41,7 @@ public sealed partial class ExpiredRecordSweeper(IServiceScopeFactory scopes, Te
         await db.UsedClientAssertions.Where(u => u.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
         await db.UsedSamlAssertions.Where(u => u.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
         await db.CredentialNonces.Where(n => n.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
+        await db.PresentationRequests.Where(r => r.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
         await db.CredentialOffers.Where(o => o.ExpiresAt < nowUtc).ExecuteDeleteAsync(cancellationToken);
 
         // Poll receivers that never came for their signals: given up like pushes are (pushes are given up as they are tried).

@@ -43,12 +43,14 @@ public abstract class TesseraDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<Credentials.IssuedCredentialRecord> IssuedCredentials => Set<Credentials.IssuedCredentialRecord>();
     public DbSet<Credentials.CredentialOfferRecord> CredentialOffers => Set<Credentials.CredentialOfferRecord>();
     public DbSet<Credentials.CredentialNonceRecord> CredentialNonces => Set<Credentials.CredentialNonceRecord>();
+    public DbSet<Credentials.PresentationRequestRecord> PresentationRequests => Set<Credentials.PresentationRequestRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
         modelBuilder.UseOpenIddict();
         Credentials.CredentialStorage.Configure(modelBuilder);
+        Credentials.PresentationStorage.Configure(modelBuilder);
 
         modelBuilder.Entity<UserRecord>(user =>
         {

@@ -274,16 +274,26 @@ public sealed class CredentialIssuingTests
         Assert.Equal("{}", none);
     }
 
-    [Fact]
-    public async Task A_wallet_signed_in_through_the_organizations_idp_receives_a_staff_card_by_the_authorization_code_flow()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_wallet_signed_in_through_the_organizations_idp_receives_a_staff_card_by_the_authorization_code_flow(bool namesTheIssuerAsResource)
     {
         await using var signIn = await BrokeredSignIn.StartAsync(options =>
         {
             Configure(options);
-            options.Clients.Single(c => c.ClientId == TestConfiguration.PublicClient).Scopes.Add("credential:employee");
+            var wallet = options.Clients.Single(c => c.ClientId == TestConfiguration.PublicClient);
+            wallet.Scopes.Add("credential:employee");
+            wallet.Audiences = ["https://reports.example"]; // the credential issuer is added to what the client's tokens are for
         });
         var browser = signIn.Server.CreateBrowser();
-        var (_, tokens) = await signIn.SignInAsync(browser, "openid credential:employee");
+        var extra = new Dictionary<string, string?> { ["login_hint"] = signIn.Idp.Person.Email };
+        if (namesTheIssuerAsResource)
+        {
+            extra["resource"] = Issuer; // RFC 8707
+        }
+
+        var (_, tokens) = await signIn.SignInAsync(browser, "openid credential:employee", extra);
         using var wallet = new TestWallet(signIn.Http, Issuer);
 
         var credential = await wallet.CredentialAsync(tokens["access_token"]!, "employee");
@@ -293,5 +303,25 @@ public sealed class CredentialIssuingTests
         Assert.Equal(TestConfiguration.Organization, verified.Claims["org"]!.GetValue<string>()); // in the clear
         Assert.False(verified.Claims.ContainsKey("email"));
         Assert.False(verified.Claims.ContainsKey("given_name"));
+    }
+
+    [Fact]
+    public async Task A_credential_scoped_token_the_wallet_asked_for_another_resource_is_refused_at_the_credential_endpoint()
+    {
+        await using var signIn = await BrokeredSignIn.StartAsync(options =>
+        {
+            Configure(options);
+            var wallet = options.Clients.Single(c => c.ClientId == TestConfiguration.PublicClient);
+            wallet.Scopes.Add("credential:employee");
+            wallet.Audiences = ["https://reports.example"];
+        });
+        var (_, tokens) = await signIn.SignInAsync(signIn.Server.CreateBrowser(), "openid credential:employee",
+            new Dictionary<string, string?> { ["login_hint"] = signIn.Idp.Person.Email, ["resource"] = "https://reports.example" });
+        using var wallet = new TestWallet(signIn.Http, Issuer);
+
+        var (status, body) = await wallet.RequestAsync(tokens["access_token"]!, TestWallet.Request("employee", wallet.Proof(await wallet.NonceAsync())));
+
+        Assert.Equal((401, "invalid_token"), (status, body!["error"]!.GetValue<string>()));
+        Assert.Equal(0, await signIn.Server.WithDbAsync(db => Task.FromResult(db.IssuedCredentials.Count())));
     }
 }

@@ -9,6 +9,7 @@ public sealed class CredentialValidationTests
 {
     private const string Credential = "$.Tessera.Credentials[0]";
     private const string Issuer = "$.Tessera.TrustedCredentialIssuers[0]";
+    private const string Presentation = "$.Tessera.Presentations[0]";
 
     private static TesseraOptions Options(Action<TesseraOptions> change)
     {
@@ -33,6 +34,13 @@ public sealed class CredentialValidationTests
             Issuer = "https://dmv.state.example",
             Vcts = ["https://dmv.state.example/vct/age"],
         });
+        options.Presentations.Add(new PresentationOptions
+        {
+            Id = "over-21",
+            Query = """{"credentials":[{"id":"age","format":"dc+sd-jwt","meta":{"vct_values":["https://tessera.example/vct/age"]},"claims":[{"path":["age_equal_or_over","21"]}]}]}""",
+            Clients = [TestConfiguration.WebClient],
+            Claims = new() { ["age_over_21"] = ["age_equal_or_over", "21"] },
+        });
         change(options);
         TesseraOptionsDefaults.Apply(options);
         return options;
@@ -41,6 +49,8 @@ public sealed class CredentialValidationTests
     private static CredentialOptions First(TesseraOptions o) => o.Credentials[0];
 
     private static TrustedCredentialIssuerOptions Trusted(TesseraOptions o) => o.TrustedCredentialIssuers[0];
+
+    private static PresentationOptions Asked(TesseraOptions o) => o.Presentations[0];
 
     public static TheoryData<string, Action<TesseraOptions>, string> Rows => new()
     {
@@ -74,6 +84,20 @@ public sealed class CredentialValidationTests
         { "alg none from a credential issuer", o => Trusted(o).AllowedAlgorithms = ["none"], $"{Issuer}.AllowedAlgorithms[0]: 'none' is not allowed" },
         { "HMAC from a credential issuer", o => Trusted(o).AllowedAlgorithms = ["HS256"], $"{Issuer}.AllowedAlgorithms[0]: 'HS256' is not allowed" },
         { "skew beyond five minutes", o => Trusted(o).ClockSkew = TimeSpan.FromMinutes(30), $"{Issuer}.ClockSkew: must be between 0 and 5 minutes" },
+        { "presentation id with a space", o => Asked(o).Id = "over 21", $"{Presentation}.Id: must be 1-100 characters" },
+        { "presentation declared twice", o => o.Presentations.Add(new PresentationOptions { Id = "over-21", Query = Asked(o).Query, Clients = [TestConfiguration.WebClient], Claims = new() { ["x"] = ["age_equal_or_over", "21"] } }), "$.Tessera.Presentations[1].Id: 'over-21' is declared more than once" },
+        { "query that is not JSON", o => Asked(o).Query = "{not json", $"{Presentation}.Query: is not a DCQL query Tessera can answer" },
+        { "query without credentials", o => Asked(o).Query = """{"credentials":[]}""", $"{Presentation}.Query: is not a DCQL query Tessera can answer" },
+        { "query for a format Tessera does not verify", o => Asked(o).Query = """{"credentials":[{"id":"age","format":"mso_mdoc","meta":{"doctype_value":"org.iso.18013.5.1.mDL"}}]}""", $"{Presentation}.Query" },
+        { "query for a vct nobody trusted issues", o => Asked(o).Query = """{"credentials":[{"id":"age","format":"dc+sd-jwt","meta":{"vct_values":["https://evil.example/vct"]},"claims":[{"path":["age_equal_or_over","21"]}]}]}""", $"{Presentation}.Query.credentials[0].meta.vct_values: 'https://evil.example/vct' is neither" },
+        { "presentation no client may ask for", o => Asked(o).Clients = [], $"{Presentation}.Clients: name the clients" },
+        { "presentation for an unknown client", o => Asked(o).Clients = ["nobody"], $"{Presentation}.Clients[0]: no client 'nobody' is declared" },
+        { "presentation for a public client", o => Asked(o).Clients = [TestConfiguration.PublicClient], $"{Presentation}.Clients[0]: '{TestConfiguration.PublicClient}' is a public client" },
+        { "presentation mapping no claim", o => Asked(o).Claims.Clear(), $"{Presentation}.Claims: map at least one disclosed claim" },
+        { "result claim overriding sub", o => Asked(o).Claims["sub"] = ["age_equal_or_over", "21"], $"{Presentation}.Claims.sub: 'sub' cannot be a result claim" },
+        { "result claim from an empty path", o => Asked(o).Claims["age"] = [], $"{Presentation}.Claims.age: must be a claims path" },
+        { "result claim the query never asks for", o => Asked(o).Claims["birthdate"] = ["birthdate"], $"{Presentation}.Claims.birthdate: is not a claims path the query asks for" },
+        { "wallet given an hour", o => Asked(o).Lifetime = TimeSpan.FromHours(1), $"{Presentation}.Lifetime: must be between 1 and 30 minutes" },
         { "stale keys kept for a month", o => Trusted(o).Keys.StaleLifetime = TimeSpan.FromDays(30), $"{Issuer}.Keys.StaleLifetime: must be between 0 and 7 days" },
     };
 
@@ -114,5 +138,6 @@ public sealed class CredentialValidationTests
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Format("samples/credentials.json"))));
         Assert.Equal(["employee", "age"], result.Model!.Declared.Credentials.Select(c => c.Id));
+        Assert.Equal(["over-21"], result.Model.Verifier.Presentations.Keys.ToArray());
     }
 }

@@ -2,7 +2,9 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Tessera.Keys;
 using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Credentials;
@@ -14,7 +16,19 @@ namespace Tessera.Tests.Credentials;
 public sealed class HostileCredentialRequestTests
 {
     /// <summary>What a row gets to spoil: a fresh nonce, the wallet, a good access token.</summary>
-    public sealed record Arrangement(TestWallet Wallet, string Nonce, string AccessToken, string Issuer);
+    public sealed record Arrangement(TestWallet Wallet, string Nonce, string AccessToken, string Issuer, KeyRing Keys, Guid User)
+    {
+        /// <summary>A token the key ring signed for the user with the credential's scope, but for <paramref name="audience"/>.</summary>
+        public string TokenFor(string? audience, string issuer) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            TokenType = "at+jwt",
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = User.ToString(), ["scope"] = "credential:age" },
+            SigningCredentials = Keys.SigningCredentials(SecurityAlgorithms.EcdsaSha256),
+        });
+    }
 
     public static TheoryData<string, Func<Arrangement, (string? Token, string Body)>, int, string> CredentialRows => new()
     {
@@ -38,6 +52,9 @@ public sealed class HostileCredentialRequestTests
         { "body nested beyond reason", a => (a.AccessToken, new string('[', 5000) + new string(']', 5000)), 400, "invalid_credential_request" },
         { "no access token", a => (null, Body("age", a.Wallet.Proof(a.Nonce))), 401, "" },
         { "access token that is not one", a => (a.AccessToken[..^4] + "AAAA", Body("age", a.Wallet.Proof(a.Nonce))), 401, "invalid_token" },
+        { "Tessera access token for another audience (RFC 8707 resource)", a => (a.TokenFor("https://orders.internal", a.Issuer), Body("age", a.Wallet.Proof(a.Nonce))), 401, "invalid_token" },
+        { "pre-authorized token for the old pre-authorized server audience", a => (a.TokenFor(a.Issuer + "credentials", a.Issuer + "credentials"), Body("age", a.Wallet.Proof(a.Nonce))), 401, "invalid_token" },
+        { "access token with no audience at all", a => (a.TokenFor(null, a.Issuer), Body("age", a.Wallet.Proof(a.Nonce))), 401, "invalid_token" },
         { "a holder's proof as access token", a => (a.Wallet.Proof(a.Nonce), Body("age", a.Wallet.Proof(a.Nonce))), 401, "invalid_token" },
     };
 
@@ -71,7 +88,7 @@ public sealed class HostileCredentialRequestTests
         var token = await CredentialIssuingTests.PreAuthorizedTokenAsync(server, user);
         using var http = server.CreateClient();
         using var wallet = new TestWallet(http, CredentialIssuingTests.Issuer);
-        var (bearer, body) = make(new Arrangement(wallet, await wallet.NonceAsync(), token, CredentialIssuingTests.Issuer));
+        var (bearer, body) = make(new Arrangement(wallet, await wallet.NonceAsync(), token, CredentialIssuingTests.Issuer, server.Keys, user.Id));
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "credentials/credential") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         if (bearer is not null)

@@ -8,7 +8,7 @@ using static OpenIddict.Server.OpenIddictServerHandlers;
 namespace Tessera.Protocol.Handlers;
 
 /// <summary>RFC 8707 §2: a <c>resource</c> the client is not registered for is refused with <c>invalid_target</c>.</summary>
-public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients) : ClientRegistrationCheck(clients)
+public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients, AudienceSelector audiences) : ClientRegistrationCheck(clients)
 {
     public static OpenIddictServerHandlerDescriptor AuthorizationDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
         .UseSingletonHandler<RestrictResourcesToClientAudiences>()
@@ -23,7 +23,7 @@ public sealed class RestrictResourcesToClientAudiences(ClientRegistry clients) :
         .Build();
 
     protected override (string Error, string Description)? Violation(ClientOptions client, OpenIddictRequest request) =>
-        AudienceSelector.AllAllowed(client, request.GetResources())
+        audiences.AllAllowed(client, request.GetResources())
             ? null
             : (Errors.InvalidTarget, "The requested resource is not one this client may obtain tokens for.");
 }
