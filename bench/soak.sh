@@ -26,8 +26,8 @@ if [[ -n ${TESSERA_REF:-} ]]; then
   git -C "$ROOT" archive "$TESSERA_REF" | tar -x -C "$TMP/src"
   src="$TMP/src"
 fi
-echo "dotnet build -c Release ($(git -C "$ROOT" describe --always --dirty))"
-dotnet build "$src/src/Tessera" -c Release -o "$TMP/tessera" -nologo -v q >"$OUT/build.log" 2>&1 || { echo "build failed, see $OUT/build.log" >&2; exit 2; }
+echo "dotnet publish -c Release ($(git -C "$ROOT" describe --always --dirty))"
+dotnet publish "$src/src/Tessera" -c Release -o "$TMP/tessera" -nologo -v q >"$OUT/build.log" 2>&1 || { echo "publish failed, see $OUT/build.log" >&2; exit 2; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 cd "$ROOT/interop"
 TESSERA_DLL="$TMP/tessera/tessera.dll" SOAK_OUT="$OUT/soak.json" node soak.mjs 2>&1 | grep -v 'oidc-provider WARNING' | tee "$OUT/soak.txt"

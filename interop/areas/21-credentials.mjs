@@ -13,7 +13,8 @@ import * as jose from 'jose';
 import * as client from 'openid-client';
 import { Browser } from '../lib/browser.mjs';
 import {
-  fetchJson, handmadeProof, holderKey, PROOF_TYPE, rfc8414AuthMethodViolations, SD_JWT_VC_TYPE, strictVerifier, wallet, wellKnownUrl,
+  fetchJson, handmadeProof, holderKey, peerIssuer, present, PROOF_TYPE, rfc8414AuthMethodViolations, SD_JWT_VC_TYPE, strictVerifier, wallet,
+  wellKnownUrl,
 } from '../lib/credential-peers.mjs';
 import { signIn } from '../lib/flows.mjs';
 import { AREA_TIMEOUT_MS, CONNECTION, environment, freePorts, generatedSecret, ORGANIZATION, serve } from '../lib/harness.mjs';
@@ -24,6 +25,12 @@ const WALLET = 'staff-wallet';
 const ADMIN = 'vc-admin';
 const ADMIN_SCOPE = 'tessera:admin';
 const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+const BAR = 'bar-tab';
+/** Another credential issuer, trusted by configuration with its key inline; its credentials are made by @sd-jwt/sd-jwt-vc. */
+const PEER_ISSUER = 'https://dmv.state.example';
+const PEER_VCT = 'https://dmv.state.example/vct/age';
+/** The claims the result token of a presentation may carry: registered ones and the one the configuration maps. */
+const RESULT_CLAIMS = new Set(['iss', 'aud', 'sub', 'iat', 'exp', 'nbf', 'jti', 'age_over_21']);
 
 /** A date of birth `years` years and a few days before today, as YYYY-MM-DD (so no age turns over during the run). */
 function bornYearsAgo(years) {
@@ -45,7 +52,7 @@ const ACCOUNTS = {
  * Mary's with its OIDC connection to the upstream, rules that turn groups into `staff_role`, a SCIM token, and the
  * two credentials, employee and age.
  */
-function configuration({ origin, dir, upstream, walletRedirectUri }) {
+function configuration({ origin, dir, upstream, walletRedirectUri, barRedirectUri, peer }) {
   return {
     Tessera: {
       Issuer: origin,
@@ -58,7 +65,23 @@ function configuration({ origin, dir, upstream, walletRedirectUri }) {
           GrantTypes: ['authorization_code'], Scopes: ['openid', 'credential:employee', 'credential:age'],
         },
         { ClientId: ADMIN, Type: 'confidential', ClientSecret: 'env:ADMIN_SECRET', GrantTypes: ['client_credentials'], Scopes: [ADMIN_SCOPE] },
+        {
+          ClientId: BAR, DisplayName: 'Bar tab (asks for proof of age)', Type: 'confidential', ClientSecret: 'env:BAR_SECRET',
+          GrantTypes: ['client_credentials'], Scopes: ['verify:age'], RedirectUris: [barRedirectUri],
+        },
       ],
+      TrustedCredentialIssuers: [{ Id: 'dmv', Issuer: PEER_ISSUER, Vcts: [PEER_VCT], Jwks: peer.jwks, RequireStatus: false }],
+      Presentations: [{
+        Id: 'over-21',
+        Query: {
+          credentials: [{
+            id: 'age', format: SD_JWT_VC_TYPE, meta: { vct_values: [`${origin}/credentials/types/age`, PEER_VCT] },
+            claims: [{ path: ['age_equal_or_over', '21'], values: [true] }],
+          }],
+        },
+        Clients: [BAR],
+        Claims: { age_over_21: ['age_equal_or_over', '21'] },
+      }],
       Organizations: [{
         Id: ORGANIZATION, DisplayName: "St Mary's Hospital", Domains: ['stmarys.example'],
         Connections: [{
@@ -91,28 +114,46 @@ function configuration({ origin, dir, upstream, walletRedirectUri }) {
 }
 
 async function launch(env, cleanups) {
-  const [port, upstreamPort, walletPort] = await freePorts(3);
+  const [port, upstreamPort, walletPort, barPort] = await freePorts(4);
   const origin = `http://127.0.0.1:${port}`;
   const upstreamSecret = generatedSecret();
   const upstream = await startUpstream({ port: upstreamPort, clientSecret: upstreamSecret, redirectUri: `${origin}/oidc/${CONNECTION}/callback`, accounts: ACCOUNTS });
   cleanups.push(() => upstream.close());
   const walletRedirectUri = `http://127.0.0.1:${walletPort}/callback`;
-  const secrets = { admin: generatedSecret(), scim: generatedSecret() };
+  const barRedirectUri = `http://127.0.0.1:${barPort}/age-checked`;
+  const peer = await peerIssuer(PEER_ISSUER);
+  const secrets = { admin: generatedSecret(), scim: generatedSecret(), bar: generatedSecret() };
   const configFile = join(env.dir, 'credentials.json');
-  await writeFile(configFile, JSON.stringify(configuration({ origin, dir: env.dir, upstream, walletRedirectUri }), null, 2));
+  await writeFile(configFile, JSON.stringify(configuration({ origin, dir: env.dir, upstream, walletRedirectUri, barRedirectUri, peer }), null, 2));
   const tessera = await serve({
     args: [env.dll, 'serve', '--config', configFile, '--urls', origin],
     url: origin,
     log: join(env.dir, 'credentials.log'),
-    env: { TESSERA_KEK: randomBytes(32).toString('base64'), ADMIN_SECRET: secrets.admin, UPSTREAM_SECRET: upstreamSecret, SCIM_TOKEN: secrets.scim },
+    env: {
+      TESSERA_KEK: randomBytes(32).toString('base64'), ADMIN_SECRET: secrets.admin, UPSTREAM_SECRET: upstreamSecret, SCIM_TOKEN: secrets.scim,
+      BAR_SECRET: secrets.bar,
+    },
   });
   cleanups.push(() => tessera.kill());
 
   const admin = await client.discovery(new URL(origin), ADMIN, undefined, client.ClientSecretBasic(secrets.admin), { execute: [client.allowInsecureRequests] });
+  const barAuthorization = `Basic ${Buffer.from(`${BAR}:${secrets.bar}`).toString('base64')}`;
   return {
     origin,
     upstream,
     walletRedirectUri,
+    barRedirectUri,
+    peer,
+    /** The bar's side of Tessera's verifier (a form POST with its client secret): { status, body }. */
+    async bar(path, form) {
+      const response = await fetch(`${origin}${path}`, {
+        method: 'POST',
+        headers: { authorization: barAuthorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form),
+        signal: AbortSignal.timeout(15_000),
+      });
+      return { status: response.status, body: await response.json() };
+    },
     scim: scimClient({ baseUrl: `${origin}/scim/v2/${ORGANIZATION}`, token: secrets.scim }),
     /** The Admin API as the platform admin: { status, body }. */
     async admin(method, path, body) {
@@ -167,6 +208,47 @@ async function freshNonce(metadata) {
 /** The one disclosure of `name` (an object member), from the library's decoding of the issued SD-JWT. */
 function disclosuresNamed(decoded, name) {
   return decoded.disclosures.filter((d) => d.key === name);
+}
+
+/**
+ * The wallet's side of OpenID4VP 1.0, as a strict wallet does it: opens the link, fetches the request object by
+ * reference and checks it (unsigned only under the `redirect_uri:` prefix, whose client_id must be the response URI
+ * itself, §5.9.3), builds the presentation with `presentFor({ aud, nonce })` and posts the vp_token (the 1.0 shape: an
+ * object keyed by credential query id) by direct_post. Answers { status, body } of the response URI.
+ */
+async function answerPresentation(walletLink, presentFor) {
+  const link = new URL(walletLink);
+  assert.equal(link.protocol, 'openid4vp:');
+  const clientId = link.searchParams.get('client_id');
+  const fetched = await fetch(link.searchParams.get('request_uri'), { signal: AbortSignal.timeout(15_000) });
+  assert.equal(fetched.status, 200);
+  assert.match(fetched.headers.get('content-type') ?? '', /^application\/oauth-authz-req\+jwt/);
+  const requestObject = await fetched.text();
+  const header = jose.decodeProtectedHeader(requestObject);
+  assert.deepEqual([header.alg, header.typ], ['none', 'oauth-authz-req+jwt']);
+  const request = jose.decodeJwt(requestObject);
+  assert.equal(request.client_id, clientId, 'the request object names the client_id of the link');
+  assert.equal(clientId, `redirect_uri:${request.response_uri}`, 'under the redirect_uri: prefix the client_id is the response URI');
+  assert.deepEqual([request.response_type, request.response_mode], ['vp_token', 'direct_post']);
+  assert.ok(request.nonce && request.state, 'a nonce and a state');
+  const [query] = request.dcql_query.credentials;
+  const presentation = await presentFor({ aud: clientId, nonce: request.nonce });
+  const answer = await fetch(request.response_uri, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ vp_token: JSON.stringify({ [query.id]: [presentation] }), state: request.state }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return { status: answer.status, body: await answer.json() };
+}
+
+/** The result token, checked as a strict client checks it: signature with the keys at discovery's jwks_uri, iss, aud. */
+async function verifiedResult(vc, token) {
+  const discovery = await fetchJson(`${vc.origin}/.well-known/openid-configuration`);
+  const { payload } = await jose.jwtVerify(token, jose.createRemoteJWKSet(new URL(discovery.jwks_uri)), {
+    issuer: discovery.issuer, audience: BAR, algorithms: discovery.id_token_signing_alg_values_supported,
+  });
+  return payload;
 }
 
 export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/openid4vci), strict SD-JWT VC verifier (@sd-jwt/sd-jwt-vc)', { timeout: AREA_TIMEOUT_MS * 3 }, () => {
@@ -376,6 +458,75 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     await assert.rejects(verifier.verify(forged, { keyBindingNonce: 'n-1' }));
   });
 
+  test("Presentation: @sd-jwt/sd-jwt-vc as the holder shows 'over 21' alone to Tessera's OpenID4VP verifier; the app's token says age_over_21 and nothing else", async () => {
+    const asked = await vc.bar('/presentations/requests', { presentation: 'over-21', redirect_uri: vc.barRedirectUri });
+    assert.equal(asked.status, 201, JSON.stringify(asked.body));
+    const { credential, holder } = issued.noorAge;
+    let shown;
+    const answered = await answerPresentation(asked.body.wallet_link, async (binding) => {
+      shown = await present(credential, { age_equal_or_over: { 21: true } }, holder, binding);
+      return shown;
+    });
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    const back = new URL(answered.body.redirect_uri);
+    assert.equal(`${back.origin}${back.pathname}`, vc.barRedirectUri, 'same-device: back to the app, OpenID4VP §8.2');
+
+    const result = await vc.bar('/presentations/result', { request_id: asked.body.request_id, response_code: back.searchParams.get('response_code') });
+    assert.equal(result.status, 200, JSON.stringify(result.body));
+    const payload = await verifiedResult(vc, result.body.token);
+    assert.equal(payload.age_over_21, true);
+    assert.deepEqual(Object.keys(payload).filter((claim) => !RESULT_CLAIMS.has(claim)), [], 'nothing but age_over_21 was learned');
+    assert.deepEqual(result.body.claims, { age_over_21: true });
+    const again = await vc.bar('/presentations/result', { request_id: asked.body.request_id, response_code: back.searchParams.get('response_code') });
+    assert.equal(again.body.error, 'invalid_grant', 'a result is taken once');
+
+    // The same presentation for a new request: its key binding holds the old request's nonce.
+    const next = await vc.bar('/presentations/requests', { presentation: 'over-21', redirect_uri: vc.barRedirectUri });
+    const replayed = await answerPresentation(next.body.wallet_link, async () => shown);
+    assert.equal(replayed.status, 400, JSON.stringify(replayed.body));
+    assert.match(replayed.body.error_description, /^key_binding_nonce/);
+  });
+
+  test("Presentation: a 19-year-old's 'over 21' (false) does not answer the query, and an issuer nobody configured is not trusted", async () => {
+    const asked = await vc.bar('/presentations/requests', { presentation: 'over-21', redirect_uri: vc.barRedirectUri });
+    const { credential, holder } = issued.olu_age;
+    const answered = await answerPresentation(asked.body.wallet_link, (binding) => present(credential, { age_equal_or_over: { 21: true } }, holder, binding));
+    assert.equal(answered.status, 400, JSON.stringify(answered.body));
+    assert.match(answered.body.error_description, /^query_not_answered/);
+
+    const stranger = await peerIssuer('https://stranger.example');
+    const strangerHolder = await holderKey();
+    const forged = await stranger.issue(
+      { vct: PEER_VCT, cnf: { jwk: strangerHolder.publicJwk }, exp: Math.floor(Date.now() / 1000) + 3600, age_equal_or_over: { 21: true } },
+      { _sd: ['age_equal_or_over'], age_equal_or_over: { _sd: ['21'] } },
+    );
+    const untrusted = await vc.bar('/presentations/requests', { presentation: 'over-21', redirect_uri: vc.barRedirectUri });
+    const refused = await answerPresentation(untrusted.body.wallet_link, (binding) => present(forged, { age_equal_or_over: { 21: true } }, strangerHolder, binding));
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(refused.body.error_description, /^untrusted_issuer/);
+  });
+
+  test('Presentation: a credential that @sd-jwt/sd-jwt-vc issued under a configured key is verified by Tessera, cross-device', async () => {
+    const holder = await holderKey();
+    const credential = await vc.peer.issue(
+      { vct: PEER_VCT, cnf: { jwk: holder.publicJwk }, exp: Math.floor(Date.now() / 1000) + 3600, age_equal_or_over: { 18: true, 21: true } },
+      { _sd: ['age_equal_or_over'], age_equal_or_over: { _sd: ['18', '21'] } },
+    );
+    const asked = await vc.bar('/presentations/requests', { presentation: 'over-21' });
+    assert.equal(asked.status, 201, JSON.stringify(asked.body));
+    const pending = await vc.bar('/presentations/result', { request_id: asked.body.request_id });
+    assert.equal(pending.body.error, 'authorization_pending', 'before the wallet answers');
+    const answered = await answerPresentation(asked.body.wallet_link, (binding) => present(credential, { age_equal_or_over: { 21: true } }, holder, binding));
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    assert.equal(answered.body.redirect_uri, undefined, 'cross-device: the wallet is not sent anywhere');
+
+    const result = await vc.bar('/presentations/result', { request_id: asked.body.request_id });
+    assert.equal(result.status, 200, JSON.stringify(result.body));
+    const payload = await verifiedResult(vc, result.body.token);
+    assert.equal(payload.age_over_21, true);
+    assert.deepEqual(Object.keys(payload).filter((claim) => !RESULT_CLAIMS.has(claim)), []);
+  });
+
   test('Status: a credential revoked through the Admin API, and every credential of a user deactivated over SCIM, become invalid', async () => {
     const { credential: noorAge, sub: noor } = issued.noorAge;
     const verifier = await strictVerifier(noorAge);
@@ -436,6 +587,14 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     };
     return { metadata, tokens, holder: await holderKey(), request, refusedWith };
   }
+
+  test("Presentation: the revoked credential is refused by Tessera's verifier with 'revoked'", async () => {
+    const asked = await vc.bar('/presentations/requests', { presentation: 'over-21', redirect_uri: vc.barRedirectUri });
+    const { credential, holder } = issued.noorAge;
+    const answered = await answerPresentation(asked.body.wallet_link, (binding) => present(credential, { age_equal_or_over: { 21: true } }, holder, binding));
+    assert.equal(answered.status, 400, JSON.stringify(answered.body));
+    assert.match(answered.body.error_description, /^revoked/);
+  });
 
   test('Refusals: proofs with a wrong or spent nonce, another audience, a stale iat or another typ get OpenID4VCI errors and no credential', async () => {
     const { metadata, tokens, holder, request, refusedWith } = await refusals();

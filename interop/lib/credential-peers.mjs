@@ -133,9 +133,8 @@ export async function strictVerifier(credential) {
   if (typeof unverified.iss !== 'string') throw new Error('the credential has no iss');
   const issuerKeys = await jwtVcIssuerKeys(unverified.iss);
   const statusLists = [];
-  const hasher = (data, alg) => createHash(hashName(alg)).update(typeof data === 'string' ? data : Buffer.from(data)).digest();
   const sdjwt = new SDJwtVcInstance({
-    hasher,
+    hasher: sha,
     verifier: (data, signature) => verifiesWith(issuerKeys.keys, data, signature),
     statusVerifier: (data, signature) => verifiesWith(issuerKeys.keys, data, signature),
     async kbVerifier(data, signature, payload) {
@@ -179,11 +178,42 @@ export async function strictVerifier(credential) {
      * The holder's side, by the same library: a presentation of `compact` with only the disclosures `frame` names
      * (e.g. { age_equal_or_over: { 21: true } }) and a KB-JWT for `aud` and `nonce`, signed with the holder's key.
      */
-    present: (compact, frame, holder, { aud, nonce }) => new SDJwtVcInstance({
-      hasher,
-      kbSignAlg: 'ES256',
-      // The JWS signature of an ES256 JWT is r || s, which is what WebCrypto's ECDSA answers.
-      kbSigner: async (data) => Buffer.from(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, holder.privateKey, new TextEncoder().encode(data))).toString('base64url'),
-    }).present(compact, frame, { kb: { payload: { aud, nonce, iat: Math.floor(Date.now() / 1000) } } }),
+    present,
+  };
+}
+
+const sha = (data, alg) => createHash(hashName(alg)).update(typeof data === 'string' ? data : Buffer.from(data)).digest();
+// The JWS signature of an ES256 JWT is r || s, which is what WebCrypto's ECDSA answers.
+const es256Signer = (privateKey) => async (data) =>
+  Buffer.from(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(data))).toString('base64url');
+
+/**
+ * The holder's side, by @sd-jwt/sd-jwt-vc: a presentation of `compact` with only the disclosures `frame` names (e.g.
+ * { age_equal_or_over: { 21: true } }) and a KB-JWT for `aud` and `nonce`, signed with the holder's key.
+ */
+export function present(compact, frame, holder, { aud, nonce }) {
+  return new SDJwtVcInstance({ hasher: sha, kbSignAlg: 'ES256', kbSigner: es256Signer(holder.privateKey) })
+    .present(compact, frame, { kb: { payload: { aud, nonce, iat: Math.floor(Date.now() / 1000) } } });
+}
+
+/**
+ * Another credential issuer, all on @sd-jwt/sd-jwt-vc and jose: an ES256 key of its own (`jwks` is its public key set,
+ * for Tessera's TrustedCredentialIssuers) and `issue(payload, disclosureFrame)`, an SD-JWT VC with `typ: dc+sd-jwt`.
+ */
+export async function peerIssuer(issuer) {
+  const { privateKey, publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const publicJwk = { ...(await jose.exportJWK(publicKey)), kid: 'peer-1', alg: 'ES256', use: 'sig' };
+  const sdjwt = new SDJwtVcInstance({
+    hasher: sha,
+    saltGenerator: () => randomBytes(16).toString('base64url'),
+    signAlg: 'ES256',
+    signer: es256Signer(privateKey),
+  });
+  return {
+    issuer,
+    jwks: { keys: [publicJwk] },
+    issue: (payload, disclosureFrame) => sdjwt.issue({ iss: issuer, iat: Math.floor(Date.now() / 1000), ...payload }, disclosureFrame, {
+      header: { typ: SD_JWT_VC_TYPE, kid: publicJwk.kid },
+    }),
   };
 }

@@ -123,8 +123,5 @@ public static class AdminEndpoints
         }
     }
 
-    /// <summary>A route handler whose result is written to the response (a lambda of HttpContext alone would be taken as a RequestDelegate).</summary>
-    public static Delegate Handler(Func<HttpContext, Task<IResult>> handler) => handler;
-
     private static string Bounded(string value) => value.Length > 300 ? value[..300] : value;
 }

@@ -17,7 +17,7 @@ public static class AuditResources
     private const int MaxLimit = 1000;
 
     public static void Map(RouteGroupBuilder admin) =>
-        admin.MapGet("/audit", AdminEndpoints.Handler(http => AdminEndpoints.RunAsync(http, caller => QueryAsync(http, caller))))
+        admin.MapGet("/audit", Task<IResult> (HttpContext http) => AdminEndpoints.RunAsync(http, caller => QueryAsync(http, caller)))
             .WithName("query-audit").WithTags("audit")
             .WithSummary("Audit rows (?from=&to=&event=&organization=&user=&after=&limit=), oldest first; 'next' is the 'after' of the next page")
             .Produces<JsonObject>(StatusCodes.Status200OK);

@@ -22,13 +22,13 @@ public static class ConfigurationResources
             var tag = type.UnderOrganization ? $"organizations/{type.Route}" : type.Route;
             var bodyType = ManagedKinds.OptionsType(type.Kind);
 
-            admin.MapGet(collection, AdminEndpoints.Handler(http => AdminEndpoints.RunAsync(http, caller => Task.FromResult(List(http, caller, type)))))
+            admin.MapGet(collection, Task<IResult> (HttpContext http) => AdminEndpoints.RunAsync(http, caller => Task.FromResult(List(http, caller, type))))
                 .WithName($"list-{type.Route}").WithTags(tag).WithSummary($"List {type.Noun} resources, the file's and the managed ones")
                 .Produces<JsonObject>(StatusCodes.Status200OK);
             admin.MapGet(item, (HttpContext http, string id) => AdminEndpoints.RunAsync(http, caller => Task.FromResult(Get(http, caller, type, id))))
                 .WithName($"get-{type.Route}").WithTags(tag).WithSummary($"Get one {type.Noun}")
                 .Produces(StatusCodes.Status200OK, bodyType).ProducesProblem(StatusCodes.Status404NotFound);
-            admin.MapPost(collection, AdminEndpoints.Handler(http => AdminEndpoints.RunAsync(http, caller => CreateAsync(http, caller, type))))
+            admin.MapPost(collection, Task<IResult> (HttpContext http) => AdminEndpoints.RunAsync(http, caller => CreateAsync(http, caller, type)))
                 .WithName($"create-{type.Route}").WithTags(tag).WithSummary($"Create a managed {type.Noun}")
                 .WithMetadata(new AdminRequestBody(bodyType)).Produces(StatusCodes.Status201Created, bodyType)
                 .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);

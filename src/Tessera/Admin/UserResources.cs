@@ -20,7 +20,7 @@ public static class UserResources
 
     public static void Map(RouteGroupBuilder admin)
     {
-        admin.MapGet("/users", AdminEndpoints.Handler(http => AdminEndpoints.RunAsync(http, caller => SearchAsync(http, caller))))
+        admin.MapGet("/users", Task<IResult> (HttpContext http) => AdminEndpoints.RunAsync(http, caller => SearchAsync(http, caller)))
             .WithName("search-users").WithTags("users")
             .WithSummary("Search users (?organization=&email=&externalId=&limit=&offset=); 'next' is the offset of the next page")
             .Produces<JsonObject>(StatusCodes.Status200OK);

@@ -137,7 +137,7 @@ public sealed partial class AuditCheckpointWriter(
 
         // Ids never outnumber rows, so only a span of ids that long needs counting, and never past CheckpointEvery.
         if (headId - after >= options.CheckpointEvery
-            && await db.AuditEvents.Where(a => a.Id > after).Take(options.CheckpointEvery).CountAsync(cancellationToken) >= options.CheckpointEvery)
+            && await db.AuditEvents.Where(a => a.Id > after).OrderBy(a => a.Id).Take(options.CheckpointEvery).CountAsync(cancellationToken) >= options.CheckpointEvery)
         {
             return true;
         }

@@ -24,7 +24,9 @@ public static class ConfigurationLoader
             return ConfigurationLoadResult.Failed(path, new ConfigurationError("$", "the file does not exist"));
         }
 
-        // Parse once ourselves so a syntax error names line and position instead of a stack trace.
+        // Parse once ourselves so a syntax error names line and position instead of a stack trace; the document also
+        // gives inline JSON settings (a DCQL query, a JWKS) back exactly as written, with their types.
+        JsonElement root;
         try
         {
             using var stream = File.OpenRead(fullPath);
@@ -33,6 +35,8 @@ public static class ConfigurationLoader
             {
                 return ConfigurationLoadResult.Failed(path, new ConfigurationError("$", "the file must hold a JSON object"));
             }
+
+            root = document.RootElement.Clone();
         }
         catch (JsonException exception)
         {
@@ -48,10 +52,10 @@ public static class ConfigurationLoader
             builder.AddInMemoryCollection(overrides);
         }
 
-        return Load(builder.Build(), path, environment);
+        return Load(builder.Build(), path, environment, root);
     }
 
-    public static ConfigurationLoadResult Load(IConfiguration configuration, string? file, Func<string, string?>? environment = null)
+    public static ConfigurationLoadResult Load(IConfiguration configuration, string? file, Func<string, string?>? environment = null, JsonElement? source = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var section = configuration.GetSection(TesseraOptions.SectionName);
@@ -62,7 +66,7 @@ public static class ConfigurationLoader
 
         var errors = new List<ConfigurationError>();
         var resolved = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        Inspect(section, typeof(TesseraOptions), errors, resolved, environment);
+        Inspect(section, typeof(TesseraOptions), errors, resolved, environment, source);
         if (errors.Count > 0)
         {
             return new ConfigurationLoadResult(null, errors, file);
@@ -103,7 +107,11 @@ public static class ConfigurationLoader
         var errors = new List<ConfigurationError>();
         var resolved = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var section = configuration.GetSection(root);
-        Inspect(section, typeof(T), errors, resolved, environment: null);
+        using (var written = JsonDocument.Parse(wrapped))
+        {
+            Inspect(section, typeof(T), errors, resolved, environment: null, written.RootElement);
+        }
+
         errors = errors.Select(e => e with { Path = "$" + e.Path["$.Resource".Length..] }).ToList();
         if (errors.Count > 0)
         {
@@ -116,13 +124,13 @@ public static class ConfigurationLoader
     }
 
     /// <summary>Walks the configuration against the options type: unknown keys, wrong shapes and bad values become errors.</summary>
-    private static void Inspect(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?>? environment)
+    private static void Inspect(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?>? environment, JsonElement? source)
     {
         if (IsDictionary(type, out var valueType))
         {
             foreach (var child in section.GetChildren())
             {
-                InspectValue(child, valueType, errors, resolved, environment);
+                InspectValue(child, valueType, errors, resolved, environment, source);
             }
 
             return;
@@ -138,11 +146,11 @@ public static class ConfigurationLoader
                 continue;
             }
 
-            InspectValue(child, property.PropertyType, errors, resolved, environment, property.IsDefined(typeof(InlineJsonAttribute), inherit: false));
+            InspectValue(child, property.PropertyType, errors, resolved, environment, source, property.IsDefined(typeof(InlineJsonAttribute), inherit: false));
         }
     }
 
-    private static void InspectValue(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?>? environment, bool inlineJson = false)
+    private static void InspectValue(IConfigurationSection section, Type type, List<ConfigurationError> errors, Dictionary<string, string?> resolved, Func<string, string?>? environment, JsonElement? source, bool inlineJson = false)
     {
         var path = JsonPath(section.Path);
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
@@ -176,7 +184,7 @@ public static class ConfigurationLoader
                     continue;
                 }
 
-                InspectValue(item, elementType, errors, resolved, environment);
+                InspectValue(item, elementType, errors, resolved, environment, source);
             }
 
             return;
@@ -189,7 +197,7 @@ public static class ConfigurationLoader
                 // Inline JSON documents (a JWKS) are accepted as nested JSON and serialized back to text.
                 if (underlying == typeof(string) && inlineJson)
                 {
-                    resolved[section.Path] = SerializeSection(section);
+                    resolved[section.Path] = Find(source, section.Path) is { } written ? written.GetRawText() : SerializeSection(section);
                     return;
                 }
 
@@ -239,7 +247,38 @@ public static class ConfigurationLoader
             return;
         }
 
-        Inspect(section, underlying, errors, resolved, environment);
+        Inspect(section, underlying, errors, resolved, environment, source);
+    }
+
+    /// <summary>
+    /// The element a configuration path (<c>Tessera:Presentations:0:Query</c>) names in the JSON it was read from, keys
+    /// compared as configuration compares them (ignoring case); null when that JSON does not hold it (a setting from
+    /// the environment), and the section is then written back from its string values.
+    /// </summary>
+    private static JsonElement? Find(JsonElement? source, string configurationPath)
+    {
+        if (source is not { } element)
+        {
+            return null;
+        }
+
+        foreach (var key in configurationPath.Split(ConfigurationPath.KeyDelimiter))
+        {
+            if (element.ValueKind == JsonValueKind.Object && element.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase)) is { Value.ValueKind: not JsonValueKind.Undefined } member)
+            {
+                element = member.Value;
+            }
+            else if (element.ValueKind == JsonValueKind.Array && int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < element.GetArrayLength())
+            {
+                element = element[index];
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return element;
     }
 
     private static string SerializeSection(IConfigurationSection section)

@@ -139,5 +139,11 @@ public sealed class CredentialValidationTests
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Format("samples/credentials.json"))));
         Assert.Equal(["employee", "age"], result.Model!.Declared.Credentials.Select(c => c.Id));
         Assert.Equal(["over-21"], result.Model.Verifier.Presentations.Keys.ToArray());
+
+        // The query is inline JSON in the file: it is read back as written, so `values: [true]` stays a boolean and
+        // the string "21" in a path stays a string (configuration alone keeps every value as text).
+        var query = System.Text.Json.Nodes.JsonNode.Parse(result.Model.Declared.Presentations[0].Query)!["credentials"]![0]!["claims"]![0]!;
+        Assert.Equal(System.Text.Json.JsonValueKind.True, query["values"]![0]!.GetValueKind());
+        Assert.Equal(System.Text.Json.JsonValueKind.String, query["path"]![1]!.GetValueKind());
     }
 }

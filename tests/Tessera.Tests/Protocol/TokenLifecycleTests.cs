@@ -109,6 +109,22 @@ public sealed class TokenLifecycleTests
     }
 
     [Fact]
+    public async Task Revoking_one_client_credentials_token_many_times_at_once_succeeds_every_time()
+    {
+        await using var server = await TesseraTestServer.StartAsync(options =>
+            options.Clients.Single(c => c.ClientId == TestConfiguration.ResourceServer).Audiences.Add(TestConfiguration.OrdersAudience));
+        using var http = server.CreateClient();
+        var token = (await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret))["access_token"]!;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Oauth.RevokeAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, token)));
+
+        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        Assert.False(Active(await Oauth.IntrospectAsync(http, TestConfiguration.ResourceServer, TestConfiguration.ResourceServerSecret, token)));
+        var stored = await server.WithDbAsync(db => db.RevokedTokens.SingleAsync());
+        Assert.True(stored.ExpiresAt > DateTime.UtcNow && stored.RevokedAt <= DateTime.UtcNow.AddSeconds(1), $"{stored.RevokedAt:o} {stored.ExpiresAt:o}");
+    }
+
+    [Fact]
     public async Task Signing_out_ends_the_session_and_every_token_issued_under_it()
     {
         await using var env = await BrokeredSignIn.StartAsync();

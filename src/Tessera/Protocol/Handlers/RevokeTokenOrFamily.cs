@@ -58,15 +58,13 @@ public sealed class RevokeTokenOrFamily(
         }
         else if (principal.HasTokenType(TokenTypeIdentifiers.AccessToken) && principal.GetClaim(Claims.JwtId) is { Length: > 0 } jti)
         {
-            if (!await db.RevokedTokens.AnyAsync(r => r.TokenId == jti, context.CancellationToken))
-            {
-                db.RevokedTokens.Add(new RevokedTokenRecord
-                {
-                    TokenId = jti,
-                    RevokedAt = time.GetUtcNow().UtcDateTime,
-                    ExpiresAt = (principal.GetExpirationDate() ?? time.GetUtcNow().AddDays(1)).UtcDateTime,
-                });
-            }
+            // One statement, so two revocations of the same token at once both succeed (RFC 7009 §2.2) instead of
+            // the second colliding on the key after both found it absent.
+            var now = time.GetUtcNow().UtcDateTime;
+            var expires = (principal.GetExpirationDate() ?? time.GetUtcNow().AddDays(1)).UtcDateTime;
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"INSERT INTO \"revoked_tokens\" (\"TokenId\", \"RevokedAt\", \"ExpiresAt\") VALUES ({jti}, {now}, {expires}) ON CONFLICT (\"TokenId\") DO NOTHING",
+                context.CancellationToken);
 
             revokedId = jti;
         }
