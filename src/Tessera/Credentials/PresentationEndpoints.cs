@@ -19,22 +19,16 @@ public static class PresentationEndpoints
 
     public static void MapPresentationVerifier(this IEndpointRouteBuilder app)
     {
-        app.MapPost(RequestsPath, (Delegate)CreateAsync);
+        app.MapPost(RequestsPath, Task<IResult> (HttpContext http) => AsClientAsync(http, CreateAsync));
         app.MapGet(RequestsPath + "/{id}", RequestObjectAsync);
         app.MapPost(ResponsePath, (Delegate)RespondAsync);
-        app.MapPost(ResultPath, (Delegate)RedeemAsync);
+        app.MapPost(ResultPath, Task<IResult> (HttpContext http) => AsClientAsync(http, RedeemAsync));
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http)
+    private static async Task<IResult> CreateAsync(HttpContext http, IFormCollection form, Hosting.ClientOptions client)
     {
-        var (form, client, refused) = await AuthenticatedFormAsync(http);
-        if (client is null)
-        {
-            return refused!;
-        }
-
         var (created, error) = await http.RequestServices.GetRequiredService<PresentationRequests>()
-            .CreateAsync(client, form!["presentation"].FirstOrDefault(), form["redirect_uri"].FirstOrDefault(), http.RequestAborted);
+            .CreateAsync(client, form["presentation"].FirstOrDefault(), form["redirect_uri"].FirstOrDefault(), http.RequestAborted);
         if (created is null)
         {
             return Error(http, error!);
@@ -89,16 +83,10 @@ public static class PresentationEndpoints
         return Results.Json(redirect is null ? new JsonObject() : new JsonObject { ["redirect_uri"] = redirect });
     }
 
-    private static async Task<IResult> RedeemAsync(HttpContext http)
+    private static async Task<IResult> RedeemAsync(HttpContext http, IFormCollection form, Hosting.ClientOptions client)
     {
-        var (form, client, refused) = await AuthenticatedFormAsync(http);
-        if (client is null)
-        {
-            return refused!;
-        }
-
         var (result, error) = await http.RequestServices.GetRequiredService<PresentationRequests>()
-            .RedeemAsync(client, form!["request_id"].FirstOrDefault(), form["response_code"].FirstOrDefault(), http.RequestAborted);
+            .RedeemAsync(client, form["request_id"].FirstOrDefault(), form["response_code"].FirstOrDefault(), http.RequestAborted);
         if (result is null)
         {
             return Error(http, error!);
@@ -115,23 +103,29 @@ public static class PresentationEndpoints
         });
     }
 
-    private static async Task<(IFormCollection? Form, Hosting.ClientOptions? Client, IResult? Refused)> AuthenticatedFormAsync(HttpContext http)
+    /// <summary>Reads the app's form, authenticates the app (RFC 6749 §2.3.1) and hands both to <paramref name="handle"/>.</summary>
+    private static async Task<IResult> AsClientAsync(HttpContext http, Func<HttpContext, IFormCollection, Hosting.ClientOptions, Task<IResult>> handle)
     {
         var form = await ReadFormAsync(http, CredentialEndpoints.MaxRequestBytes);
         if (form is null)
         {
-            return (null, null, CredentialEndpoints.OAuthError(http, 400, "invalid_request", "send the request as application/x-www-form-urlencoded, each parameter once"));
+            return CredentialEndpoints.OAuthError(http, 400, "invalid_request", "send the request as application/x-www-form-urlencoded, each parameter once");
         }
 
-        var client = await http.RequestServices.GetRequiredService<VerifierClientAuthentication>().AuthenticateAsync(http.Request, form, http.RequestAborted);
-        if (client is null)
+        var authenticated = await http.RequestServices.GetRequiredService<VerifierClientAuthentication>().AuthenticateAsync(http, form);
+        if (authenticated.Client is null)
         {
             // RFC 6749 §5.2
             http.Response.Headers.WWWAuthenticate = "Basic";
-            return (form, null, CredentialEndpoints.OAuthError(http, 401, "invalid_client", "client authentication failed"));
+            if (authenticated.RetryAfter is { } retryAfter)
+            {
+                http.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return CredentialEndpoints.OAuthError(http, 401, "invalid_client", authenticated.Refusal!);
         }
 
-        return (form, client, null);
+        return await handle(http, form, authenticated.Client);
     }
 
     private static async Task<IFormCollection?> ReadFormAsync(HttpContext http, int maxBytes)

@@ -169,6 +169,57 @@ public sealed class FailureBurstTests
     }
 
     [Fact]
+    public async Task Wrong_secrets_at_the_verifier_count_audit_and_lock_the_client_out_there_and_at_the_token_endpoint()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TesseraTestServer.StartAsync(options =>
+        {
+            Tessera.Tests.Credentials.TestVerifierApp.Configure(options);
+            options.Anomaly.Rules = [Burst(perAddress: 0, perClient: 3)];
+        }, time);
+        using var first = From(server, Attacker);
+        using var second = From(server, Bystander);
+        Task<HttpResponseMessage> AskAsync(HttpClient http, string secret) => http.SendAsync(Tessera.Tests.Credentials.TestVerifierApp.Authenticated(
+            "presentations/requests", new() { ["presentation"] = Tessera.Tests.Credentials.TestVerifierApp.Presentation }, secret: secret));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var guess = await AskAsync(i % 2 == 0 ? first : second, $"wrong-secret-{i}");
+            Assert.Equal(HttpStatusCode.Unauthorized, guess.StatusCode);
+        }
+
+        using var refused = await UntilAsync(() => AskAsync(second, TestConfiguration.WebSecret), response => response.Headers.RetryAfter is not null);
+        var body = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("invalid_client", body["error"]!.GetValue<string>());
+        Assert.Contains("Too many failed authentications", body["error_description"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // One lockout per client, wherever it authenticates.
+        using var token = new HttpRequestMessage(HttpMethod.Post, "token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+        };
+        token.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestConfiguration.WebClient}:{TestConfiguration.WebSecret}")));
+        using var atToken = await second.SendAsync(token);
+        Assert.Equal(HttpStatusCode.Unauthorized, atToken.StatusCode);
+        Assert.Contains("Too many failed authentications", await atToken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var audit = await server.AuditAsync(rows => rows.Any(r => r.Event == "anomaly.detected") && rows.Count(r => r.Event == "presentation.refused") >= 4);
+        var detected = Assert.Single(audit, a => a.Event == "anomaly.detected");
+        Assert.Equal(TestConfiguration.WebClient, detected.ClientId);
+        Assert.Contains("\"counted\":\"client\"", detected.Detail, StringComparison.Ordinal);
+        var refusals = audit.Where(a => a.Event == "presentation.refused").ToList();
+        Assert.All(refusals, a => Assert.Equal((TestConfiguration.WebClient, "invalid_client"), (a.ClientId, a.Reason)));
+        Assert.Equal([Attacker, Bystander, Attacker], refusals.Take(3).Select(a => a.IpAddress));
+
+        // The refusals during the lockout were not counted: when it ends, the right secret is let in.
+        time.Advance(TimeSpan.FromSeconds(31));
+        using var right = await AskAsync(first, TestConfiguration.WebSecret);
+        Assert.Equal(HttpStatusCode.Created, right.StatusCode);
+    }
+
+    [Fact]
     public async Task Failed_sign_in_callbacks_count_against_the_address()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
