@@ -26,6 +26,9 @@ const ADMIN = 'vc-admin';
 const ADMIN_SCOPE = 'tessera:admin';
 const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
 const BAR = 'bar-tab';
+const TABS_API = 'https://tabs.bar.example';
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const PRESENTATION_TOKEN_TYPE = 'urn:tessera:token-type:dc+sd-jwt';
 /** Another credential issuer, trusted by configuration with its key inline; its credentials are made by @sd-jwt/sd-jwt-vc. */
 const PEER_ISSUER = 'https://dmv.state.example';
 const PEER_VCT = 'https://dmv.state.example/vct/age';
@@ -67,9 +70,10 @@ function configuration({ origin, dir, upstream, walletRedirectUri, barRedirectUr
         { ClientId: ADMIN, Type: 'confidential', ClientSecret: 'env:ADMIN_SECRET', GrantTypes: ['client_credentials'], Scopes: [ADMIN_SCOPE] },
         {
           ClientId: BAR, DisplayName: 'Bar tab (asks for proof of age)', Type: 'confidential', ClientSecret: 'env:BAR_SECRET',
-          GrantTypes: ['client_credentials'], Scopes: ['verify:age'], RedirectUris: [barRedirectUri],
+          GrantTypes: ['client_credentials', TOKEN_EXCHANGE], Scopes: ['verify:age'], RedirectUris: [barRedirectUri], Audiences: [TABS_API],
         },
       ],
+      ExchangePolicies: [{ ClientId: BAR, Presentations: ['over-21'], Audiences: [TABS_API], Scopes: ['verify:age'], Impersonation: true }],
       TrustedCredentialIssuers: [{ Id: 'dmv', Issuer: PEER_ISSUER, Vcts: [PEER_VCT], Jwks: peer.jwks, RequireStatus: false }],
       Presentations: [{
         Id: 'over-21',
@@ -138,7 +142,9 @@ async function launch(env, cleanups) {
 
   const admin = await client.discovery(new URL(origin), ADMIN, undefined, client.ClientSecretBasic(secrets.admin), { execute: [client.allowInsecureRequests] });
   const barAuthorization = `Basic ${Buffer.from(`${BAR}:${secrets.bar}`).toString('base64')}`;
+  const barClient = await client.discovery(new URL(origin), BAR, undefined, client.ClientSecretBasic(secrets.bar), { execute: [client.allowInsecureRequests] });
   return {
+    barClient,
     origin,
     upstream,
     walletRedirectUri,
@@ -485,6 +491,33 @@ export default () => describe('21. Credentials: OpenID4VCI wallet (@openid4vc/op
     const replayed = await answerPresentation(next.body.wallet_link, async () => shown);
     assert.equal(replayed.status, 400, JSON.stringify(replayed.body));
     assert.match(replayed.body.error_description, /^key_binding_nonce/);
+  });
+
+  test("Exchange: openid-client exchanges @sd-jwt/sd-jwt-vc's 'over 21' presentation, bound to a nonce from Tessera, for an access token jose accepts", async () => {
+    const nonce = await vc.bar('/presentations/nonce', { presentation: 'over-21' });
+    assert.equal(nonce.status, 200, JSON.stringify(nonce.body));
+    assert.equal(nonce.body.aud, BAR, 'the key binding names the app, a pre-registered verifier (OpenID4VP 1.0 §5.9.1)');
+    assert.equal(nonce.body.subject_token_type, PRESENTATION_TOKEN_TYPE);
+    const { credential, holder } = issued.noorAge;
+    const shown = await present(credential, { age_equal_or_over: { 21: true } }, holder, { aud: nonce.body.aud, nonce: nonce.body.nonce });
+    const exchange = () => client.genericGrantRequest(vc.barClient, TOKEN_EXCHANGE, { subject_token: shown, subject_token_type: PRESENTATION_TOKEN_TYPE });
+
+    const tokens = await exchange();
+    assert.equal(tokens.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+    const discovery = await fetchJson(`${vc.origin}/.well-known/openid-configuration`);
+    const { payload, protectedHeader } = await jose.jwtVerify(tokens.access_token, jose.createRemoteJWKSet(new URL(discovery.jwks_uri)), {
+      issuer: discovery.issuer, audience: TABS_API, typ: 'at+jwt', algorithms: discovery.id_token_signing_alg_values_supported,
+    });
+    assert.equal(protectedHeader.typ, 'at+jwt');
+    assert.equal(payload.age_over_21, true);
+    assert.equal(payload.scope, 'verify:age');
+    const about = ['iss', 'aud', 'sub', 'iat', 'exp', 'nbf', 'jti', 'scope', 'client_id', 'oi_prst', 'oi_tkn_id']; // the token and the app, as in every access token
+    const learned = Object.keys(payload).filter((claim) => !about.includes(claim) && claim !== 'age_over_21');
+    assert.deepEqual(learned, [], 'nothing but age_over_21 about the holder');
+    assert.notEqual(payload.sub, users.noor?.sub, 'a pairwise holder subject, not the user');
+
+    // The nonce is spent: the same presentation cannot be exchanged twice.
+    await assert.rejects(exchange(), (error) => error.error === 'invalid_request' && /nonce/.test(error.error_description));
   });
 
   test("Presentation: a 19-year-old's 'over 21' (false) does not answer the query, and an issuer nobody configured is not trusted", async () => {

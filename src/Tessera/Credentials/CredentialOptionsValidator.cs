@@ -54,6 +54,7 @@ public static class CredentialOptionsValidator
     private static readonly HashSet<string> ReservedResultClaims = new(StringComparer.Ordinal)
     {
         "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "client_id", "scope", "cnf", "act", "may_act", "nonce", "auth_time", "sid", "typ",
+        "org", "conn", // what an exchanged token names on Tessera's own account (and OpenIddict's oi_ claims, below)
     };
 
     private static void ValidatePresentation(TesseraOptions options, PresentationOptions presentation, string path, HashSet<string> ids, Action<string, string> error)
@@ -115,7 +116,7 @@ public static class CredentialOptionsValidator
         foreach (var (name, claimPath) in presentation.Claims)
         {
             var at = $"{path}.Claims.{name}";
-            if (name.Length is 0 or > 100 || ReservedResultClaims.Contains(name))
+            if (name.Length is 0 or > 100 || ReservedResultClaims.Contains(name) || name.StartsWith("oi_", StringComparison.Ordinal))
             {
                 error(at, $"'{name}' cannot be a result claim (1-100 characters, not a registered JWT claim that Tessera sets)");
             }

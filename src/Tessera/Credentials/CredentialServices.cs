@@ -17,6 +17,7 @@ public static class CredentialServices
         services.AddScoped<VerifierClientAuthentication>();
         services.AddScoped<PresentationVerifier>();
         services.AddScoped<PresentationRequests>();
+        services.AddScoped<PresentationExchange>();
         return services;
     }
 }

@@ -13,6 +13,7 @@ public static class PresentationEndpoints
     public const string RequestsPath = "/presentations/requests";
     public const string ResponsePath = "/presentations/response";
     public const string ResultPath = "/presentations/result";
+    public const string NoncePath = "/presentations/nonce";
 
     /// <summary>A wallet's answer holds a few SD-JWTs; more than this is not one (the request limits refuse it first, with 413).</summary>
     public const int MaxResponseBytes = 64 * 1024;
@@ -23,6 +24,7 @@ public static class PresentationEndpoints
         app.MapGet(RequestsPath + "/{id}", RequestObjectAsync);
         app.MapPost(ResponsePath, (Delegate)RespondAsync);
         app.MapPost(ResultPath, Task<IResult> (HttpContext http) => AsClientAsync(http, RedeemAsync));
+        app.MapPost(NoncePath, Task<IResult> (HttpContext http) => AsClientAsync(http, NonceAsync));
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, IFormCollection form, Hosting.ClientOptions client)
@@ -100,6 +102,32 @@ public static class PresentationEndpoints
             ["expires_in"] = (int)PresentationResultToken.Lifetime.TotalSeconds,
             ["sub"] = result.Subject,
             ["claims"] = result.Claims.DeepClone(),
+        });
+    }
+
+    /// <summary>
+    /// A nonce for a presentation the app will exchange at the token endpoint (RFC 8693, subject token type
+    /// <see cref="PresentationExchange.TokenType"/>): the app hands the wallet the nonce, its own client_id as the
+    /// audience, and the DCQL query.
+    /// </summary>
+    private static async Task<IResult> NonceAsync(HttpContext http, IFormCollection form, Hosting.ClientOptions client)
+    {
+        var exchangeable = http.RequestServices.GetRequiredService<Exchange.ExchangeDirectory>().PresentationsOf(client.ClientId);
+        var (nonce, error) = await http.RequestServices.GetRequiredService<PresentationExchange>()
+            .NonceAsync(client, form["presentation"].FirstOrDefault(), exchangeable, http.RequestAborted);
+        if (nonce is null)
+        {
+            return Error(http, error!);
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        return Results.Json(new JsonObject
+        {
+            ["nonce"] = nonce.Nonce,
+            ["aud"] = nonce.Audience,
+            ["expires_in"] = (int)(nonce.ExpiresAt - http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()).TotalSeconds,
+            ["dcql_query"] = nonce.Presentation.QueryJson.DeepClone(),
+            ["subject_token_type"] = PresentationExchange.TokenType,
         });
     }
 

@@ -14,8 +14,17 @@ public sealed class PresentationRequestRecord
     public const string Refused = "refused";
     public const string Redeemed = "redeemed";
 
+    /// <summary>An OpenID4VP request a wallet answers at the response URI.</summary>
+    public const string OpenId4Vp = "openid4vp";
+
+    /// <summary>A nonce an app handed a wallet, redeemed once by a token exchange of the presentation bound to it.</summary>
+    public const string Exchange = "exchange";
+
     /// <summary>The request id: the app names it when it redeems, and the wallet's request_uri carries it.</summary>
     public string Id { get; set; } = "";
+
+    /// <summary><see cref="OpenId4Vp"/> or <see cref="Exchange"/>: each flow finds only its own records.</summary>
+    public string Purpose { get; set; } = OpenId4Vp;
 
     public string ClientId { get; set; } = "";
     public string PresentationId { get; set; } = "";
@@ -52,6 +61,7 @@ public static class PresentationStorage
             request.ToTable("presentation_requests");
             request.HasKey(r => r.Id);
             request.Property(r => r.Id).HasMaxLength(64);
+            request.Property(r => r.Purpose).HasMaxLength(16);
             request.Property(r => r.ClientId).HasMaxLength(200);
             request.Property(r => r.PresentationId).HasMaxLength(100);
             request.Property(r => r.RedirectUri).HasMaxLength(2000);

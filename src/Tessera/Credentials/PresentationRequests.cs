@@ -91,7 +91,7 @@ public sealed class PresentationRequests(TesseraDbContext db, TesseraConfigurati
     public async Task<string?> RequestObjectAsync(string id, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (id.Length > 64 || await db.PresentationRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is not { } record
+        if (id.Length > 64 || await db.PresentationRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.Purpose == PresentationRequestRecord.OpenId4Vp, cancellationToken) is not { } record
             || record.Status != PresentationRequestRecord.Pending || record.ExpiresAt <= now.UtcDateTime
             || !configuration.Current.Verifier.Presentations.TryGetValue(record.PresentationId, out var definition))
         {
@@ -130,7 +130,8 @@ public sealed class PresentationRequests(TesseraDbContext db, TesseraConfigurati
     {
         var now = time.GetUtcNow();
         var stateHash = string.IsNullOrEmpty(state) || state.Length > 100 ? null : CredentialNonces.Hash(state);
-        var record = stateHash is null ? null : await db.PresentationRequests.AsNoTracking().FirstOrDefaultAsync(r => r.StateHash == stateHash, cancellationToken);
+        var record = stateHash is null ? null : await db.PresentationRequests.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.StateHash == stateHash && r.Purpose == PresentationRequestRecord.OpenId4Vp, cancellationToken);
         if (record is null || record.ExpiresAt <= now.UtcDateTime)
         {
             return (null, Refused(null, 400, "invalid_request", "state names no open presentation request", record is null ? "unknown_request" : "expired_request").Error);
@@ -159,7 +160,7 @@ public sealed class PresentationRequests(TesseraDbContext db, TesseraConfigurati
         }
 
         var code = record.RedirectUri is null ? null : Random();
-        var subject = PairwiseSubject(record.ClientId, presentation.HolderKeyThumbprint);
+        var subject = PairwiseSubject(issuer, record.ClientId, presentation.HolderKeyThumbprint);
         var answered = await db.PresentationRequests.Where(r => r.Id == record.Id && r.Status == PresentationRequestRecord.Pending)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(r => r.Status, PresentationRequestRecord.Verified)
@@ -191,7 +192,8 @@ public sealed class PresentationRequests(TesseraDbContext db, TesseraConfigurati
     public async Task<(PresentationResult? Result, VerifierError? Error)> RedeemAsync(ClientOptions client, string? id, string? responseCode, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var record = string.IsNullOrEmpty(id) || id.Length > 64 ? null : await db.PresentationRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var record = string.IsNullOrEmpty(id) || id.Length > 64 ? null : await db.PresentationRequests.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.Id == id && r.Purpose == PresentationRequestRecord.OpenId4Vp, cancellationToken);
         if (record is null)
         {
             return Refused(null, 400, "invalid_grant", "request_id names no presentation request", "unknown_request", client.ClientId);
@@ -236,12 +238,12 @@ public sealed class PresentationRequests(TesseraDbContext db, TesseraConfigurati
     }
 
     /// <summary>A pairwise subject: the same holder key gives each app a different, stable identifier.</summary>
-    public string PairwiseSubject(string clientId, string holderKeyThumbprint) =>
+    public static string PairwiseSubject(TesseraIssuer issuer, string clientId, string holderKeyThumbprint) =>
         Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes($"{issuer.Name}\n{clientId}\n{holderKeyThumbprint}")));
 
     private static string State(string id) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes("state\n" + id)));
 
-    private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+    internal static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
 
     private static string Append(string uri, string name, string value) =>
         uri + (uri.Contains('?', StringComparison.Ordinal) ? "&" : "?") + name + "=" + Uri.EscapeDataString(value);

@@ -11,8 +11,11 @@ using Tessera.Storage;
 
 namespace Tessera.Credentials;
 
-/// <summary>What a verified presentation proved: the result claims, by their configured names, and the holder's key thumbprint.</summary>
-public sealed record VerifiedPresentation(JsonObject Claims, string HolderKeyThumbprint, IReadOnlyList<string> Issuers);
+/// <summary>
+/// What a verified presentation proved: the result claims, by their configured names, the holder's key thumbprint,
+/// the trusted issuers' ids, and when the first of its credentials expires (null when none has <c>exp</c>).
+/// </summary>
+public sealed record VerifiedPresentation(JsonObject Claims, string HolderKeyThumbprint, IReadOnlyList<string> Issuers, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>Why a presentation was refused: a short reason (snake_case, safe to log and audit) and a description that never quotes a claim value.</summary>
 public sealed record PresentationRefusal(string Reason, string Description);
@@ -54,6 +57,7 @@ public sealed class PresentationVerifier(TesseraConfiguration configuration, Tru
         var claims = new JsonObject();
         string? holder = null;
         var issuers = new List<string>();
+        DateTimeOffset? expires = null;
         foreach (var query in definition.Query.Credentials)
         {
             if (token[query.Id] is not JsonArray { Count: > 0 } presentations)
@@ -95,10 +99,15 @@ public sealed class PresentationVerifier(TesseraConfiguration configuration, Tru
 
                 holder ??= Base64UrlEncoder.Encode(verified.SdJwt.HolderKey!.ComputeJwkThumbprint());
                 issuers.Add(issuer!);
+                if (verified.Claims["exp"] is JsonValue exp && exp.TryGetValue<double>(out var seconds) && seconds is > 0 and < 253_402_300_799
+                    && DateTimeOffset.FromUnixTimeSeconds((long)seconds) is var at && (expires is null || at < expires))
+                {
+                    expires = at; // the verifier has refused any exp that is not a NumericDate or has passed
+                }
             }
         }
 
-        return (new VerifiedPresentation(claims, holder!, issuers), null);
+        return (new VerifiedPresentation(claims, holder!, issuers, expires), null);
     }
 
     private async Task<(VerifiedCredential? Credential, string? IssuerId, PresentationRefusal? Refusal)> VerifyOneAsync(string presentation, KeyBindingExpectation keyBinding, CancellationToken cancellationToken)

@@ -8,6 +8,10 @@ public sealed class ExchangeDirectory(TesseraConfiguration configuration)
     public IReadOnlyList<ExchangePolicyOptions> PoliciesOf(string? clientId) =>
         clientId is not null && Current.Policies.TryGetValue(clientId, out var policies) ? policies : [];
 
+    /// <summary>The presentations any policy of the client lets it exchange.</summary>
+    public IReadOnlySet<string> PresentationsOf(string? clientId) =>
+        PoliciesOf(clientId).SelectMany(p => p.Presentations).ToHashSet(StringComparer.Ordinal);
+
     public TrustedIssuerOptions? IssuerOptions(string id) => Current.IssuerOptions.GetValueOrDefault(id);
 
     /// <summary>The trusted issuers among <paramref name="ids"/> (connection ids and <c>tessera</c> are skipped).</summary>

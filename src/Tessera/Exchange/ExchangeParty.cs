@@ -13,8 +13,10 @@ public static class ExchangeTokenTypes
     public const string RefreshToken = "urn:ietf:params:oauth:token-type:refresh_token";
     public const string Jwt = "urn:ietf:params:oauth:token-type:jwt";
     public const string Saml2 = "urn:ietf:params:oauth:token-type:saml2";
+    public const string Presentation = Credentials.PresentationExchange.TokenType;
 
-    public static readonly IReadOnlyList<string> Accepted = [AccessToken, IdToken, Jwt, Saml2];
+    public static readonly IReadOnlyList<string> Accepted = [AccessToken, IdToken, Jwt, Saml2, Presentation];
+    public static readonly IReadOnlyList<string> AcceptedActors = [AccessToken, IdToken, Jwt, Saml2];
     public static readonly IReadOnlyList<string> Issued = [AccessToken, Jwt, IdToken];
 }
 
@@ -32,6 +34,10 @@ public sealed record ExchangeParty(string Source, string Issuer, string Subject)
     public string? SessionId { get; init; }
 
     public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>A verified presentation's subject: which configured presentation, and only the claims its holder disclosed.</summary>
+    public string? Presentation { get; init; }
+    public System.Text.Json.Nodes.JsonObject? Disclosed { get; init; }
 
     /// <summary>RFC 8693 §4.1 and §4.4: the token's own actor chain and who it allows to act for its subject.</summary>
     public JsonElement? Act { get; init; }

@@ -24,12 +24,20 @@ public sealed class ExchangeTokenVerifier(
     ExchangeDirectory exchange,
     ConnectionDirectory connections,
     IServiceProvider services,
-    TesseraIssuer tessera)
+    TesseraIssuer tessera,
+    Credentials.PresentationExchange presentations)
 {
     /// <param name="actor">Whether the token is the actor token (policies may name other sources for actors).</param>
     public async Task<ExchangeTokenOutcome> VerifyAsync(string token, string tokenType, string clientId, bool actor, CancellationToken cancellationToken)
     {
         var name = actor ? "actor token" : "subject token";
+        if (tokenType == ExchangeTokenTypes.Presentation)
+        {
+            return actor
+                ? ExchangeTokenOutcome.Refused("token_type", "A presentation names a holder, not an actor; it is accepted only as the subject token.")
+                : await VerifyPresentationAsync(token, clientId, cancellationToken);
+        }
+
         if (tokenType == ExchangeTokenTypes.Saml2)
         {
             return await VerifyAssertionAsync(token, tokenType, ExchangeDirectory.Sources(exchange.PoliciesOf(clientId), actor), name, cancellationToken);
@@ -73,6 +81,26 @@ public sealed class ExchangeTokenVerifier(
         var options = exchange.IssuerOptions(result.Issuer!.Id)!;
         var readsClaims = options.ClaimMappings.Count > 0 || options.Rules.Count > 0 || connections.FindOrganization(options.Organization)?.Rules.Count > 0;
         return new ExchangeTokenOutcome(false, Party(options, result.Token!, result.Subject!, readsClaims), null, null);
+    }
+
+    /// <summary>A key-bound SD-JWT VC presentation, for a presentation one of the client's policies names.</summary>
+    private async Task<ExchangeTokenOutcome> VerifyPresentationAsync(string token, string clientId, CancellationToken cancellationToken)
+    {
+        var exchangeable = exchange.PresentationsOf(clientId);
+        if (exchangeable.Count == 0)
+        {
+            return ExchangeTokenOutcome.Refused("issuer_not_allowed", "This client may not exchange presentations.");
+        }
+
+        var (presentation, refusal) = await presentations.VerifyAsync(token, clientId, exchangeable, cancellationToken);
+        return presentation is null
+            ? ExchangeTokenOutcome.Refused(refusal!.Reason, $"The subject token was refused: {refusal.Description}")
+            : new ExchangeTokenOutcome(false, new ExchangeParty(presentation.PresentationId, presentation.Issuer, presentation.Subject)
+            {
+                Presentation = presentation.PresentationId,
+                Disclosed = presentation.Claims,
+                ExpiresAt = presentation.ExpiresAt,
+            }, null, null);
     }
 
     private bool IsTessera(string? issuer) => string.Equals(issuer, tessera.Name, StringComparison.Ordinal);

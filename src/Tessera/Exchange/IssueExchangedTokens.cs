@@ -88,6 +88,11 @@ public sealed class IssueExchangedTokens(
             refusal = new(Errors.InvalidRequest, "token_type", "This client may not obtain ID tokens by exchange.");
         }
 
+        if (refusal is null && issuedType == ExchangeTokenTypes.IdToken && subject.Disclosed is not null)
+        {
+            refusal = new(Errors.InvalidRequest, "token_type", "A presentation names no user to write an ID token for; ask for an access token.");
+        }
+
         if (refusal is not null)
         {
             return (null, refusal);
@@ -97,6 +102,11 @@ public sealed class IssueExchangedTokens(
         if (beyond is not null)
         {
             return (null, new(Errors.InvalidScope, "scope", $"The scope '{(beyond.Length > 100 ? beyond[..100] : beyond)}' is beyond what this exchange may grant."));
+        }
+
+        if (subject.Disclosed is { } disclosed)
+        {
+            return Presented(request, client, policy!, subject, disclosed, audiences!, issuedType, record);
         }
 
         // Every check runs before a just-in-time user is created, so a refused exchange creates nothing.
@@ -126,10 +136,57 @@ public sealed class IssueExchangedTokens(
         return (Principal(user, subject, actor, grants!, scopes, audiences!, issuedType, lifetime), null);
     }
 
+    /// <summary>
+    /// A verified presentation's token: no user, so no organization, session or rule grants; the pairwise holder
+    /// subject and the disclosed claims, with scopes (none a mapping rule restricts) and lifetime bounded as for any
+    /// subject, the credentials' expiry standing for the subject token's.
+    /// </summary>
+    private (ClaimsPrincipal? Principal, Refusal? Refusal) Presented(OpenIddictRequest request, ClientOptions client, ExchangePolicyOptions policy,
+        ExchangeParty subject, JsonObject disclosed, IReadOnlyList<string> audiences, string issuedType, ExchangeRecord record)
+    {
+        var scopes = Scopes(request, policy, SessionGrants.None);
+        if (scopes.Count == 0)
+        {
+            return (null, new(Errors.InvalidScope, "scope", "None of the requested scopes is granted to a presentation."));
+        }
+
+        var lifetime = Lifetime(client, policy, subject, issuedType);
+        if (lifetime <= TimeSpan.Zero)
+        {
+            return (null, new(Errors.InvalidRequest, "subject_token.expired", "The presented credential has expired."));
+        }
+
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, subject.Subject);
+        foreach (var (name, value) in disclosed)
+        {
+            switch (value)
+            {
+                case JsonObject item:
+                    identity.SetClaim(name, item);
+                    break;
+                case JsonArray items:
+                    identity.SetClaim(name, items);
+                    break;
+                case JsonValue item:
+                    identity.SetClaim(name, JsonSerializer.SerializeToElement(item));
+                    break;
+            }
+        }
+
+        record.Audience = string.Join(' ', audiences);
+        record.Scopes = string.Join(' ', scopes);
+        return (Finish(identity, scopes, audiences, issuedType, lifetime), null);
+    }
+
     /// <summary>The client's policy that accepts the subject's source and every requested target; with none requested, a policy with exactly one audience.</summary>
     private (ExchangePolicyOptions? Policy, IReadOnlyList<string>? Audiences, Refusal? Refusal) ChoosePolicy(OpenIddictRequest request, ClientOptions client, ExchangeParty subject)
     {
-        var policies = exchange.PoliciesOf(client.ClientId).Where(p => p.SubjectIssuers.Contains(subject.Source, StringComparer.Ordinal)).ToList();
+        var policies = exchange.PoliciesOf(client.ClientId)
+            .Where(p => subject.Presentation is { } presentation
+                ? p.Presentations.Contains(presentation, StringComparer.Ordinal)
+                : p.SubjectIssuers.Contains(subject.Source, StringComparer.Ordinal))
+            .ToList();
         if (policies.Count == 0)
         {
             return (null, null, new(Errors.InvalidRequest, "subject_token.issuer_not_allowed", "This client may not exchange subject tokens from this issuer."));
@@ -296,6 +353,11 @@ public sealed class IssueExchangedTokens(
             identity.SetClaim(TesseraClaims.Actor, Act(actor, subject.Act));
         }
 
+        return Finish(identity, scopes, audiences, issuedType, lifetime);
+    }
+
+    private static ClaimsPrincipal Finish(ClaimsIdentity identity, IReadOnlyList<string> scopes, IReadOnlyList<string> audiences, string issuedType, TimeSpan lifetime)
+    {
         // Only these claims are the user's; OpenIddict's own (scopes, resources, lifetimes, added below) are placed
         // by OpenIddict whatever their destinations say.
         foreach (var claim in identity.Claims)

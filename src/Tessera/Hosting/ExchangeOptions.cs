@@ -78,6 +78,13 @@ public sealed class ExchangePolicyOptions
     /// <summary>Trusted issuer ids, SAML connection ids, or <c>tessera</c> for Tessera's own access and ID tokens.</summary>
     public List<string> SubjectIssuers { get; set; } = [];
 
+    /// <summary>
+    /// Configured presentations (<c>Presentations</c> ids) whose verified SD-JWT VC presentation may be the subject
+    /// token (type <c>urn:tessera:token-type:dc+sd-jwt</c>); the result carries the pairwise holder subject and only
+    /// the disclosed claims, and names no user.
+    /// </summary>
+    public List<string> Presentations { get; set; } = [];
+
     /// <summary>Where actor tokens may come from (same kinds of ids); default: the subject issuers.</summary>
     public List<string> ActorIssuers { get; set; } = [];
 

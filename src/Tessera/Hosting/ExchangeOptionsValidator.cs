@@ -132,6 +132,33 @@ public static class ExchangeOptionsValidator
         ValidateKeyCache(issuer.Keys, $"{path}.Keys", error);
     }
 
+    /// <summary>A presentation a policy names is exchanged as one SD-JWT VC presentation, by a client that may ask for it.</summary>
+    private static void ValidatePresentations(TesseraOptions options, ExchangePolicyOptions policy, string path, Action<string, string> error)
+    {
+        for (var i = 0; i < policy.Presentations.Count; i++)
+        {
+            var at = $"{path}.Presentations[{i}]";
+            var presentation = options.Presentations.FirstOrDefault(p => p.Id == policy.Presentations[i]);
+            if (presentation is null)
+            {
+                error(at, $"'{policy.Presentations[i]}' is not a configured presentation");
+            }
+            else if (!presentation.Clients.Contains(policy.ClientId, StringComparer.Ordinal))
+            {
+                error(at, $"presentation '{presentation.Id}' does not list client '{policy.ClientId}' in its Clients");
+            }
+            else if (Credentials.PresentationDefinition.ParseQuery(presentation.Query).Value is { } query && query.Credentials.Count != 1)
+            {
+                error(at, $"presentation '{presentation.Id}' asks for {query.Credentials.Count} credentials; an exchanged subject token is one presentation, so its query must ask for one");
+            }
+        }
+
+        if (policy.Presentations.Count > 0 && policy.IdTokens && policy.SubjectIssuers.Count == 0)
+        {
+            error($"{path}.IdTokens", "a presentation names no user to write an ID token for");
+        }
+    }
+
     private static void ValidatePolicy(TesseraOptions options, ExchangePolicyOptions policy, string path, HashSet<string> issuerIds, HashSet<string> samlConnections, Action<string, string> error)
     {
         var client = options.Clients.FirstOrDefault(c => c.ClientId == policy.ClientId);
@@ -144,10 +171,12 @@ public static class ExchangeOptionsValidator
             error($"{path}.ClientId", $"client '{client.ClientId}' does not list the grant type {TokenExchangeGrant}");
         }
 
-        if (policy.SubjectIssuers.Count == 0)
+        if (policy.SubjectIssuers.Count == 0 && policy.Presentations.Count == 0)
         {
-            error($"{path}.SubjectIssuers", "name at least one trusted issuer, SAML connection, or 'tessera'");
+            error($"{path}.SubjectIssuers", "name at least one trusted issuer, SAML connection, or 'tessera' (or a presentation in Presentations)");
         }
+
+        ValidatePresentations(options, policy, path, error);
 
         void Sources(List<string> list, string name)
         {

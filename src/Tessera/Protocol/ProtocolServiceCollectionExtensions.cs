@@ -77,7 +77,7 @@ public static class ProtocolServiceCollectionExtensions
 
                     // RFC 8693: refresh tokens are neither exchanged nor issued by exchange.
                     Replace(o.SubjectTokenTypes, ExchangeTokenTypes.Accepted);
-                    Replace(o.ActorTokenTypes, ExchangeTokenTypes.Accepted);
+                    Replace(o.ActorTokenTypes, ExchangeTokenTypes.AcceptedActors);
                     Replace(o.RequestedTokenTypes, ExchangeTokenTypes.Issued);
                     o.DefaultRequestedTokenType = ExchangeTokenTypes.AccessToken;
                 });

@@ -47,6 +47,20 @@ public sealed class ExchangeValidationTests
 
     private static ExchangePolicyOptions Rule(TesseraOptions o) => o.ExchangePolicies[0];
 
+    /// <summary>A presentation "over-21" (asking for one credential, or two) that <paramref name="clients"/> may ask for, named by the policy.</summary>
+    private static void Presented(TesseraOptions o, string[] clients, bool twoCredentials = false)
+    {
+        var credential = """{"id": "ID", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://dmv.example/age"]}, "claims": [{"path": ["age_equal_or_over", "21"]}]}""";
+        o.Presentations.Add(new Tessera.Credentials.PresentationOptions
+        {
+            Id = "over-21",
+            Query = $$"""{"credentials": [{{credential.Replace("ID", "age", StringComparison.Ordinal)}}{{(twoCredentials ? "," + credential.Replace("ID", "again", StringComparison.Ordinal) : "")}}]}""",
+            Clients = [.. clients],
+            Claims = new() { ["age_over_21"] = ["age_equal_or_over", "21"] },
+        });
+        Rule(o).Presentations = ["over-21"];
+    }
+
     public static TheoryData<string, Action<TesseraOptions>, string> Rows => new()
     {
         { "issuer id reserved for Tessera", o => First(o).Id = "tessera", $"{Issuer}.Id: 'tessera' stands for Tessera itself" },
@@ -85,6 +99,10 @@ public sealed class ExchangeValidationTests
         { "refresh tokens by exchange", o => Rule(o).Scopes = ["offline_access"], $"{Policy}.Scopes[0]: an exchange issues no refresh token" },
         { "no scope at all", o => Rule(o).Scopes = [], $"{Policy}.Scopes: name the scopes" },
         { "lifetime of a week", o => Rule(o).MaxLifetime = TimeSpan.FromDays(7), $"{Policy}.MaxLifetime: must be positive and at most one day" },
+        { "presentation that is not configured", o => Rule(o).Presentations = ["over-99"], $"{Policy}.Presentations[0]: 'over-99' is not a configured presentation" },
+        { "presentation the client may not ask for", o => Presented(o, [TestConfiguration.WebClient]), $"{Policy}.Presentations[0]: presentation 'over-21' does not list client 'orders-service'" },
+        { "presentation asking for two credentials", o => Presented(o, [TestConfiguration.ServiceClient], twoCredentials: true), $"{Policy}.Presentations[0]: presentation 'over-21' asks for 2 credentials" },
+        { "ID tokens from presentations alone", o => { Presented(o, [TestConfiguration.ServiceClient]); Rule(o).SubjectIssuers = []; Rule(o).IdTokens = true; }, $"{Policy}.IdTokens: a presentation names no user" },
         { "neither delegation nor impersonation", o => Rule(o).Delegation = false, $"{Policy}: a policy must allow Delegation" },
     };
 

@@ -397,6 +397,11 @@ namespace Tessera.Storage.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("RedirectUri")
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");

@@ -390,6 +390,11 @@ namespace Tessera.Storage.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RedirectUri")
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");

@@ -1,0 +1,30 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Tessera.Storage.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class PresentationExchangeNonces : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Purpose",
+                table: "presentation_requests",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "openid4vp");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "Purpose",
+                table: "presentation_requests");
+        }
+    }
+}
