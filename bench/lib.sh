@@ -1,6 +1,6 @@
-# Shared by run.sh, exchange.sh, revisions.sh, anomalies.sh and signin-latency.sh, which source it right after
-# `set -euo pipefail`: scheduling priority, the settings every run shares, Tessera's build and start, wrk runs with
-# CPU accounting, the report and exit code.
+# Shared by run.sh, exchange.sh, revisions.sh, anomalies.sh, signin-latency.sh, credentials.sh, presentations.sh and
+# the others here, which source it right after `set -euo pipefail`: scheduling priority, the settings every run shares,
+# Tessera's build and start, wrk and wallet load runs with CPU accounting, the report and exit code.
 #
 # The settings (environment) it reads are described at the top of run.sh: RUNS WARMUP DURATION CONNECTIONS
 # THREADS TESSERA_PORT TESSERA_REF MIN_RATIO BENCH_NICE. Sourcing it moves the calling script into a scheduler
@@ -174,15 +174,21 @@ run_wrk() { # name seconds label [VAR=value ...]
       --timeout 10s -s "$HERE/wrk.lua" "${URL[$1]}/token" >"$OUT/$3.wrk.txt"; } 2>"$OUT/$3.time.txt"
   t1=$(date +%s.%N); s1=$(proc_ticks "$pid"); m1=$(machine_busy_ticks)
   RESULT=$(grep '^BENCH_RESULT' "$OUT/$3.wrk.txt") || die "wrk printed no result, see $OUT/$3.wrk.txt"
-  read -r CPU_SERVER CPU_WRK CPU_OTHER < <(awk -v s="$((s1 - s0))" -v m="$((m1 - m0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" \
-    -v w="$(tail -n 1 "$OUT/$3.time.txt")" 'BEGIN { split(w, a, " "); wall = t1 - t0;
-      srv = s / hz / wall * 100; gen = (a[1] + a[2]) / wall * 100; all = m / hz / wall * 100;
-      other = all - srv - gen; if (other < 0) other = 0; printf "%.0f %.0f %.0f\n", srv, gen, other }')
+  cpu_shares "$((s1 - s0))" "$((m1 - m0))" "$t0" "$t1" "$OUT/$3.time.txt"
   settle "$1"
 }
 
+# Sets CPU_SERVER, CPU_WRK (the load generator) and CPU_OTHER in % of one core, from the server's ticks, the
+# machine's busy ticks, the wall clock and the generator's `time` output (user and system seconds, its last line).
+cpu_shares() { # server-ticks machine-ticks t0 t1 time-file
+  read -r CPU_SERVER CPU_WRK CPU_OTHER < <(awk -v s="$1" -v m="$2" -v hz="$HZ" -v t0="$3" -v t1="$4" \
+    -v w="$(tail -n 1 "$5")" 'BEGIN { split(w, a, " "); wall = t1 - t0;
+      srv = s / hz / wall * 100; gen = (a[1] + a[2]) / wall * 100; all = m / hz / wall * 100;
+      other = all - srv - gen; if (other < 0) other = 0; printf "%.0f %.0f %.0f\n", srv, gen, other }')
+}
+
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$RESULT"; }
-errors_of() { awk '{ n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(non2xx|connect|read|write|timeout)=/) { split($i, a, "="); n += a[2] } print n }' <<<"$RESULT"; }
+errors_of() { awk '{ n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(non2xx|wrong|connect|read|write|timeout)=/) { split($i, a, "="); n += a[2] } print n }' <<<"$RESULT"; }
 
 # --- runs -----------------------------------------------------------------------------------------------------
 FAILED=0
@@ -204,6 +210,89 @@ measure() { # run server name [VAR=value ...]
   rps=$(field rps)
   ROWS+=("$1 $3 $rps $(field p50_us) $(field p99_us) $errors $CPU_SERVER $CPU_WRK $CPU_OTHER")
   say "$3-$1: $(printf '%.0f' "$rps") req/s, errors $errors, CPU server ${CPU_SERVER}% wrk ${CPU_WRK}% other ${CPU_OTHER}%"
+}
+
+# --- wallet load (credentials.sh, presentations.sh) -------------------------------------------------------------
+CONCURRENCY=${CONCURRENCY:-16}
+
+# Publishes and starts Tessera from template $1 with a fresh SCIM token for its organization (BENCH_SCIM_TOKEN, which
+# the generators read); $2 says who the CONCURRENCY clients are, for the settings line.
+start_wallet_tessera() { # template who
+  prerequisites "$TESSERA_PORT"
+  publish_tessera
+  configure_tessera "$1"
+  BENCH_SCIM_TOKEN=$(dotnet "$PUB/tessera.dll" secret new)
+  export BENCH_SCIM_TOKEN
+  say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  say "settings: $CONCURRENCY $2, ${WARMUP}s warm-up, then $RUNS x ${DURATION}s, nice $BENCH_NICE"
+  start_tessera
+}
+
+# Loads Tessera for $2 seconds with the Node load generator $1 and CONCURRENCY wallets ("check" asks it to check its
+# first answer before the load); sets RESULT, SERVER_SECONDS (Tessera's CPU time) and the CPU figures as run_wrk does.
+run_load() { # generator seconds label [check]
+  local pid=${PID[tessera]} s0 m0 s1 m1 t0 t1
+  wait_quiet
+  s0=$(proc_ticks "$pid"); m0=$(machine_busy_ticks); t0=$(date +%s.%N)
+  local TIMEFORMAT='%U %S'
+  { time nice -n "$BENCH_NICE" node "$HERE/$1" "${URL[tessera]}" "$2" "$CONCURRENCY" ${4:-} >"$OUT/$3.txt"; } 2>"$OUT/$3.time.txt" \
+    || die "the load generator failed: $(grep -m1 "^${1%.mjs}" "$OUT/$3.time.txt") (see $OUT/$3.txt and $OUT/$3.time.txt)"
+  t1=$(date +%s.%N); s1=$(proc_ticks "$pid"); m1=$(machine_busy_ticks)
+  RESULT=$(grep '^BENCH_RESULT' "$OUT/$3.txt") || die "the load generator printed no result, see $OUT/$3.txt"
+  SERVER_SECONDS=$(awk -v s="$((s1 - s0))" -v hz="$HZ" 'BEGIN { printf "%.2f", s / hz }')
+  cpu_shares "$((s1 - s0))" "$((m1 - m0))" "$t0" "$t1" "$OUT/$3.time.txt"
+  settle tessera
+}
+
+# The warm-up (WARMUP seconds, with the generator's check; discarded) and RUNS measured runs of DURATION seconds with
+# generator $1, whose result counts its units as $2 (credentials, verifications). Each measured run adds a row to ROWS:
+# "run units/s p50_us p99_us errors CPU-server CPU-generator CPU-other units server-CPU-seconds".
+load_runs() { # generator units
+  local run errors
+  run_load "$1" "$WARMUP" warmup check
+  grep '^check' "$OUT/warmup.txt" | while read -r line; do say "$line"; done
+  say "warm-up: $(printf '%.0f' "$(field rps)") $2/s (discarded)"
+  if [[ $(errors_of) -ne 0 ]]; then say "warm-up had errors: $RESULT"; FAILED=1; fi
+  for run in $(seq 1 "$RUNS"); do
+    run_load "$1" "$DURATION" "$2-$run"
+    errors=$(errors_of)
+    [[ $errors -eq 0 ]] || FAILED=1
+    ROWS+=("$run $(field rps) $(field p50_us) $(field p99_us) $errors $CPU_SERVER $CPU_WRK $CPU_OTHER $(field "$2") $SERVER_SECONDS")
+    say "run $run: $(printf '%.0f' "$(field rps)") $2/s, errors $errors, CPU server ${CPU_SERVER}% generator ${CPU_WRK}% other ${CPU_OTHER}%"
+  done
+}
+
+# The table of load_runs' ROWS (saved to runs.txt and report.md) with the median units/s: $2 the units (plural), $3
+# one of them.
+load_report() { # title units unit
+  printf '%s\n' "${ROWS[@]}" >"$OUT/runs.txt"
+  awk -v title="$1" -v units="$2" -v unit="$3" -v cores="$(nproc)" "$MEDIAN_AWK"'
+    BEGIN {
+      printf "%s\n\n", title
+      printf "| run | %s/s | p50 ms | p99 ms | errors | CPU server | CPU generator | CPU other | server CPU ms per %s |\n", units, unit
+      printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    }
+    {
+      per = $9 > 0 ? $10 * 1000 / $9 : 0
+      printf "| %s | %.0f | %.1f | %.1f | %d | %d%% | %d%% | %d%% | %.2f |\n", $1, $2, $3 / 1000, $4 / 1000, $5, $6, $7, $8, per
+      r[++n] = $2; if ($8 > other) other = $8
+    }
+    END {
+      printf "\nmedian %s/s: %.0f\n", units, median(r, n)
+      printf "(CPU in %% of one core; the machine has %d. \"other\" is CPU used by processes outside the benchmark; highest %d%%.)\n", cores, other
+    }' "$OUT/runs.txt" | tee "$OUT/report.md"
+  echo
+  say "raw output in $OUT"
+}
+
+# The whole of a wallet benchmark: Tessera from template $1; generator $2, whose result counts its units as $3 (one of
+# them: $4), with CONCURRENCY clients ($5 says who they are); the table, titled with what is measured ($6); the exit code.
+wallet_benchmark() { # template generator units unit who what
+  start_wallet_tessera "$1" "$5"
+  load_runs "$2" "$3"
+  stop_servers
+  load_report "Tessera $REVISION, $6, $CONCURRENCY $5 with keep-alive, ${WARMUP}s warm-up, ${DURATION}s per measured run" "$3" "$4"
+  verdict
 }
 
 # --- report ---------------------------------------------------------------------------------------------------
