@@ -1,0 +1,226 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using Tessera.Audit;
+using Tessera.Hosting;
+using Tessera.Keys;
+using Tessera.Protocol.Handlers;
+using Tessera.Risk;
+using Tessera.Telemetry;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Tessera.Protocol;
+
+/// <summary>
+/// The commonest token request, a client_credentials grant with HTTP Basic client authentication, answered without
+/// OpenIddict's per-request pipeline, whose handler dispatch costs more than the grant itself. Only a request that
+/// will succeed is answered here: every check OpenIddict and Tessera's handlers make on it is made here too (content
+/// type, transport, parameters and their sizes, the client's registration and type in the configuration and in the
+/// application store, its secret, its permissions for the endpoint, the grant and each scope, the lockout), and the
+/// token, the response, the audit row and the metric are the ones the pipeline would produce. Anything else, a failed
+/// check included, goes on to OpenIddict unchanged, which answers it with the protocol's own error and counts and
+/// audits the failure: a refusal never takes this path.
+/// </summary>
+public sealed class ClientCredentialsFastPath(
+    RequestDelegate next,
+    ClientRegistry clients,
+    AudienceSelector audiences,
+    ParameterLimits limits,
+    FailureBursts bursts,
+    KeyRing keys,
+    AuditLog audit,
+    TesseraTelemetry telemetry,
+    IOptionsMonitor<OpenIddictServerOptions> server,
+    TimeProvider time)
+{
+    private static readonly PathString TokenPath = "/" + ProtocolEndpoints.Token;
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private static readonly HashSet<string> UserScopes = new(StringComparer.Ordinal)
+    {
+        Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address,
+    };
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsPost(http.Request.Method) || !http.Request.Path.Equals(TokenPath, StringComparison.Ordinal)
+            || !string.Equals(http.Request.ContentType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+            || !http.Request.IsHttps && server.CurrentValue.Issuer?.Scheme == Uri.UriSchemeHttps
+            || !keys.IsLoaded || http.Request.Headers.ContainsKey("DPoP"))
+        {
+            await next(http);
+            return;
+        }
+
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var issued = await TryIssueAsync(http, form);
+        if (!issued)
+        {
+            await next(http); // the form stays read; OpenIddict takes it from the request
+        }
+    }
+
+    private async Task<bool> TryIssueAsync(HttpContext http, IFormCollection form)
+    {
+        // Exactly grant_type and at most scope, each once; client authentication by HTTP Basic only.
+        if (form.Count is < 1 or > 2 || form.Any(p => p.Value.Count != 1 || p.Key is not (Parameters.GrantType or Parameters.Scope))
+            || form[Parameters.GrantType] != GrantTypes.ClientCredentials
+            || Credentials(http.Request) is not { } credentials
+            || limits.Violation(new OpenIddictRequest(form)) is not null)
+        {
+            return false;
+        }
+
+        var (clientId, secret) = credentials;
+        if (clients.Find(clientId) is not { Type: ClientTypes.Confidential } client || !client.GrantTypes.Contains(GrantTypes.ClientCredentials, StringComparer.Ordinal)
+            || bursts.IsClientLockedOut(clientId, out _)
+            || Scopes(form, client) is not { } scopes)
+        {
+            return false;
+        }
+
+        var applications = http.RequestServices.GetRequiredService<IOpenIddictApplicationManager>();
+        if (await applications.FindByClientIdAsync(clientId, http.RequestAborted) is not { } application
+            || !await applications.HasClientTypeAsync(application, ClientTypes.Confidential, http.RequestAborted)
+            || !await applications.HasPermissionAsync(application, Permissions.Endpoints.Token, http.RequestAborted)
+            || !await applications.HasPermissionAsync(application, Permissions.GrantTypes.ClientCredentials, http.RequestAborted)
+            || !await AllScopesPermittedAsync(applications, application, form, http.RequestAborted)
+            || !await applications.ValidateClientSecretAsync(application, secret, http.RequestAborted))
+        {
+            return false;
+        }
+
+        await WriteTokenAsync(http, client, scopes, form);
+        return true;
+    }
+
+    /// <summary>RFC 6749 §2.3.1: the client_id and secret of an HTTP Basic header; null unless it is one plain pair (anything to unescape goes to OpenIddict).</summary>
+    private static (string ClientId, string Secret)? Credentials(HttpRequest request)
+    {
+        var header = request.Headers.Authorization;
+        if (header.Count != 1 || header[0] is not { Length: > 6 and < 2048 } value || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        Span<byte> decoded = stackalloc byte[value.Length];
+        if (!Convert.TryFromBase64String(value[6..].Trim(), decoded, out var length))
+        {
+            return null;
+        }
+
+        string pair;
+        try
+        {
+            pair = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(decoded[..length]);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+
+        var colon = pair.IndexOf(':', StringComparison.Ordinal);
+        return colon <= 0 || colon == pair.Length - 1 || pair.AsSpan().IndexOfAny('%', '+') >= 0 || pair.AsSpan().ContainsAnyInRange('\0', ' ')
+            ? null
+            : (pair[..colon], pair[(colon + 1)..]);
+    }
+
+    /// <summary>The scopes the token carries: those requested, each registered for the client and none a user scope; or, when none are requested, all of the client's API scopes.</summary>
+    private static List<string>? Scopes(IFormCollection form, ClientOptions client)
+    {
+        if (!form.TryGetValue(Parameters.Scope, out var value))
+        {
+            return [.. client.Scopes.Where(s => !UserScopes.Contains(s))];
+        }
+
+        var scope = value.ToString();
+        var requested = scope.Split(' ');
+        return requested.Any(s => s.Length == 0 || UserScopes.Contains(s) || !client.Scopes.Contains(s, StringComparer.Ordinal))
+            || requested.Distinct(StringComparer.Ordinal).Count() != requested.Length
+            ? null
+            : [.. requested];
+    }
+
+    private static async ValueTask<bool> AllScopesPermittedAsync(IOpenIddictApplicationManager applications, object application, IFormCollection form, CancellationToken cancellationToken)
+    {
+        if (!form.TryGetValue(Parameters.Scope, out var scope))
+        {
+            return true;
+        }
+
+        foreach (var name in scope.ToString().Split(' '))
+        {
+            if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + name, cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The RFC 9068 access token, response, audit row and metric that OpenIddict's pipeline and Tessera's handlers write for this grant.</summary>
+    private async Task WriteTokenAsync(HttpContext http, ClientOptions client, List<string> scopes, IFormCollection form)
+    {
+        var options = server.CurrentValue;
+        var now = time.GetUtcNow();
+        var lifetime = client.AccessTokenLifetime ?? options.AccessTokenLifetime ?? TimeSpan.FromHours(1);
+        var expires = now + lifetime;
+        var audience = audiences.Select(client, []);
+        var claims = new Dictionary<string, object>(8, StringComparer.Ordinal)
+        {
+            [Claims.Audience] = audience.Count == 1 ? audience[0] : audience.ToArray(),
+            [Claims.Scope] = string.Join(' ', scopes),
+            [Claims.JwtId] = Guid.NewGuid().ToString(),
+            [Claims.Subject] = client.ClientId,
+            [Claims.Private.Presenter] = client.ClientId,
+            [Claims.ClientId] = client.ClientId,
+        };
+        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer!.AbsoluteUri,
+            IssuedAt = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = JsonWebTokenTypes.AccessToken,
+            Claims = claims,
+            SigningCredentials = keys.SigningCredentials(client.SigningAlgorithm ?? SecurityAlgorithms.EcdsaSha256),
+        });
+
+        // RFC 6749 §5.1, as OpenIddict answers: the scope is named, and the response is never cached.
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json;charset=UTF-8";
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+        response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(token.Length + 128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString(Parameters.AccessToken, token);
+            json.WriteString(Parameters.TokenType, TokenTypes.Bearer);
+            json.WriteNumber(Parameters.ExpiresIn, (long)Math.Floor((expires - time.GetUtcNow()).TotalSeconds));
+            json.WriteString(Parameters.Scope, string.Join(' ', scopes));
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = buffer.WrittenCount;
+        audit.Record(new AuditEvent(AuditEvents.TokenIssued, AuditEvent.Success)
+        {
+            ClientId = client.ClientId,
+            IpAddress = http.Connection.RemoteIpAddress?.ToString(),
+            UserAgent = http.Request.Headers.UserAgent.ToString(),
+            Detail = new Dictionary<string, string?>
+            {
+                ["grant_type"] = GrantTypes.ClientCredentials,
+                ["scope"] = string.Join(' ', scopes),
+                ["issued"] = "access_token",
+            },
+        });
+        telemetry.TokenIssued(GrantTypes.ClientCredentials);
+        await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+    }
+}
