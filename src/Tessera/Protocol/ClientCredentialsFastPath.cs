@@ -77,7 +77,7 @@ public sealed class ClientCredentialsFastPath(
         var (clientId, secret) = credentials;
         if (clients.Find(clientId) is not { Type: ClientTypes.Confidential } client || !client.GrantTypes.Contains(GrantTypes.ClientCredentials, StringComparer.Ordinal)
             || bursts.IsClientLockedOut(clientId, out _)
-            || Scopes(form, client) is not { } scopes)
+            || GrantedScopes(form, client) is not { } scopes)
         {
             return false;
         }
@@ -129,7 +129,7 @@ public sealed class ClientCredentialsFastPath(
     }
 
     /// <summary>The scopes the token carries: those requested, each registered for the client and none a user scope; or, when none are requested, all of the client's API scopes.</summary>
-    private static List<string>? Scopes(IFormCollection form, ClientOptions client)
+    private static List<string>? GrantedScopes(IFormCollection form, ClientOptions client)
     {
         if (!form.TryGetValue(Parameters.Scope, out var value))
         {
@@ -189,7 +189,7 @@ public sealed class ClientCredentialsFastPath(
             SigningCredentials = keys.SigningCredentials(client.SigningAlgorithm ?? SecurityAlgorithms.EcdsaSha256),
         });
 
-        // RFC 6749 §5.1, as OpenIddict answers: the scope is named, and the response is never cached.
+        // RFC 6749 §5.1, as OpenIddict answers, and never cached.
         var response = http.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json;charset=UTF-8";
@@ -203,7 +203,11 @@ public sealed class ClientCredentialsFastPath(
             json.WriteString(Parameters.AccessToken, token);
             json.WriteString(Parameters.TokenType, TokenTypes.Bearer);
             json.WriteNumber(Parameters.ExpiresIn, (long)Math.Floor((expires - time.GetUtcNow()).TotalSeconds));
-            json.WriteString(Parameters.Scope, string.Join(' ', scopes));
+            if (!form.ContainsKey(Parameters.Scope))
+            {
+                json.WriteString(Parameters.Scope, string.Join(' ', scopes)); // §5.1: named when it is not what was asked for
+            }
+
             json.WriteEndObject();
         }
 
@@ -220,7 +224,7 @@ public sealed class ClientCredentialsFastPath(
                 ["issued"] = "access_token",
             },
         });
-        telemetry.TokenIssued(GrantTypes.ClientCredentials);
+        telemetry.TokenIssued(GrantTypes.ClientCredentials, lean: true);
         await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
     }
 }

@@ -39,7 +39,7 @@ public sealed class TesseraTelemetry
         _signIns = meter.CreateCounter<long>("tessera.sign_ins", "{sign-in}",
             "Brokered sign-ins concluded, by organization, connection, protocol and outcome (with error.type on failure)");
         _tokensIssued = meter.CreateCounter<long>("tessera.tokens.issued", "{response}",
-            "Successful token endpoint responses, by grant type");
+            "Successful token endpoint responses, by grant type and by the path that answered (lean or pipeline)");
         _exchanges = meter.CreateCounter<long>("tessera.exchanges", "{exchange}",
             "Token exchanges (RFC 8693), by outcome, with the rule or OAuth error that refused one and the subject token's source");
         _scimOperations = meter.CreateCounter<long>("tessera.scim.operations", "{operation}",
@@ -71,6 +71,7 @@ public sealed class TesseraTelemetry
         public const string Outcome = "outcome";
         public const string Error = "error.type";
         public const string GrantType = "grant_type";
+        public const string TokenPath = "token.path";
         public const string ScimOperation = "scim.operation";
         public const string Status = "http.response.status_code";
         public const string Channel = "signal.channel";
@@ -160,11 +161,13 @@ public sealed class TesseraTelemetry
     }
 
     /// <summary>A successful token response; the grant type is one the server accepted, so the tag stays few-valued.</summary>
-    public void TokenIssued(string grantType)
+    /// <param name="lean">Whether the lean client_credentials path answered, rather than OpenIddict's pipeline.</param>
+    public void TokenIssued(string grantType, bool lean = false)
     {
         if (_tokensIssued.Enabled)
         {
-            _tokensIssued.Add(1, new KeyValuePair<string, object?>(Tags.GrantType, grantType));
+            _tokensIssued.Add(1, new KeyValuePair<string, object?>(Tags.GrantType, grantType),
+                new KeyValuePair<string, object?>(Tags.TokenPath, lean ? "lean" : "pipeline"));
         }
     }
 

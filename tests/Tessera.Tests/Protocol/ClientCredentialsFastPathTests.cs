@@ -1,0 +1,173 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Tessera.Audit;
+using Tessera.Hosting;
+using Tessera.Tests.Infrastructure;
+using static Tessera.Telemetry.TesseraTelemetry;
+
+namespace Tessera.Tests.Protocol;
+
+/// <summary>
+/// The lean client_credentials path against OpenIddict's pipeline: the same grant sent with HTTP Basic (answered by the
+/// lean path, as the token metric's <c>token.path</c> shows) and with client_secret_post (always the pipeline) must give
+/// the same answer, headers, token shape, audit row and metric; and every request that is not a plain success must
+/// reach the pipeline and get its error.
+/// </summary>
+[Collection(TelemetryCollection.Name)]
+public sealed class ClientCredentialsFastPathTests
+{
+    private const string RsService = "rs-service";
+    private static readonly string RsSecret = Tessera.Protocol.ClientSecretHasher.Generate();
+
+    private static void Configure(TesseraOptions options) => options.Clients.Add(new ClientOptions
+    {
+        ClientId = RsService,
+        Type = "confidential",
+        ClientSecret = RsSecret,
+        GrantTypes = ["client_credentials"],
+        Scopes = ["read:orders", "write:orders"],
+        Audiences = [TestConfiguration.OrdersAudience, TestConfiguration.ReportsAudience],
+        SigningAlgorithm = "RS256",
+        AccessTokenLifetime = TimeSpan.FromMinutes(5),
+    });
+
+    private sealed record Answer(int Status, HttpResponseHeaders Headers, string? ContentType, JsonElement Json);
+
+    private static async Task<Answer> SendAsync(HttpClient http, Dictionary<string, string> form, string? basic = null, string contentType = "application/x-www-form-urlencoded")
+    {
+        var body = string.Join('&', form.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "token") { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (basic is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(basic)));
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return new Answer((int)response.StatusCode, response.Headers, response.Content.Headers.ContentType?.ToString(),
+            text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private static Dictionary<string, string> Grant(string? scope, (string Id, string Secret)? post = null)
+    {
+        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
+        if (scope is not null)
+        {
+            form["scope"] = scope;
+        }
+
+        if (post is { } client)
+        {
+            form["client_id"] = client.Id;
+            form["client_secret"] = client.Secret;
+        }
+
+        return form;
+    }
+
+    public static TheoryData<string, string, string?> Grants => new()
+    {
+        { TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, null },
+        { TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, "write:orders" },
+        { TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret, "read:orders write:orders" },
+        { RsService, RsSecret, null },
+        { RsService, RsSecret, "read:orders" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Grants))]
+    public async Task The_lean_path_answers_exactly_as_the_pipeline_does(string clientId, string secret, string? scope)
+    {
+        var telemetry = new TelemetryCapture();
+        await using var server = await TesseraTestServer.StartAsync(Configure, services: telemetry.Compose);
+        telemetry.From(server);
+        using var http = server.CreateClient();
+
+        var lean = await SendAsync(http, Grant(scope), basic: $"{clientId}:{secret}");
+        var pipeline = await SendAsync(http, Grant(scope, (clientId, secret)));
+
+        Assert.Equal((200, 200), (lean.Status, pipeline.Status));
+        Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+        Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "pipeline")));
+        Assert.Equal(pipeline.ContentType, lean.ContentType);
+        foreach (var header in new[] { "Cache-Control", "Pragma" })
+        {
+            Assert.Equal(string.Join(',', pipeline.Headers.GetValues(header)), string.Join(',', lean.Headers.GetValues(header)));
+        }
+
+        Assert.Equal(Fields(pipeline.Json, "access_token", "expires_in"), Fields(lean.Json, "access_token", "expires_in"));
+        Assert.InRange(lean.Json.GetProperty("expires_in").GetInt64() - pipeline.Json.GetProperty("expires_in").GetInt64(), -1, 1);
+
+        var (leanToken, pipelineToken) = (new JsonWebToken(lean.Json.GetProperty("access_token").GetString()), new JsonWebToken(pipeline.Json.GetProperty("access_token").GetString()));
+        Assert.Equal(Header(pipelineToken), Header(leanToken));
+        Assert.Equal(Fields(Payload(pipelineToken), "jti", "iat", "exp"), Fields(Payload(leanToken), "jti", "iat", "exp"));
+        Assert.Equal(pipelineToken.ValidTo - pipelineToken.IssuedAt, leanToken.ValidTo - leanToken.IssuedAt);
+        Assert.True(Guid.TryParse(leanToken.Id, out _));
+        Assert.NotEqual(pipelineToken.Id, leanToken.Id);
+
+        var audit = await server.AuditAsync(rows => rows.Count(r => r.Event == AuditEvents.TokenIssued) == 2);
+        var rows = audit.Where(r => r.Event == AuditEvents.TokenIssued).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal((rows[1].ClientId, rows[1].Outcome, rows[1].Detail, rows[1].IpAddress), (rows[0].ClientId, rows[0].Outcome, rows[0].Detail, rows[0].IpAddress));
+
+        // What the pipeline reads back: introspection sees the lean token active, and revocation ends it.
+        var introspected = await Oauth.IntrospectAsync(http, clientId, secret, leanToken.EncodedToken);
+        Assert.Equal("true", introspected["active"]);
+        Assert.Equal(200, (await Oauth.RevokeAsync(http, clientId, secret, leanToken.EncodedToken)).Status);
+        Assert.Equal("false", (await Oauth.IntrospectAsync(http, clientId, secret, leanToken.EncodedToken))["active"]);
+    }
+
+    /// <summary>Requests at the edge of the lean path: each goes on to the pipeline, which answers it as before.</summary>
+    public static TheoryData<string, Dictionary<string, string>, string?, string, int, string?> Edges => new()
+    {
+        { "a wrong secret", Grant(null), $"{TestConfiguration.ServiceClient}:not-the-secret", "application/x-www-form-urlencoded", 401, "invalid_client" },
+        { "an unknown client", Grant(null), "nobody:whatever-secret", "application/x-www-form-urlencoded", 401, "invalid_client" },
+        { "a scope the client is not registered for", Grant("read:reports"), Basic(), "application/x-www-form-urlencoded", 400, "invalid_scope" },
+        { "a user scope", Grant("openid write:orders"), Basic(), "application/x-www-form-urlencoded", 400, "invalid_scope" },
+        { "a scope with an empty part", Grant("write:orders  read:orders"), Basic(), "application/x-www-form-urlencoded", 200, null },
+        { "a resource it is not registered for", new() { ["grant_type"] = "client_credentials", ["resource"] = TestConfiguration.ReportsAudience }, Basic(), "application/x-www-form-urlencoded", 400, "invalid_target" },
+        { "a resource it is registered for", new() { ["grant_type"] = "client_credentials", ["resource"] = TestConfiguration.OrdersAudience }, Basic(), "application/x-www-form-urlencoded", 200, null },
+        { "another grant type", new() { ["grant_type"] = "password", ["username"] = "a", ["password"] = "b" }, Basic(), "application/x-www-form-urlencoded", 400, "unsupported_grant_type" },
+        { "Basic and client_secret at once", Grant(null, (TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret)), Basic(), "application/x-www-form-urlencoded", 400, "invalid_request" },
+        { "a client that may not use the grant", Grant(null), $"{TestConfiguration.WebClient}:{TestConfiguration.WebSecret}", "application/x-www-form-urlencoded", 400, "unauthorized_client" },
+        { "a JSON body", Grant(null), Basic(), "application/json", 400, "invalid_request" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Edges))]
+    public async Task What_the_lean_path_does_not_answer_reaches_the_pipeline_and_gets_its_answer(string edge, Dictionary<string, string> form, string? basic, string contentType, int status, string? error)
+    {
+        var telemetry = new TelemetryCapture();
+        await using var server = await TesseraTestServer.StartAsync(services: telemetry.Compose);
+        telemetry.From(server);
+        using var http = server.CreateClient();
+
+        var answer = await SendAsync(http, form, basic, contentType);
+
+        Assert.True(answer.Status == status, $"{edge}: {answer.Status} {answer.Json}");
+        Assert.True(error is null || answer.Json.GetProperty("error").GetString() == error, $"{edge}: {answer.Json}");
+        Assert.Equal(0, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+        if (status == 200)
+        {
+            Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "pipeline")));
+        }
+        else
+        {
+            var audit = await server.AuditAsync(rows => rows.Any(r => r.Event == AuditEvents.TokenRequestRefused));
+            Assert.Contains(audit, r => r.Event == AuditEvents.TokenRequestRefused);
+        }
+    }
+
+    private static string Basic() => $"{TestConfiguration.ServiceClient}:{TestConfiguration.ServiceSecret}";
+
+    private static string Header(JsonWebToken token) => $"{token.Alg} {token.Kid} {token.Typ}";
+
+    private static JsonElement Payload(JsonWebToken token) => JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(token.EncodedPayload)).RootElement;
+
+    /// <summary>The object's members but <paramref name="except"/>, sorted, as JSON text.</summary>
+    private static string Fields(JsonElement json, params string[] except) =>
+        string.Join(", ", json.EnumerateObject().Where(p => !except.Contains(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => $"{p.Name}={p.Value.GetRawText()}"));
+}
