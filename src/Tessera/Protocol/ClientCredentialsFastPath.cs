@@ -35,6 +35,7 @@ public sealed class ClientCredentialsFastPath(
     AuditLog audit,
     TesseraTelemetry telemetry,
     IOptionsMonitor<OpenIddictServerOptions> server,
+    TesseraIssuer issuer,
     TimeProvider time)
 {
     private static readonly PathString TokenPath = "/" + ProtocolEndpoints.Token;
@@ -46,7 +47,9 @@ public sealed class ClientCredentialsFastPath(
 
     public async Task InvokeAsync(HttpContext http)
     {
+        // The token endpoint under the issuer's path exactly as discovery names it; any other spelling is the pipeline's to judge.
         if (!HttpMethods.IsPost(http.Request.Method) || !http.Request.Path.Equals(TokenPath, StringComparison.Ordinal)
+            || !string.Equals(http.Request.PathBase.Value ?? "", issuer.PathBase, StringComparison.Ordinal)
             || !string.Equals(http.Request.ContentType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
             || !http.Request.IsHttps && server.CurrentValue.Issuer?.Scheme == Uri.UriSchemeHttps
             || !keys.IsLoaded || http.Request.Headers.ContainsKey("DPoP"))

@@ -120,6 +120,26 @@ public sealed class ClientCredentialsFastPathTests
         Assert.Equal("false", (await Oauth.IntrospectAsync(http, clientId, secret, leanToken.EncodedToken))["active"]);
     }
 
+    [Fact]
+    public async Task Under_an_issuer_with_a_path_the_lean_path_answers_only_at_the_token_endpoint_discovery_names()
+    {
+        var telemetry = new TelemetryCapture();
+        await using var server = await TesseraTestServer.StartAsync(options => options.Issuer = "https://login.example.com/tenant-a", services: telemetry.Compose);
+        telemetry.From(server);
+        using var http = server.CreateClient();
+        using var discovery = JsonDocument.Parse(await http.GetStringAsync(".well-known/openid-configuration"));
+        var endpoint = discovery.RootElement.GetProperty("token_endpoint").GetString()!;
+        Assert.Equal("https://login.example.com/tenant-a/token", endpoint);
+
+        var answered = await Oauth.ClientCredentialsAsync(http, TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret);
+        var outside = await Oauth.PostAsync(http, "https://login.example.com/token", Grant(null), (TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret));
+
+        Assert.Equal(200, answered.Status);
+        Assert.Equal("https://login.example.com/tenant-a", answered.AccessToken.Issuer);
+        Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+        Assert.Equal(outside.Status == 200 ? 1 : 0, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "pipeline"))); // outside the path: the pipeline's to judge
+    }
+
     /// <summary>Requests at the edge of the lean path: each goes on to the pipeline, which answers it as before.</summary>
     public static TheoryData<string, Dictionary<string, string>, string?, string, int, string?> Edges => new()
     {
