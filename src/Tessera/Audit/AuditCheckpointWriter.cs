@@ -66,8 +66,27 @@ public sealed partial class AuditCheckpointWriter(
             return null;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (db.Database.IsNpgsql() && !await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({AdvisoryLock}) AS \"Value\"").SingleAsync(cancellationToken))
+        // On PostgreSQL one node at a time makes a checkpoint, under an advisory lock taken before the walk. On SQLite the
+        // rows are walked before the write transaction: it holds the database's one write lock, which the audit writer
+        // would otherwise wait on for the whole walk; committed rows never change (a change is what the walk finds).
+        var transaction = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            return await CheckpointAsync(db, transaction, cancellationToken);
+        }
+        finally
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<AuditCheckpointRecord?> CheckpointAsync(TesseraDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? lockedTransaction, CancellationToken cancellationToken)
+    {
+        if (lockedTransaction is not null
+            && !await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({AdvisoryLock}) AS \"Value\"").SingleAsync(cancellationToken))
         {
             return null;
         }
@@ -76,7 +95,7 @@ public sealed partial class AuditCheckpointWriter(
         var after = last?.HeadId ?? 0;
         if (headId <= after)
         {
-            return null; // another node signed it meanwhile
+            return null;
         }
 
         var start = last is null ? null : new AuditChainStart(last.HeadId, last.HeadHash, last.Count);
@@ -85,6 +104,16 @@ public sealed partial class AuditCheckpointWriter(
         {
             _refused = (headId, time.GetUtcNow());
             LogChainBroken(headId, broken.ToString());
+            return null;
+        }
+
+        await using var own = lockedTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var write = lockedTransaction ?? own!;
+
+        // Signed only over the checkpoint the walk started from: if another node signed one meanwhile, this round is its.
+        var latest = await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.HeadId).Select(c => (long?)c.HeadId).FirstOrDefaultAsync(cancellationToken);
+        if ((latest ?? 0) != after)
+        {
             return null;
         }
 
@@ -102,7 +131,7 @@ public sealed partial class AuditCheckpointWriter(
         try
         {
             await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException)
         {
