@@ -40,10 +40,7 @@ public sealed class ClientCredentialsFastPath(
 {
     private static readonly PathString TokenPath = "/" + ProtocolEndpoints.Token;
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
-    private static readonly HashSet<string> UserScopes = new(StringComparer.Ordinal)
-    {
-        Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address,
-    };
+    private static readonly HashSet<string> UserScopes = IssueClientCredentialsTokens.UserScopes;
 
     public async Task InvokeAsync(HttpContext http)
     {
@@ -80,23 +77,25 @@ public sealed class ClientCredentialsFastPath(
         var (clientId, secret) = credentials;
         if (clients.Find(clientId) is not { Type: ClientTypes.Confidential } client || !client.GrantTypes.Contains(GrantTypes.ClientCredentials, StringComparer.Ordinal)
             || bursts.IsClientLockedOut(clientId, out _)
-            || GrantedScopes(form, client) is not { } scopes)
+            || GrantedScopes(form, client) is not { } granted)
         {
             return false;
         }
+
+        var (scopes, requested) = granted;
 
         var applications = http.RequestServices.GetRequiredService<IOpenIddictApplicationManager>();
         if (await applications.FindByClientIdAsync(clientId, http.RequestAborted) is not { } application
             || !await applications.HasClientTypeAsync(application, ClientTypes.Confidential, http.RequestAborted)
             || !await applications.HasPermissionAsync(application, Permissions.Endpoints.Token, http.RequestAborted)
             || !await applications.HasPermissionAsync(application, Permissions.GrantTypes.ClientCredentials, http.RequestAborted)
-            || !await AllScopesPermittedAsync(applications, application, form, http.RequestAborted)
+            || !await AllScopesPermittedAsync(applications, application, requested ? scopes : [], http.RequestAborted)
             || !await applications.ValidateClientSecretAsync(application, secret, http.RequestAborted))
         {
             return false;
         }
 
-        await WriteTokenAsync(http, client, scopes, form);
+        await WriteTokenAsync(http, client, scopes, requested);
         return true;
     }
 
@@ -131,30 +130,29 @@ public sealed class ClientCredentialsFastPath(
             : (pair[..colon], pair[(colon + 1)..]);
     }
 
-    /// <summary>The scopes the token carries: those requested, each registered for the client and none a user scope; or, when none are requested, all of the client's API scopes.</summary>
-    private static List<string>? GrantedScopes(IFormCollection form, ClientOptions client)
+    /// <summary>
+    /// The scopes the token carries, and whether they were requested: those requested, each registered for the client
+    /// and none a user scope; or, when none are requested, all of the client's API scopes. Null when the request is not
+    /// one the lean path answers.
+    /// </summary>
+    private static (List<string> Scopes, bool Requested)? GrantedScopes(IFormCollection form, ClientOptions client)
     {
         if (!form.TryGetValue(Parameters.Scope, out var value))
         {
-            return [.. client.Scopes.Where(s => !UserScopes.Contains(s))];
+            return ([.. client.Scopes.Where(s => !UserScopes.Contains(s))], false);
         }
 
-        var scope = value.ToString();
-        var requested = scope.Split(' ');
+        var requested = value.ToString().Split(' ');
         return requested.Any(s => s.Length == 0 || UserScopes.Contains(s) || !client.Scopes.Contains(s, StringComparer.Ordinal))
             || requested.Distinct(StringComparer.Ordinal).Count() != requested.Length
             ? null
-            : [.. requested];
+            : ([.. requested], true);
     }
 
-    private static async ValueTask<bool> AllScopesPermittedAsync(IOpenIddictApplicationManager applications, object application, IFormCollection form, CancellationToken cancellationToken)
+    /// <summary>OpenIddict's permission for each requested scope (scopes granted by default are not requested, and not checked).</summary>
+    private static async ValueTask<bool> AllScopesPermittedAsync(IOpenIddictApplicationManager applications, object application, List<string> requested, CancellationToken cancellationToken)
     {
-        if (!form.TryGetValue(Parameters.Scope, out var scope))
-        {
-            return true;
-        }
-
-        foreach (var name in scope.ToString().Split(' '))
+        foreach (var name in requested)
         {
             if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + name, cancellationToken))
             {
@@ -166,7 +164,7 @@ public sealed class ClientCredentialsFastPath(
     }
 
     /// <summary>The RFC 9068 access token, response, audit row and metric that OpenIddict's pipeline and Tessera's handlers write for this grant.</summary>
-    private async Task WriteTokenAsync(HttpContext http, ClientOptions client, List<string> scopes, IFormCollection form)
+    private async Task WriteTokenAsync(HttpContext http, ClientOptions client, List<string> scopes, bool requested)
     {
         var options = server.CurrentValue;
         var now = time.GetUtcNow();
@@ -206,7 +204,7 @@ public sealed class ClientCredentialsFastPath(
             json.WriteString(Parameters.AccessToken, token);
             json.WriteString(Parameters.TokenType, TokenTypes.Bearer);
             json.WriteNumber(Parameters.ExpiresIn, (long)Math.Floor((expires - time.GetUtcNow()).TotalSeconds));
-            if (!form.ContainsKey(Parameters.Scope))
+            if (!requested)
             {
                 json.WriteString(Parameters.Scope, string.Join(' ', scopes)); // §5.1: named when it is not what was asked for
             }

@@ -14,7 +14,8 @@ namespace Tessera.Protocol.Handlers;
 /// </summary>
 public sealed class IssueClientCredentialsTokens(ClientRegistry clients, AudienceSelector audiences) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
-    private static readonly HashSet<string> UserScopes = new(StringComparer.Ordinal)
+    /// <summary>Scopes that only mean something when a user takes part; never granted to a client acting for itself.</summary>
+    internal static readonly HashSet<string> UserScopes = new(StringComparer.Ordinal)
     {
         Scopes.OpenId, Scopes.OfflineAccess, Scopes.Profile, Scopes.Email, Scopes.Phone, Scopes.Address,
     };
