@@ -105,6 +105,18 @@ configure_tessera() { # template [config port]
     -e "s|\${GEO_DATABASE}|${GEO_DATABASE:-}|g" -e "s|\${DATABASE}|${DATABASE:-}|g" "$1" >"$config"
 }
 
+# PostgreSQL for this run: a cluster of its own (outside $TMP, which only root may enter) with PostgreSQL's durable
+# defaults (fsync, synchronous_commit on), as a deployment has; stopped and removed when the script exits. Sets
+# DATABASE (the connection string the templates' ${DATABASE} takes) and PSQL (for psql).
+start_postgres() { # port
+  command -v psql >/dev/null || die "psql is missing: apt-get install postgresql"
+  export TESSERA_CI_PGDATA="/tmp/tessera-bench-pg-$$" TESSERA_CI_PGPORT=$1 TESSERA_CI_PGDURABLE=1
+  trap 'stop_servers; "$ROOT/.ci/postgres.sh" stop; rm -rf "$TESSERA_CI_PGDATA" "$TMP"' EXIT
+  say "PostgreSQL on port $1 (durable settings)"
+  DATABASE=$("$ROOT/.ci/postgres.sh" start) || die "PostgreSQL did not start"
+  PSQL="host=127.0.0.1 port=$1 user=postgres password=tessera-ci dbname=postgres"
+}
+
 # --- servers --------------------------------------------------------------------------------------------------
 wait_ready() { # name url
   for _ in $(seq 1 600); do

@@ -19,15 +19,8 @@ read -r -a OTHER_PORTS <<<"${NODE_PORTS:-5094 5095}"
 PG_PORT=${PG_PORT:-56532}
 
 prerequisites "$TESSERA_PORT" "${OTHER_PORTS[@]}"
-command -v psql >/dev/null || die "psql is missing: apt-get install postgresql"
 publish_tessera
-
-# PostgreSQL: a cluster of this run's own (outside $TMP, which only root may enter), durable, stopped at the end.
-export TESSERA_CI_PGDATA="/tmp/tessera-bench-pg-$$" TESSERA_CI_PGPORT=$PG_PORT TESSERA_CI_PGDURABLE=1
-trap 'stop_servers; "$ROOT/.ci/postgres.sh" stop; rm -rf "$TESSERA_CI_PGDATA" "$TMP"' EXIT
-say "PostgreSQL on port $PG_PORT (durable settings)"
-DATABASE=$("$ROOT/.ci/postgres.sh" start) || die "PostgreSQL did not start"
-PSQL="host=127.0.0.1 port=$PG_PORT user=postgres password=tessera-ci dbname=postgres"
+start_postgres "$PG_PORT"
 # Every node has the same issuer (the first node's URL): they are one deployment.
 configure_tessera "$HERE/tessera-postgres.template.json"
 

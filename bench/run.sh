@@ -14,6 +14,8 @@
 #   PEER_WORKERS=$(nproc)  workers of the clustered peer
 #   TESSERA_REF=<git rev>  build that revision (git archive) instead of the working tree
 #   MIN_RATIO=<x>          also exit non-zero (3) when the median ratio is below x
+#   STORAGE=postgres       Tessera on a PostgreSQL of this run's own (durable settings, PG_PORT=56532) instead of
+#                          SQLite; the peer keeps its in-memory store (its JWT access tokens are not stored)
 #   BENCH_NICE=<n>         scheduling priority of this benchmark (default -10 as root, so other work on the
 #                          machine disturbs the runs less; 0 to leave it alone). With Linux autogroups, nice only
 #                          ranks processes within one session, so the script moves itself into a session of its
@@ -24,10 +26,16 @@ PEER_PORT=${PEER_PORT:-5091}
 CEILING_PORT=${CEILING_PORT:-5092}
 SINGLE_PEER_PORT=${SINGLE_PEER_PORT:-5093}
 PEER_WORKERS=${PEER_WORKERS:-$(nproc)}
+STORAGE=${STORAGE:-sqlite}
+PG_PORT=${PG_PORT:-56532}
 
 prerequisites "$TESSERA_PORT" "$PEER_PORT" "$CEILING_PORT" "$SINGLE_PEER_PORT"
 publish_tessera
-configure_tessera "$HERE/tessera.template.json"
+case $STORAGE in
+  sqlite) configure_tessera "$HERE/tessera.template.json" ;;
+  postgres) start_postgres "$PG_PORT"; configure_tessera "$HERE/tessera-postgres.template.json" ;;
+  *) die "STORAGE is sqlite or postgres, not $STORAGE" ;;
+esac
 say "dotnet publish -c Release bench/Tessera.Ceiling"
 dotnet publish "$HERE/Tessera.Ceiling" -c Release -o "$TMP/ceiling" --nologo >"$OUT/publish-ceiling.log" 2>&1 || die "publishing the ceiling failed, see $OUT/publish-ceiling.log"
 
@@ -72,7 +80,7 @@ done
 stop_servers
 
 # --- report ---------------------------------------------------------------------------------------------------
-report "Tessera $REVISION vs oidc-provider ($PEER_WORKERS cluster workers, and one process) and the ceiling, client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per server, ${DURATION}s per measured run" \
+report "Tessera $REVISION ($STORAGE) vs oidc-provider ($PEER_WORKERS cluster workers, and one process) and the ceiling, client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per server, ${DURATION}s per measured run" \
   server Tessera tessera "oidc-provider cluster" oidc-provider-cluster
 say "ratio Tessera/ceiling: $(median_ratio tessera ceiling)x (goal 0.8)"
 say "ratio Tessera/oidc-provider single process: $(median_ratio tessera oidc-provider)x"

@@ -85,6 +85,7 @@ public static class TesseraCli
         }
 
         await using var app = TesseraApp.Build(builder);
+        StartupMemory.CompactAfterStart(app.Lifetime, app.Logger);
         await app.RunAsync(cancellationToken);
         return 0;
     }
