@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Text;
 using OpenIddict.Abstractions;
 using Tessera.Audit;
 using Tessera.Hosting;
+using Tessera.Protocol;
 using Tessera.Risk;
 
 namespace Tessera.Credentials;
@@ -57,28 +57,15 @@ public sealed class VerifierClientAuthentication(
     {
         string? id = null;
         string? secret = null;
-        var header = request.Headers.Authorization;
-        if (header.Count == 1 && header[0]!.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        var basic = BasicClientCredentials.Read(request);
+        if (basic.Present)
         {
-            try
+            if (!basic.WellFormed || form.ContainsKey("client_secret"))
             {
-                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header[0]!["Basic ".Length..].Trim()));
-                var colon = pair.IndexOf(':', StringComparison.Ordinal);
-                if (colon > 0)
-                {
-                    id = Uri.UnescapeDataString(pair[..colon].Replace('+', ' '));
-                    secret = Uri.UnescapeDataString(pair[(colon + 1)..].Replace('+', ' '));
-                }
-            }
-            catch (FormatException)
-            {
-                return (null, null, false);
+                return (basic.ClientId, null, false); // RFC 6749 §2.3: one method per request
             }
 
-            if (form.ContainsKey("client_secret"))
-            {
-                return (id, null, false); // RFC 6749 §2.3: one method per request
-            }
+            (id, secret) = (basic.ClientId, basic.Secret);
         }
         else if (form["client_id"].Count == 1 && form["client_secret"].Count == 1)
         {

@@ -68,13 +68,12 @@ public sealed class ClientCredentialsFastPath(
         // Exactly grant_type and at most scope, each once; client authentication by HTTP Basic only.
         if (form.Count is < 1 or > 2 || form.Any(p => p.Value.Count != 1 || p.Key is not (Parameters.GrantType or Parameters.Scope))
             || form[Parameters.GrantType] != GrantTypes.ClientCredentials
-            || Credentials(http.Request) is not { } credentials
+            || BasicClientCredentials.Read(http.Request) is not { WellFormed: true, Plain: true, ClientId: { } clientId, Secret: { } secret }
             || limits.Violation(new OpenIddictRequest(form)) is not null)
         {
-            return false;
+            return false; // anything to decode, or any oddity, is OpenIddict's to judge
         }
 
-        var (clientId, secret) = credentials;
         if (clients.Find(clientId) is not { Type: ClientTypes.Confidential } client || !client.GrantTypes.Contains(GrantTypes.ClientCredentials, StringComparer.Ordinal)
             || bursts.IsClientLockedOut(clientId, out _)
             || GrantedScopes(form, client) is not { } granted)
@@ -97,37 +96,6 @@ public sealed class ClientCredentialsFastPath(
 
         await WriteTokenAsync(http, client, scopes, requested);
         return true;
-    }
-
-    /// <summary>RFC 6749 §2.3.1: the client_id and secret of an HTTP Basic header; null unless it is one plain pair (anything to unescape goes to OpenIddict).</summary>
-    private static (string ClientId, string Secret)? Credentials(HttpRequest request)
-    {
-        var header = request.Headers.Authorization;
-        if (header.Count != 1 || header[0] is not { Length: > 6 and < 2048 } value || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        Span<byte> decoded = stackalloc byte[value.Length];
-        if (!Convert.TryFromBase64String(value[6..].Trim(), decoded, out var length))
-        {
-            return null;
-        }
-
-        string pair;
-        try
-        {
-            pair = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(decoded[..length]);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
-
-        var colon = pair.IndexOf(':', StringComparison.Ordinal);
-        return colon <= 0 || colon == pair.Length - 1 || pair.AsSpan().IndexOfAny('%', '+') >= 0 || pair.AsSpan().ContainsAnyInRange('\0', ' ')
-            ? null
-            : (pair[..colon], pair[(colon + 1)..]);
     }
 
     /// <summary>
