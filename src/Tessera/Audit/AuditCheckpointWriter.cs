@@ -91,6 +91,15 @@ public sealed partial class AuditCheckpointWriter(
             return null;
         }
 
+        return await WalkAsync(db, cancellationToken) is { } walk ? await SignAsync(db, lockedTransaction, walk, cancellationToken) : null;
+    }
+
+    /// <summary>The rows since the last checkpoint, walked up to the head: what a checkpoint would sign.</summary>
+    internal sealed record Walk(AuditCheckpointRecord? Last, long HeadId, long Count, string HeadHash);
+
+    /// <summary>The walk from the last checkpoint to the head, or null when no row was added since or the rows do not verify.</summary>
+    internal async Task<Walk?> WalkAsync(TesseraDbContext db, CancellationToken cancellationToken)
+    {
         var (last, headId) = await HeadAsync(db, cancellationToken);
         var after = last?.HeadId ?? 0;
         if (headId <= after)
@@ -107,25 +116,34 @@ public sealed partial class AuditCheckpointWriter(
             return null;
         }
 
+        return new Walk(last, headId, segment.Count, segment.HeadHash);
+    }
+
+    /// <summary>
+    /// Signs the walk's head, in the transaction given or one of its own, unless a checkpoint was signed since the
+    /// checkpoint the walk started from: a second one naming the same predecessor would fork the chain of checkpoints.
+    /// </summary>
+    internal async Task<AuditCheckpointRecord?> SignAsync(TesseraDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? lockedTransaction, Walk walk, CancellationToken cancellationToken)
+    {
         await using var own = lockedTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var write = lockedTransaction ?? own!;
 
-        // Signed only over the checkpoint the walk started from: if another node signed one meanwhile, this round is its.
+        var after = walk.Last?.HeadId ?? 0;
         var latest = await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.HeadId).Select(c => (long?)c.HeadId).FirstOrDefaultAsync(cancellationToken);
         if ((latest ?? 0) != after)
         {
-            return null;
+            return null; // another node signed one meanwhile: this round is its
         }
 
         var now = time.GetUtcNow();
-        var previous = last is null ? AuditCheckpoint.Genesis : AuditCheckpoint.HashOf(last.Token);
+        var previous = walk.Last is null ? AuditCheckpoint.Genesis : AuditCheckpoint.HashOf(walk.Last.Token);
         var record = new AuditCheckpointRecord
         {
             CreatedAt = now.UtcDateTime,
-            Count = segment.Count,
-            HeadId = headId,
-            HeadHash = segment.HeadHash,
-            Token = AuditCheckpoint.Sign(issuer.Name, now, segment.Count, headId, segment.HeadHash, previous, keys.SigningCredentials(SecurityAlgorithms.EcdsaSha256)),
+            Count = walk.Count,
+            HeadId = walk.HeadId,
+            HeadHash = walk.HeadHash,
+            Token = AuditCheckpoint.Sign(issuer.Name, now, walk.Count, walk.HeadId, walk.HeadHash, previous, keys.SigningCredentials(SecurityAlgorithms.EcdsaSha256)),
         };
         db.AuditCheckpoints.Add(record);
         try

@@ -196,6 +196,42 @@ public sealed class AuditCheckpointTests
         Assert.True(verified.Trusted, verified.Problem);
     }
 
+    /// <summary>
+    /// Rows arrive while a node walks the chain; another node walks further and signs first. The first node must then
+    /// sign nothing: a second checkpoint naming the same predecessor would fork the chain of checkpoints. On SQLite the
+    /// walk runs before the write transaction, so only this check, inside it, stands between the two.
+    /// </summary>
+    [Fact]
+    public async Task A_node_whose_walk_was_overtaken_by_another_nodes_checkpoint_signs_nothing()
+    {
+        var database = await TestDatabase.CreateAsync();
+        await using var _ = database;
+        var keys = new KeyOptions { EncryptionKey = KeyEncryptionKey.Generate() };
+        await using var a = await TesseraTestServer.StartAsync(options => options.Keys = keys, database: database, keepDatabase: true);
+        await using var b = await TesseraTestServer.StartAsync(options => options.Keys = keys, database: database, keepDatabase: true);
+        var first = (await AuditActivity.CheckpointAsync(a))!;
+
+        await AuditActivity.WriteRowsAsync(a, requests: 2);
+        var writer = a.Service<AuditCheckpointWriter>();
+        var walk = (await a.WithDbAsync(db => writer.WalkAsync(db, CancellationToken.None)))!;
+        Assert.Equal(first.HeadId, walk.Last?.HeadId);
+
+        await AuditActivity.WriteRowsAsync(b, requests: 2);
+        await b.Service<AuditLog>().FlushAsync();
+        var overtaking = await AuditActivity.CheckpointAsync(b);
+        Assert.True(overtaking is not null && overtaking.HeadId > walk.HeadId, "the other node walked further and signed");
+
+        Assert.Null(await a.WithDbAsync(db => writer.SignAsync(db, null, walk, CancellationToken.None)));
+        var next = await AuditActivity.CheckpointAsync(a);
+        Assert.Null(next); // nothing was added since the other node's checkpoint
+
+        var checkpoints = await CheckpointsAsync(a);
+        Assert.Equal([first.HeadId, overtaking.HeadId], checkpoints.Select(c => c.HeadId));
+        var verified = await AuditCheckpointVerifier.VerifyAsync(checkpoints.Select(c => c.Token),
+            AuditCheckpointVerifier.Known(a.Service<TesseraIssuer>().Name, a.Keys.VerificationKeys()), CancellationToken.None);
+        Assert.True(verified.Trusted, verified.Problem);
+    }
+
     [Fact]
     public async Task Two_nodes_appending_at_once_write_one_linear_chain_that_verifies()
     {
