@@ -114,7 +114,8 @@ if (generator.check) {
   };
   if (workload === 'refresh') {
     const { answer } = await refreshOnce(clients[0]).catch((error) => fail(`the first refresh: ${error.message}`));
-    console.log(`check ${base}: refresh_token grant 200, a new refresh token (rotated), ${await verifyAccessToken(answer.access_token)}`);
+    const idToken = typeof answer.id_token === 'string' ? ', an ID token' : ', no ID token';
+    console.log(`check ${base}: refresh_token grant 200, a new refresh token (rotated)${idToken}, ${await verifyAccessToken(answer.access_token)}`);
   } else {
     const { answer, nonce, location } = await signInOnce(clients[0]).catch((error) => fail(`the first sign-in: ${error.message}`));
     const { payload: id } = await jwtVerify(answer.id_token, jwks, { issuer: discovery.issuer, audience: CLIENT_ID })
