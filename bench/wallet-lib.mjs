@@ -1,6 +1,7 @@
 // What the wallet load generators share (credential-load.mjs, presentation-load.mjs): the command line, keep-alive
 // HTTP, the set-up every run needs (the platform admin's token, a user provisioned over SCIM, a pre-authorized offer
-// and its access token, ES256 holder keys, an issuance), and the timed loop with its one-line result.
+// and its access token, ES256 holder keys, an issuance), and the timed loop with its one-line result. grant-load.mjs
+// (refresh.sh) uses the command line, the HTTP and the loop.
 //
 //   BENCH_SECRET=... BENCH_SCIM_TOKEN=... node <generator>.mjs http://127.0.0.1:5090 DURATION CONCURRENCY [CHECK]
 import { randomUUID } from 'node:crypto';
@@ -25,13 +26,13 @@ export function loadGenerator(name) {
   // Keep-alive connections, at most one per wallet: the pool a wallet backend would hold.
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 
-  /** One HTTP request on the keep-alive pool: { status, body } (body text); rejects on socket errors and timeouts. */
+  /** One HTTP request on the keep-alive pool: { status, body, headers } (body text); rejects on socket errors and timeouts. */
   function request(method, url, { headers = {}, body } = {}) {
     return new Promise((resolve, reject) => {
       const req = http.request(url, { method, agent, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) }, timeout: REQUEST_TIMEOUT_MS }, (res) => {
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
@@ -49,7 +50,8 @@ export function loadGenerator(name) {
   /**
    * Runs `once(wallet)` in a loop for every wallet at the same time until the duration is up; an answer that throws
    * is counted as an error: non2xx when it carries a status, wrong when it is marked so (a 2xx answer that says the
-   * wrong thing), timeout, else connect. Prints one line:
+   * wrong thing), timeout, else connect. An error marked `retire` also ends that wallet's loop (it cannot go on, as a
+   * client whose refresh token chain broke). Prints one line:
    * BENCH_RESULT <noun>=N rps=X p50_us=.. p99_us=.. non2xx=.. wrong=.. connect=.. timeout=..
    */
   async function run(wallets, once, noun) {
@@ -69,6 +71,7 @@ export function loadGenerator(name) {
           else if (error.code === 'ETIMEDOUT') errors.timeout += 1;
           else errors.connect += 1;
           if (Object.values(errors).reduce((a, b) => a + b) <= 3) console.error(`${name}: ${error.message}`);
+          if (error.retire) break;
         }
       }
     }));
