@@ -70,7 +70,9 @@ public sealed class SessionStore(TesseraDbContext db, TesseraConfiguration confi
             return null;
         }
 
-        var session = await db.Sessions.FirstOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        // By key: a second lookup in the same request (the token endpoint's handlers each ask) is answered from the
+        // context's tracked entities, without another query.
+        var session = await db.Sessions.FindAsync([sessionId], cancellationToken);
         return await TouchIfActiveAsync(session, cancellationToken);
     }
 
