@@ -17,6 +17,7 @@ import { Browser } from './browser.mjs';
 import { PARTNER_RESOURCES, startPartnerSts } from './partner-sts.mjs';
 import { startSamlIdp } from './saml-idp.mjs';
 import { startUpstream } from './upstream.mjs';
+import { startUpstreamProcess } from './upstream-process.mjs';
 import { selfSignedRsa } from './x509.mjs';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,8 +65,13 @@ export const AREA_TIMEOUT_MS = 60_000;
 /** The one environment of this process; start() is idempotent. */
 let current;
 
-export async function start() {
-  current ??= await launch();
+/**
+ * With upstreamProcess, the upstream OIDC IdP runs in an OS process of its own (lib/upstream-process.mjs), for
+ * benchmarks that measure its CPU apart from this process's; its counts and errors are then read with stats(), and
+ * its provider object is out of reach. The suite uses the in-process one. Options count only on the first call.
+ */
+export async function start({ upstreamProcess = false } = {}) {
+  current ??= await launch({ upstreamProcess });
   return current;
 }
 
@@ -81,7 +87,7 @@ export async function stop() {
   await env?.stop();
 }
 
-async function launch() {
+async function launch({ upstreamProcess }) {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-interop-'));
   const cleanups = [];
   const stopAll = async ({ keep = false } = {}) => {
@@ -99,7 +105,7 @@ async function launch() {
     const tesseraUrl = `http://127.0.0.1:${tesseraPort}`;
     const upstreamSecret = generatedSecret();
 
-    const upstream = await startUpstream({
+    const upstream = await (upstreamProcess ? startUpstreamProcess : startUpstream)({
       port: upstreamPort,
       clientSecret: upstreamSecret,
       redirectUri: `${tesseraUrl}/oidc/${CONNECTION}/callback`,
@@ -192,6 +198,8 @@ async function launch() {
       /** The running Tessera's configuration file (its secrets come from the environment that tessera() passes). */
       configFile,
       tesseraUrl,
+      /** The running Tessera's process id (benchmarks read its CPU from /proc). */
+      tesseraPid: tessera.pid,
       /**
        * Runs a tessera verb against the running Tessera's configuration and database, as an operator on its host
        * would (e.g. tessera('audit', 'verify', '--config', env.configFile)); answers { code, stdout, stderr }.
