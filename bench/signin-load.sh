@@ -11,13 +11,13 @@
 #   PERF=1 bash bench/signin-load.sh     # then one more run under perf: where Tessera's CPU goes, per step of a sign-in
 #   TRACE=1 bash bench/signin-load.sh    # then one more run under dotnet-trace: where its threads wait
 #
-# Settings (environment): SIGNIN_CONCURRENCY=8, WARMUP=20, DURATION=20, RUNS=3, IDLE=5 (seconds of Tessera idle after
+# Settings (environment): SIGNIN_CONCURRENCY=8, WARMUP=60, DURATION=20, RUNS=3, IDLE=5 (seconds of Tessera idle after
 #   the runs), FORWARDED_FOR=81.2.69.142 (empty for none), PERF=1 (apt-get install linux-perf; it also starts Tessera
 #   with DOTNET_PerfMapEnabled=1, so compare the table of such a run with care), TRACE=1 (DOTNET_TRACE names
 #   dotnet-trace, by default ~/.dotnet/tools/dotnet-trace), TESSERA_REF, BENCH_NICE as in run.sh. A smoke run:
 #   WARMUP=5 DURATION=5 RUNS=1 bash bench/signin-load.sh
 set -euo pipefail
-WARMUP=${WARMUP:-20} # before lib.sh, whose default (30 s) is for wrk runs
+WARMUP=${WARMUP:-60} # before lib.sh, whose default (30 s) is for wrk runs; a sign-in path keeps compiling for 40-60 s of load
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SIGNIN_CONCURRENCY=${SIGNIN_CONCURRENCY:-8}
 IDLE=${IDLE:-5}

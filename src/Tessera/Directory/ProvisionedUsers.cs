@@ -46,7 +46,7 @@ public sealed class ProvisionedUsers(TesseraDbContext db, ConnectionDirectory di
         List<Guid> candidates;
         if (organization.Scim.Match == ScimOptions.MatchExternalId)
         {
-            candidates = await provisioned.Where(d => d.ExternalId == identity.Subject).Select(d => d.UserId).Take(2).ToListAsync(cancellationToken);
+            candidates = await provisioned.Where(d => d.ExternalId == identity.Subject).Select(d => d.UserId).OrderBy(id => id).Take(2).ToListAsync(cancellationToken);
         }
         else
         {
@@ -60,11 +60,11 @@ public sealed class ProvisionedUsers(TesseraDbContext db, ConnectionDirectory di
             }
 
             var email = identity.Email.ToLowerInvariant();
-            var byUserName = await provisioned.Where(d => d.UserNameKey == email).Select(d => d.UserId).Take(2).ToListAsync(cancellationToken);
+            var byUserName = await provisioned.Where(d => d.UserNameKey == email).Select(d => d.UserId).OrderBy(id => id).Take(2).ToListAsync(cancellationToken);
             candidates = byUserName.Count > 0
                 ? byUserName
                 : await provisioned.Where(d => db.Users.Any(u => u.Id == d.UserId && u.Email != null && u.Email.ToLower() == email))
-                    .Select(d => d.UserId).Take(2).ToListAsync(cancellationToken);
+                    .Select(d => d.UserId).OrderBy(id => id).Take(2).ToListAsync(cancellationToken);
         }
 
         // Two provisioned users fitting one sign-in is a directory the organization must fix; link neither.

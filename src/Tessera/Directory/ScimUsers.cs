@@ -195,12 +195,12 @@ public sealed class ScimUsers(
             }
 
             var linked = db.ExternalIdentities.Where(l => l.OrganizationId == organizationId && l.Subject == externalId).Select(l => l.UserId);
-            candidates = await unprovisioned.Where(u => linked.Contains(u.Id)).Take(2).ToListAsync(cancellationToken);
+            candidates = await unprovisioned.Where(u => linked.Contains(u.Id)).OrderBy(u => u.Id).Take(2).ToListAsync(cancellationToken);
         }
         else
         {
             var emails = ScimProfile.MatchableEmails(document);
-            candidates = await unprovisioned.Where(u => u.Email != null && emails.Contains(u.Email.ToLower())).Take(2).ToListAsync(cancellationToken);
+            candidates = await unprovisioned.Where(u => u.Email != null && emails.Contains(u.Email.ToLower())).OrderBy(u => u.Id).Take(2).ToListAsync(cancellationToken);
         }
 
         return candidates.Count == 1 ? candidates[0] : null;
