@@ -15,9 +15,12 @@ namespace Tessera.Audit;
 /// <item><see cref="Stage"/>, for an event that records a change of state (a revocation, an admin change, a SCIM
 /// write): the event is written with the change, in the caller's transaction, so either both are stored or neither
 /// is; once committed, the writer moves it into the chain.</item>
-/// <item><see cref="Record"/>, for everything else (tokens issued, sign-ins, refusals): the request hands the event to
-/// a bounded queue and goes on, and the writer appends queued events in batches. What a <c>kill -9</c> loses is what
-/// was queued and not yet committed: the events of the last gather delay and one write (tens of milliseconds).</item>
+/// <item><see cref="Record"/> (and <see cref="RecordAsync"/> on the hot paths), for everything else (tokens issued,
+/// sign-ins, refusals): the request hands the event to a bounded queue and goes on, and the writer appends queued
+/// events in batches. What a <c>kill -9</c> loses is what was queued and not yet committed: while the writer keeps
+/// up, the events of the last gather delay and one write (tens of milliseconds). When requests come faster than the
+/// database takes rows, the queue fills to <see cref="QueueCapacity"/> and requests wait for room: the rate is then
+/// the writer's, and the queue bounds both the memory it holds and what a <c>kill -9</c> can lose.</item>
 /// </list>
 /// While the database is out (restarting, failing over) the writer keeps its batch and tries again until it is
 /// stored: an outage delays audit rows, it does not drop them.
@@ -36,7 +39,14 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit af
     // True at start: a node that stopped may have left staged events behind.
     private volatile bool _pendingMayExist = true;
 
-    private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(100_000)
+    /// <summary>
+    /// Events waiting for the writer, at most: under a second of the fastest token path, and about 10 MB. (It was
+    /// 100,000: on PostgreSQL under full load on a 2-core machine the writer fell behind, the queue held 130 MB more and
+    /// requests that found it full blocked their threads for seconds; see docs/performance.md, "Memory".)
+    /// </summary>
+    public const int QueueCapacity = 10_000;
+
+    private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(QueueCapacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
@@ -52,6 +62,16 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit af
             // The queue is full: wait rather than drop an event.
             _queue.Writer.WriteAsync(entry).AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>
+    /// As <see cref="Record"/>, for a caller that can await: when the queue is full it waits for room without holding
+    /// a thread, so a writer that fell behind slows requests down rather than starving the thread pool.
+    /// </summary>
+    public ValueTask RecordAsync(AuditEvent auditEvent)
+    {
+        var entry = new Entry(auditEvent, Now(), null);
+        return _queue.Writer.TryWrite(entry) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(entry);
     }
 
     /// <summary>

@@ -181,7 +181,7 @@ public sealed class ClientCredentialsFastPath(
         }
 
         response.ContentLength = buffer.WrittenCount;
-        audit.Record(new AuditEvent(AuditEvents.TokenIssued, AuditEvent.Success)
+        await audit.RecordAsync(new AuditEvent(AuditEvents.TokenIssued, AuditEvent.Success)
         {
             ClientId = client.ClientId,
             IpAddress = http.Connection.RemoteIpAddress?.ToString(),

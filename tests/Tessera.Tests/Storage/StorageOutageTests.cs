@@ -114,6 +114,33 @@ public sealed class StorageOutageTests
         Assert.Equal(3, stored);
     }
 
+    [Fact]
+    public async Task When_the_audit_queue_is_full_a_request_waits_for_room_without_a_thread_and_no_event_is_lost()
+    {
+        var database = await TestDatabase.CreateAsync();
+        await using var server = await TesseraTestServer.StartAsync(database: database);
+        var audit = server.Services.GetRequiredService<AuditLog>();
+        var recorded = new List<Task>();
+        const int events = AuditLog.QueueCapacity + 2_000; // more than the queue and the writer's batch in hand hold
+
+        await using (await database.MakeUnreachableAsync())
+        {
+            for (var i = 0; i < events; i++)
+            {
+                recorded.Add(audit.RecordAsync(new AuditEvent("test.queue_full", AuditEvent.Success) { Reason = $"event {i}" }).AsTask());
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Contains(recorded, r => !r.IsCompleted); // waiting for room, not dropped and not failed
+            Assert.DoesNotContain(recorded, r => r.IsFaulted);
+        }
+
+        await Task.WhenAll(recorded).WaitAsync(TimeSpan.FromSeconds(60));
+        await audit.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var stored = await server.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.Event == "test.queue_full"));
+        Assert.Equal(events, stored);
+    }
+
     private static HttpRequestMessage Form(string path, Dictionary<string, string> form) =>
         new(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
 

@@ -35,12 +35,11 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
         var failed = !string.IsNullOrEmpty(context.Response.Error);
         if (request?.IsTokenExchangeGrantType() == true)
         {
-            AuditExchange(context, request, failed);
-            return ValueTask.CompletedTask;
+            return AuditExchange(context, request, failed);
         }
 
         var name = failed ? AuditEvents.TokenRequestRefused : grant == GrantTypes.RefreshToken ? AuditEvents.TokenRefreshed : AuditEvents.TokenIssued;
-        audit.Record(Describe(context, name, failed, request?.ClientId) with
+        return audit.RecordAsync(Describe(context, name, failed, request?.ClientId) with
         {
             Detail = new Dictionary<string, string?>
             {
@@ -55,14 +54,13 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
                 }.Where(t => t is not null)),
             },
         });
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>RFC 8693: who was exchanged, by whom, from which issuer, into which audience and scopes, and what refused it.</summary>
-    private void AuditExchange(ApplyTokenResponseContext context, OpenIddictRequest request, bool failed)
+    private ValueTask AuditExchange(ApplyTokenResponseContext context, OpenIddictRequest request, bool failed)
     {
         var record = ExchangeRecord.Find(context.Transaction);
-        audit.Record(Describe(context, failed ? AuditEvents.TokenExchangeRefused : AuditEvents.TokenExchanged, failed, request.ClientId) with
+        return audit.RecordAsync(Describe(context, failed ? AuditEvents.TokenExchangeRefused : AuditEvents.TokenExchanged, failed, request.ClientId) with
         {
             UserId = record?.UserId?.ToString(),
             OrganizationId = record?.OrganizationId,
