@@ -144,7 +144,10 @@ start_tessera() { # [name port config [VAR=value ...]]
 proc_ticks() {
   local pids=$1 next=$1
   while next=$(ps -o pid= --ppid "${next// /,}" 2>/dev/null | xargs); [[ -n $next ]]; do pids="$pids $next"; done
-  local pid total=0
+  # The root's cutime + cstime too: children that exited (PostgreSQL's backends, one per closed connection) leave
+  # their time there, so the sum never goes backwards.
+  local pid total
+  total=$(awk '{ sub(/^.*\) /, ""); print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0)
   for pid in $pids; do
     total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
   done
