@@ -12,6 +12,7 @@
 //   BENCH_SECRET=... BENCH_REDIRECT_URI=http://127.0.0.1:5099/cb BENCH_PEER_DATABASE=postgres://... \
 //     [PEER_WORKERS=2] [PEER_POOL=10] node oidc-provider-grants-server.mjs 127.0.0.1 5091
 import cluster from 'node:cluster';
+import { serveClustered } from './peer-cluster.mjs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { createSchema, postgresAdapter } from './oidc-provider-pg-adapter.mjs';
@@ -33,28 +34,12 @@ if (cluster.isPrimary) {
   await createSchema(database);
 }
 
-if (workers > 1 && cluster.isPrimary) {
-  // A fresh P-256 signing key and cookie key per run, shared by every worker: a cookie signed by one must verify on
-  // the others.
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const env = { BENCH_SIGNING_JWK: JSON.stringify(privateKey.export({ format: 'jwk' })), BENCH_COOKIE_KEY: randomBytes(32).toString('base64url') };
-  let stopping = false;
-  for (let i = 0; i < workers; i++) cluster.fork(env);
-  cluster.on('exit', (worker, code, signal) => {
-    if (!stopping) console.error(`worker ${worker.process.pid} exited (${signal ?? code})`);
-  });
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      stopping = true;
-      for (const worker of Object.values(cluster.workers)) worker.kill('SIGTERM');
-      setTimeout(() => process.exit(0), 2000).unref();
-      cluster.on('exit', () => { if (Object.keys(cluster.workers).length === 0) process.exit(0); });
-    });
-  }
-  console.log(`oidc-provider cluster: ${workers} workers on http://${host}:${port}, storage PostgreSQL (NODE_ENV=${process.env.NODE_ENV ?? ''})`);
-} else {
-  serve();
-}
+// A fresh P-256 signing key and cookie key per run, shared by every worker: a cookie signed by one must verify on the
+// others.
+serveClustered(workers, () => ({
+  BENCH_SIGNING_JWK: JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })),
+  BENCH_COOKIE_KEY: randomBytes(32).toString('base64url'),
+}), `oidc-provider cluster: ${workers} workers on http://${host}:${port}, storage PostgreSQL (NODE_ENV=${process.env.NODE_ENV ?? ''})`, serve);
 
 function serve() {
   const privateJwk = process.env.BENCH_SIGNING_JWK

@@ -5,6 +5,7 @@
 //
 //   BENCH_SECRET=... [PEER_WORKERS=2] node oidc-provider-server.mjs 127.0.0.1 5091
 import cluster from 'node:cluster';
+import { serveClustered } from './peer-cluster.mjs';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -19,27 +20,9 @@ const AUDIENCE = 'https://orders.internal';
 const SCOPE = 'write:orders';
 
 const workers = Number(process.env.PEER_WORKERS ?? '1');
-if (workers > 1 && cluster.isPrimary) {
-  // A fresh P-256 signing key per run, as Tessera generates its own at first start, shared by every worker.
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const key = JSON.stringify(privateKey.export({ format: 'jwk' }));
-  let stopping = false;
-  for (let i = 0; i < workers; i++) cluster.fork({ BENCH_SIGNING_JWK: key });
-  cluster.on('exit', (worker, code, signal) => {
-    if (!stopping) console.error(`worker ${worker.process.pid} exited (${signal ?? code})`);
-  });
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-      stopping = true;
-      for (const worker of Object.values(cluster.workers)) worker.kill('SIGTERM');
-      setTimeout(() => process.exit(0), 2000).unref();
-      cluster.on('exit', () => { if (Object.keys(cluster.workers).length === 0) process.exit(0); });
-    });
-  }
-  console.log(`oidc-provider cluster: ${workers} workers on http://${host}:${port} (NODE_ENV=${process.env.NODE_ENV ?? ''})`);
-} else {
-  serve();
-}
+// A fresh P-256 signing key per run, as Tessera generates its own at first start, shared by every worker.
+serveClustered(workers, () => ({ BENCH_SIGNING_JWK: JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })) }),
+  `oidc-provider cluster: ${workers} workers on http://${host}:${port} (NODE_ENV=${process.env.NODE_ENV ?? ''})`, serve);
 
 function serve() {
   const privateJwk = process.env.BENCH_SIGNING_JWK
