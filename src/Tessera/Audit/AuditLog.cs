@@ -99,11 +99,12 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit af
     }
 
     /// <summary>Completes when every event recorded before the call is stored.</summary>
-    public Task FlushAsync()
+    public async Task FlushAsync()
     {
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(new Entry(null, default, flushed));
-        return flushed.Task;
+        // The marker waits for room like any event: dropped from a full queue, the flush would never complete.
+        await _queue.Writer.WriteAsync(new Entry(null, default, flushed));
+        await flushed.Task;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -46,15 +46,17 @@ public sealed class TestDatabase : IAsyncDisposable
             return new TestDatabase(new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = builder.ConnectionString }, null, admin, name);
         }
 
-        var directory = Path.Combine(Path.GetTempPath(), "tessera-tests");
+        // A directory of its own, so that an outage can take the database, its write-ahead log and its shared memory
+        // away at once (see MakeUnreachableAsync).
+        var directory = Path.Combine(Path.GetTempPath(), "tessera-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, Guid.NewGuid().ToString("N") + ".db");
+        var path = Path.Combine(directory, "tessera.db");
         return new TestDatabase(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={path}" }, path, null, null);
     }
 
     /// <summary>
     /// Makes the database unreachable for the server until the result is disposed: on PostgreSQL the database stops
-    /// accepting connections and the server's are ended; on SQLite a directory takes the file's place. Either way the
+    /// accepting connections and the server's are ended; on SQLite the database's directory is renamed away. Either way the
     /// server's pool is emptied, so its next query has to connect anew.
     /// </summary>
     public async Task<IAsyncDisposable> MakeUnreachableAsync()
@@ -67,33 +69,21 @@ public sealed class TestDatabase : IAsyncDisposable
             return new Restore(() => AdminAsync($"ALTER DATABASE \"{_postgresName}\" WITH ALLOW_CONNECTIONS true"));
         }
 
-        var path = _sqlitePath!;
-        var aside = path + ".aside";
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            if (File.Exists(path + suffix))
-            {
-                File.Move(path + suffix, aside + suffix);
-            }
-        }
-
-        System.IO.Directory.CreateDirectory(path);
-        using (var pooled = new SqliteConnection(Tessera.Storage.StorageServiceCollectionExtensions.SqliteConnectionString(Storage.ConnectionString)))
+        // The database's directory is renamed away: one atomic step, after which no connection can open the file or
+        // create a new one in its place (its directory is gone), and the log and shared memory stay with it. Moving
+        // the files one by one left moments in which a connection retrying meanwhile made a new, empty database.
+        var directory = Path.GetDirectoryName(_sqlitePath!)!;
+        var aside = directory + ".aside";
+        var pooledConnections = Tessera.Storage.StorageServiceCollectionExtensions.SqliteConnectionString(Storage.ConnectionString); // before: it creates the directory
+        System.IO.Directory.Move(directory, aside);
+        using (var pooled = new SqliteConnection(pooledConnections))
         {
             SqliteConnection.ClearPool(pooled);
         }
 
         return new Restore(() =>
         {
-            System.IO.Directory.Delete(path);
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                if (File.Exists(aside + suffix))
-                {
-                    File.Move(aside + suffix, path + suffix);
-                }
-            }
-
+            System.IO.Directory.Move(aside, directory);
             return Task.CompletedTask;
         });
     }
@@ -125,15 +115,12 @@ public sealed class TestDatabase : IAsyncDisposable
         if (_sqlitePath is not null)
         {
             SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            try
             {
-                try
-                {
-                    File.Delete(_sqlitePath + suffix);
-                }
-                catch (IOException)
-                {
-                }
+                System.IO.Directory.Delete(Path.GetDirectoryName(_sqlitePath)!, recursive: true);
+            }
+            catch (IOException)
+            {
             }
         }
     }
