@@ -12,10 +12,10 @@
 //   BENCH_SECRET=... BENCH_REDIRECT_URI=http://127.0.0.1:5099/cb BENCH_PEER_DATABASE=postgres://... \
 //     [PEER_WORKERS=2] [PEER_POOL=10] node oidc-provider-grants-server.mjs 127.0.0.1 5091
 import cluster from 'node:cluster';
-import { serveClustered } from './peer-cluster.mjs';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { createSchema, postgresAdapter } from './oidc-provider-pg-adapter.mjs';
+import { newSigningJwk, ordersResourceIndicators, SCOPE, serveClustered, signingKey } from './peer-common.mjs';
 
 const [host = '127.0.0.1', port = '5091'] = process.argv.slice(2);
 const { BENCH_SECRET: secret, BENCH_REDIRECT_URI: redirectUri, BENCH_PEER_DATABASE: database } = process.env;
@@ -24,8 +24,6 @@ if (!secret || !redirectUri || !database) {
   process.exit(2);
 }
 
-const AUDIENCE = 'https://orders.internal';
-const SCOPE = 'write:orders';
 const DAY = 24 * 60 * 60;
 
 const workers = Number(process.env.PEER_WORKERS ?? '1');
@@ -37,16 +35,11 @@ if (cluster.isPrimary) {
 // A fresh P-256 signing key and cookie key per run, shared by every worker: a cookie signed by one must verify on the
 // others.
 serveClustered(workers, () => ({
-  BENCH_SIGNING_JWK: JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })),
+  BENCH_SIGNING_JWK: newSigningJwk(),
   BENCH_COOKIE_KEY: randomBytes(32).toString('base64url'),
 }), `oidc-provider cluster: ${workers} workers on http://${host}:${port}, storage PostgreSQL (NODE_ENV=${process.env.NODE_ENV ?? ''})`, serve);
 
 function serve() {
-  const privateJwk = process.env.BENCH_SIGNING_JWK
-    ? JSON.parse(process.env.BENCH_SIGNING_JWK)
-    : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  const signingKey = { ...privateJwk, kid: 'bench-es256', alg: 'ES256', use: 'sig' };
-
   const provider = new Provider(`http://${host}:${port}`, {
     adapter: postgresAdapter(database, { poolSize: Number(process.env.PEER_POOL ?? '10') }),
     clients: [{
@@ -60,7 +53,7 @@ function serve() {
       // The only key is ES256, so ID tokens are ES256 too (Tessera's default for a client).
       id_token_signed_response_alg: 'ES256',
     }],
-    jwks: { keys: [signingKey] },
+    jwks: { keys: [signingKey()] },
     cookies: { keys: [process.env.BENCH_COOKIE_KEY ?? randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'offline_access', SCOPE],
     // Every refresh rotates (oidc-provider's default rotates only some); a consumed one presented again revokes the grant.
@@ -73,18 +66,7 @@ function serve() {
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
     features: {
       devInteractions: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => AUDIENCE,
-        useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
-          scope: SCOPE,
-          audience: AUDIENCE,
-          accessTokenFormat: 'jwt',
-          accessTokenTTL: 600,
-          jwt: { sign: { alg: 'ES256' } },
-        }),
-      },
+      resourceIndicators: ordersResourceIndicators,
     },
   });
 

@@ -5,9 +5,8 @@
 //
 //   BENCH_SECRET=... [PEER_WORKERS=2] node oidc-provider-server.mjs 127.0.0.1 5091
 import cluster from 'node:cluster';
-import { serveClustered } from './peer-cluster.mjs';
-import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
+import { newSigningJwk, ordersResourceIndicators, SCOPE, serveClustered, signingKey } from './peer-common.mjs';
 
 const [host = '127.0.0.1', port = '5091'] = process.argv.slice(2);
 const secret = process.env.BENCH_SECRET;
@@ -16,20 +15,13 @@ if (!secret) {
   process.exit(2);
 }
 
-const AUDIENCE = 'https://orders.internal';
-const SCOPE = 'write:orders';
 
 const workers = Number(process.env.PEER_WORKERS ?? '1');
 // A fresh P-256 signing key per run, as Tessera generates its own at first start, shared by every worker.
-serveClustered(workers, () => ({ BENCH_SIGNING_JWK: JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })) }),
+serveClustered(workers, () => ({ BENCH_SIGNING_JWK: newSigningJwk() }),
   `oidc-provider cluster: ${workers} workers on http://${host}:${port} (NODE_ENV=${process.env.NODE_ENV ?? ''})`, serve);
 
 function serve() {
-  const privateJwk = process.env.BENCH_SIGNING_JWK
-    ? JSON.parse(process.env.BENCH_SIGNING_JWK)
-    : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  const signingKey = { ...privateJwk, kid: 'bench-es256', alg: 'ES256', use: 'sig' };
-
   const provider = new Provider(`http://${host}:${port}`, {
     clients: [{
       client_id: 'bench-client',
@@ -42,23 +34,12 @@ function serve() {
       // The only key is ES256, so the client's (unused) ID token algorithm must be ES256 too.
       id_token_signed_response_alg: 'ES256',
     }],
-    jwks: { keys: [signingKey] },
+    jwks: { keys: [signingKey()] },
     scopes: [SCOPE],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => AUDIENCE,
-        useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
-          scope: SCOPE,
-          audience: AUDIENCE,
-          accessTokenFormat: 'jwt',
-          accessTokenTTL: 600,
-          jwt: { sign: { alg: 'ES256' } },
-        }),
-      },
+      resourceIndicators: ordersResourceIndicators,
     },
   });
 

@@ -69,18 +69,8 @@ public sealed partial class AuditCheckpointWriter(
         // On PostgreSQL one node at a time makes a checkpoint, under an advisory lock taken before the walk. On SQLite the
         // rows are walked before the write transaction: it holds the database's one write lock, which the audit writer
         // would otherwise wait on for the whole walk; committed rows never change (a change is what the walk finds).
-        var transaction = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        try
-        {
-            return await CheckpointAsync(db, transaction, cancellationToken);
-        }
-        finally
-        {
-            if (transaction is not null)
-            {
-                await transaction.DisposeAsync();
-            }
-        }
+        await using var transaction = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        return await CheckpointAsync(db, transaction, cancellationToken);
     }
 
     private async Task<AuditCheckpointRecord?> CheckpointAsync(TesseraDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? lockedTransaction, CancellationToken cancellationToken)

@@ -56,11 +56,11 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit af
 
     public void Record(AuditEvent auditEvent)
     {
-        var entry = new Entry(auditEvent, Now(), null);
-        if (!_queue.Writer.TryWrite(entry))
+        var queued = RecordAsync(auditEvent);
+        if (!queued.IsCompletedSuccessfully)
         {
             // The queue is full: wait rather than drop an event.
-            _queue.Writer.WriteAsync(entry).AsTask().GetAwaiter().GetResult();
+            queued.AsTask().GetAwaiter().GetResult();
         }
     }
 
