@@ -225,6 +225,9 @@ public sealed class AuditStreamTests
                 s.From = AuditStreamOptions.FromNow;
             }));
         }, database: database, keepDatabase: true);
+
+        // "now" is the newest row when the stream first starts, a moment after the node does: the rows below come after it.
+        await UntilDeliveredAsync(b, "late", before[^1].Id);
         await AuditActivity.WriteRowsAsync(a, requests: 10);
         var rows = await AuditActivity.WriteRowsAsync(b, requests: 10);
         await UntilDeliveredAsync(a, "siem", rows[^1].Id);
