@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Tessera.Hosting;
 using Tessera.Signals;
 
@@ -14,7 +15,9 @@ public static class StorageServiceCollectionExtensions
             case StorageProvider.Sqlite:
                 services.AddDbContextPool<SqliteTesseraDbContext>((provider, options) => options
                     .UseSqlite(SqliteConnectionString(storage.ConnectionString))
-                    .AddInterceptors(new SqlitePragmas(), provider.GetRequiredService<AfterCommitInterceptor>()));
+                    .AddInterceptors(new SqlitePragmas(), provider.GetRequiredService<AfterCommitInterceptor>(), provider.GetRequiredService<SqliteWriteGate>())
+                    .ReplaceService<IRelationalTransactionFactory, SqliteGatedTransactionFactory>());
+                services.AddSingleton<SqliteWriteGate>();
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<SqliteTesseraDbContext>());
                 break;
             case StorageProvider.Postgres:
