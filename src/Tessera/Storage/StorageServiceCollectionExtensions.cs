@@ -22,7 +22,7 @@ public static class StorageServiceCollectionExtensions
                 break;
             case StorageProvider.Postgres:
                 services.AddDbContextPool<PostgresTesseraDbContext>((provider, options) => options
-                    .UseNpgsql(storage.ConnectionString)
+                    .UseNpgsql(PostgresConnectionString(storage.ConnectionString))
                     .AddInterceptors(provider.GetRequiredService<AfterCommitInterceptor>()));
                 services.AddScoped<TesseraDbContext>(provider => provider.GetRequiredService<PostgresTesseraDbContext>());
                 break;
@@ -36,6 +36,25 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<StorageInitializer>();
         services.AddSingleton<LookupConnections>();
         return services;
+    }
+
+    /// <summary>How many statements Npgsql prepares on each connection when the connection string does not say.</summary>
+    public const int DefaultMaxAutoPrepare = 64;
+
+    /// <summary>
+    /// Npgsql prepares the statements a connection runs often (<c>Max Auto Prepare</c>), unless the connection string
+    /// says otherwise: PostgreSQL then neither parses nor plans Tessera's few dozen statements again on every request.
+    /// </summary>
+    public static string PostgresConnectionString(string connectionString)
+    {
+        // Npgsql's builder knows every keyword it has, so ask the string as written (either spelling of the keyword).
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (written.Keys.Cast<string>().Any(key => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), "MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        {
+            return connectionString;
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = DefaultMaxAutoPrepare }.ConnectionString;
     }
 
     /// <summary>Relative SQLite paths are taken from the working directory, and their folder is created.</summary>
