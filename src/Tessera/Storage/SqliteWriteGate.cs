@@ -83,41 +83,23 @@ public sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger) : D
         }
     }
 
-    public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-    {
-        EnterStatement(command, eventData);
-        return result;
-    }
+    public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+        Entered(command, eventData, result);
 
-    public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-    {
-        await EnterStatementAsync(command, eventData, cancellationToken);
-        return result;
-    }
+    public ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+        EnteredAsync(command, eventData, result, cancellationToken);
 
-    public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-    {
-        EnterStatement(command, eventData);
-        return result;
-    }
+    public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+        Entered(command, eventData, result);
 
-    public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        await EnterStatementAsync(command, eventData, cancellationToken);
-        return result;
-    }
+    public ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
+        EnteredAsync(command, eventData, result, cancellationToken);
 
-    public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
-    {
-        EnterStatement(command, eventData);
-        return result;
-    }
+    public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result) =>
+        Entered(command, eventData, result);
 
-    public async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
-    {
-        await EnterStatementAsync(command, eventData, cancellationToken);
-        return result;
-    }
+    public ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default) =>
+        EnteredAsync(command, eventData, result, cancellationToken);
 
     // A statement without rows to read is done when it returns; one with rows (INSERT ... RETURNING) when its reader goes.
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
@@ -207,20 +189,24 @@ public sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger) : D
         command.Transaction is null
         && eventData.CommandSource is CommandSource.SaveChanges or CommandSource.ExecuteUpdate or CommandSource.ExecuteDelete or CommandSource.ExecuteSqlRaw;
 
-    private void EnterStatement(DbCommand command, CommandEventData eventData)
+    private T Entered<T>(DbCommand command, CommandEventData eventData, T result)
     {
         if (WritesAlone(command, eventData))
         {
             QueuedStatement(command, _queue.Wait(MaxWait));
         }
+
+        return result;
     }
 
-    private async ValueTask EnterStatementAsync(DbCommand command, CommandEventData eventData, CancellationToken cancellationToken)
+    private async ValueTask<T> EnteredAsync<T>(DbCommand command, CommandEventData eventData, T result, CancellationToken cancellationToken)
     {
         if (WritesAlone(command, eventData))
         {
             QueuedStatement(command, await _queue.WaitAsync(MaxWait, cancellationToken));
         }
+
+        return result;
     }
 
     private void QueuedStatement(DbCommand command, bool entered)

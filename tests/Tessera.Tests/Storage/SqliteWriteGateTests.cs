@@ -1,6 +1,7 @@
 using System.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Tessera.Hosting;
 using Tessera.Storage;
@@ -36,9 +37,7 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
     {
         await using var first = Context(out var a);
         await using var second = Context(out var b);
-        var open = await a.Database.BeginTransactionAsync();
-        a.RiskObservations.Add(Observation());
-        await a.SaveChangesAsync();
+        var open = await WriterAsync(a);
 
         var waiting = b.Database.BeginTransactionAsync();
         await Task.Delay(300);
@@ -59,9 +58,7 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
     {
         await using var first = Context(out var a);
         await using var second = Context(out var b);
-        var open = await a.Database.BeginTransactionAsync();
-        a.RiskObservations.Add(Observation());
-        await a.SaveChangesAsync();
+        var open = await WriterAsync(a);
         var waiting = b.Database.BeginTransactionAsync();
 
         await open.DisposeAsync();
@@ -90,9 +87,7 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
         await using var first = Context(out var a);
         await using var second = Context(out var b);
         await using var third = Context(out var c);
-        var open = await a.Database.BeginTransactionAsync();
-        a.RiskObservations.Add(Observation());
-        await a.SaveChangesAsync();
+        var open = await WriterAsync(a);
 
         // One INSERT ... RETURNING (a reader), then one UPDATE (no rows back), each outside a transaction.
         b.RiskObservations.Add(Observation());
@@ -113,9 +108,7 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
     {
         await using var first = Context(out var a);
         await using var second = Context(out var b);
-        var held = await a.Database.BeginTransactionAsync();
-        a.RiskObservations.Add(Observation());
-        await a.SaveChangesAsync();
+        var held = await WriterAsync(a);
 
         var waiting = b.Database.BeginTransactionAsync();
         using (var deadline = new CancellationTokenSource(SqliteWriteGate.MaxWait + TimeSpan.FromSeconds(5)))
@@ -137,6 +130,15 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
         var scope = _services.CreateAsyncScope();
         db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
         return scope;
+    }
+
+    /// <summary>A transaction that has written one row and stays open: the database's writer until it ends.</summary>
+    private static async Task<IDbContextTransaction> WriterAsync(TesseraDbContext db)
+    {
+        var transaction = await db.Database.BeginTransactionAsync();
+        db.RiskObservations.Add(Observation());
+        await db.SaveChangesAsync();
+        return transaction;
     }
 
     private static RiskObservationRecord Observation() =>
