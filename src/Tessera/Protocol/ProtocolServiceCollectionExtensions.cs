@@ -105,6 +105,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(RequireLiveSession.Descriptor);
                 server.AddEventHandler(ApplyCurrentGrantsOnRefresh.Descriptor);
                 server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
+                server.AddEventHandler(RedeemInOneTransaction.OpenDescriptor);
                 server.AddEventHandler(RedeemInOneTransaction.BeginDescriptor);
                 server.AddEventHandler(RedeemInOneTransaction.CommitDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);
