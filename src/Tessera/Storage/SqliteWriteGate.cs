@@ -25,7 +25,7 @@ namespace Tessera.Storage;
 /// </summary>
 public sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger) : DbTransactionInterceptor, IDbCommandInterceptor
 {
-    /// <summary>How long a transaction waits for the one before it before going on to SQLite's lock unqueued.</summary>
+    /// <summary>How long a writer waits for the one before it before going on to SQLite's lock unqueued.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(SqlitePragmas.BusyTimeoutMilliseconds);
 
     /// <summary>A turn taken by a transaction that is being begun on a connection, until its transaction object takes it.</summary>
@@ -36,7 +36,7 @@ public sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger) : D
 
     private readonly SemaphoreSlim _queue = new(1, 1);
 
-    /// <summary>How many transactions waited past <see cref="MaxWait"/> and went on unqueued (for tests and diagnosis).</summary>
+    /// <summary>How many writers waited past <see cref="MaxWait"/> and went on unqueued (for tests and diagnosis).</summary>
     public int Overruns => _overruns;
 
     private int _overruns;
@@ -229,10 +229,10 @@ public sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger) : D
     // A turn still lying on the connection belongs to a begin that never reached its transaction object.
     private static void Forget(DbConnection connection) => Take(connection)?.End();
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A SQLite transaction waited {WaitMs} ms for this node's earlier transactions and goes on to the database's lock unqueued; a transaction that does not end holds the others up")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A SQLite writer waited {WaitMs} ms for this node's earlier writers and goes on to the database's lock unqueued; a writer that does not end holds the others up")]
     private static partial void LogOverrun(ILogger logger, double waitMs);
 
-    /// <summary>One transaction's turn: ended once, when its transaction commits, rolls back or is disposed.</summary>
+    /// <summary>One writer's turn, ended once: when its transaction commits, rolls back or is disposed, or its statement is done.</summary>
     internal sealed class Turn(SemaphoreSlim queue)
     {
         private int _ended;

@@ -36,6 +36,9 @@ public static class RedeemInOneTransaction
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
+    /// <summary>The grants that redeem a stored token (a code or a refresh token) and store what replaces it.</summary>
+    private static bool Redeems(OpenIddictRequest request) => request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType();
+
     /// <summary>
     /// One connection for the whole request: the token, session and user reads before the transaction would otherwise
     /// each take a connection from the pool and give it back, and each return costs a reset on PostgreSQL (and, on
@@ -45,7 +48,7 @@ public static class RedeemInOneTransaction
     {
         public async ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
-            if (context.Request.IsAuthorizationCodeGrantType() || context.Request.IsRefreshTokenGrantType())
+            if (Redeems(context.Request))
             {
                 await transaction.OpenAsync(db, context.CancellationToken);
             }
@@ -57,7 +60,7 @@ public static class RedeemInOneTransaction
         public async ValueTask HandleAsync(ProcessSignInContext context)
         {
             if (context.EndpointType == OpenIddictServerEndpointType.Token
-                && (context.Request.IsAuthorizationCodeGrantType() || context.Request.IsRefreshTokenGrantType())
+                && Redeems(context.Request)
                 && db.Database.CurrentTransaction is null)
             {
                 await transaction.BeginAsync(db, context.CancellationToken);
