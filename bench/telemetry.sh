@@ -9,7 +9,9 @@
 # Settings as in run.sh (RUNS WARMUP DURATION CONNECTIONS THREADS TESSERA_PORT TESSERA_REF BENCH_NICE); the server
 # with telemetry listens on TELEMETRY_PORT (default 5093), the sink on SINK_PORT (default 4318). The sink's own CPU
 # during each "on" run is printed apart: it is a collector's work, elsewhere in a deployment, and is part of the
-# "CPU other" column of those runs.
+# "CPU other" column of those runs. TELEMETRY_ENV="VAR=value ..." adds to the "on" server's environment, e.g.
+# TELEMETRY_ENV="OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1" for the sampling that
+# docs/observability.md sets up (a tenth of the traces, every metric).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TELEMETRY_PORT=${TELEMETRY_PORT:-5093}
@@ -28,6 +30,8 @@ for _ in $(seq 1 50); do grep -q listening "$OUT/sink.log" 2>/dev/null && break;
 # The standard variables only; OTEL_METRIC_EXPORT_INTERVAL shortened so metrics are exported within each run too.
 OTEL=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
   OTEL_SERVICE_NAME=tessera-bench OTEL_METRIC_EXPORT_INTERVAL=5000)
+read -r -a EXTRA_ENV <<<"${TELEMETRY_ENV:-}"
+OTEL+=("${EXTRA_ENV[@]}")
 say "machine: $(nproc) cores; settings: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up each, $RUNS x ${DURATION}s each, alternating"
 say "telemetry on: ${OTEL[*]}"
 start_tessera off "$TESSERA_PORT" "$TMP/tessera.json"
@@ -49,6 +53,6 @@ done
 stop_servers
 say "$(grep '^OTLP_SINK' "$OUT/sink.log" || echo 'sink printed no counts')"
 
-report "Tessera $REVISION, telemetry on (OTLP/HTTP to a local sink) vs off, client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up each, ${DURATION}s per measured run" \
+report "Tessera $REVISION, telemetry on (OTLP/HTTP to a local sink) vs off, client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up each, ${DURATION}s per measured run${TELEMETRY_ENV:+; on: $TELEMETRY_ENV}" \
   telemetry on on off off
 verdict
