@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Tessera.Hosting;
 using Tessera.Storage;
 
 namespace Tessera.Tests.Storage;
@@ -14,19 +13,11 @@ namespace Tessera.Tests.Storage;
 public sealed class PlannerStatisticsTests : IAsyncLifetime
 {
     private const int Grown = 30_000;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"tessera-stats-{Guid.NewGuid():N}");
-    private ServiceProvider _services = null!;
+    private OwnSqliteStorage _storage = null!;
 
-    public async Task InitializeAsync()
-    {
-        System.IO.Directory.CreateDirectory(_directory);
-        _services = new ServiceCollection()
-            .AddLogging()
-            .AddTesseraStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(_directory, "stats.db")}" })
-            .BuildServiceProvider();
-        await using var scope = _services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<TesseraDbContext>().Database.EnsureCreatedAsync();
-    }
+    private ServiceProvider Services => _storage.Services;
+
+    public async Task InitializeAsync() => _storage = await OwnSqliteStorage.CreateAsync();
 
     [Fact]
     public async Task A_table_analyzed_while_small_keeps_no_statistics_so_its_walk_stays_a_search_as_it_grows()
@@ -57,7 +48,7 @@ public sealed class PlannerStatisticsTests : IAsyncLifetime
     {
         // Statistics of two rows, as SQLite's own optimize leaves them, loaded by two pooled connections at once.
         await AppendAsync(2);
-        await using (var scope = _services.CreateAsyncScope())
+        await using (var scope = Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<TesseraDbContext>().Database.ExecuteSqlRawAsync("PRAGMA optimize=0x10002");
         }
@@ -72,14 +63,14 @@ public sealed class PlannerStatisticsTests : IAsyncLifetime
 
     private async Task RefreshAsync()
     {
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = Services.CreateAsyncScope();
         await PlannerStatistics.RefreshAsync(scope.ServiceProvider.GetRequiredService<TesseraDbContext>(), CancellationToken.None);
     }
 
     /// <summary>Rows appended straight into the table (the chain is not what is tested here).</summary>
     private async Task AppendAsync(int count)
     {
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<TesseraDbContext>().Database.ExecuteSqlRawAsync(
             """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {0})
@@ -91,7 +82,7 @@ public sealed class PlannerStatisticsTests : IAsyncLifetime
 
     private async Task<List<string>> StatisticsAsync(string table)
     {
-        await using var scope = _services.CreateAsyncScope();
+        await using var scope = Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<TesseraDbContext>().Database
             .SqlQuery<string>($"SELECT stat AS \"Value\" FROM sqlite_stat1 WHERE tbl = {table}").ToListAsync();
     }
@@ -101,7 +92,7 @@ public sealed class PlannerStatisticsTests : IAsyncLifetime
     /// <summary>The walk's plan on as many pooled connections, held open together so that each is a different one.</summary>
     private async Task<List<string>> WalkPlansAsync(int connections)
     {
-        var scopes = Enumerable.Range(0, connections).Select(_ => _services.CreateAsyncScope()).ToList();
+        var scopes = Enumerable.Range(0, connections).Select(_ => Services.CreateAsyncScope()).ToList();
         try
         {
             var plans = new List<string>();
@@ -144,10 +135,5 @@ public sealed class PlannerStatisticsTests : IAsyncLifetime
         return string.Join("; ", plan);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        System.IO.Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _storage.DisposeAsync();
 }

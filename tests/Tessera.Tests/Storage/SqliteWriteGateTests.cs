@@ -1,9 +1,7 @@
 using System.Data;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Tessera.Hosting;
 using Tessera.Storage;
 
 namespace Tessera.Tests.Storage;
@@ -16,21 +14,13 @@ namespace Tessera.Tests.Storage;
 public sealed class SqliteWriteGateTests : IAsyncLifetime
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(2);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"tessera-gate-{Guid.NewGuid():N}");
-    private ServiceProvider _services = null!;
+    private OwnSqliteStorage _storage = null!;
 
-    private SqliteWriteGate Gate => _services.GetRequiredService<SqliteWriteGate>();
+    private SqliteWriteGate Gate => Services.GetRequiredService<SqliteWriteGate>();
 
-    public async Task InitializeAsync()
-    {
-        System.IO.Directory.CreateDirectory(_directory);
-        _services = new ServiceCollection()
-            .AddLogging()
-            .AddTesseraStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={Path.Combine(_directory, "gate.db")}" })
-            .BuildServiceProvider();
-        await using var scope = _services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<TesseraDbContext>().Database.EnsureCreatedAsync();
-    }
+    private ServiceProvider Services => _storage.Services;
+
+    public async Task InitializeAsync() => _storage = await OwnSqliteStorage.CreateAsync();
 
     [Fact]
     public async Task A_transaction_begun_while_another_is_open_waits_its_turn_without_blocking_and_starts_when_the_first_commits()
@@ -127,7 +117,7 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
 
     private AsyncServiceScope Context(out TesseraDbContext db)
     {
-        var scope = _services.CreateAsyncScope();
+        var scope = Services.CreateAsyncScope();
         db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
         return scope;
     }
@@ -144,10 +134,5 @@ public sealed class SqliteWriteGateTests : IAsyncLifetime
     private static RiskObservationRecord Observation() =>
         new() { UserId = Guid.NewGuid(), Kind = "sign-in", OrganizationId = "acme", ObservedAt = DateTime.UtcNow };
 
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        System.IO.Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _storage.DisposeAsync();
 }
