@@ -12,9 +12,9 @@ namespace Tessera.Storage;
 /// <para>
 /// Statistics of a small table are dropped: they describe a table that does not stay small. A node restarted shortly
 /// after its database was made analyzed an audit log of two rows, and SQLite then planned the checkpoint writer's walk
-/// (a range of ids) as a scan of the whole table, which grew with every token until the next sweep: a fresh node served
-/// a third fewer tokens a second than one restarted over a large log. Without statistics SQLite assumes a large table
-/// and uses the indexes, which is right for every lookup Tessera makes.
+/// (a range of ids) as a scan of the whole table, which grew with every token issued: a fresh node served a third fewer
+/// tokens a second than one restarted over a large log. Without statistics SQLite assumes a large table and uses the
+/// indexes, which is right for every lookup Tessera makes.
 /// </para>
 /// <para>
 /// A native connection loads statistics once, when it first reads the schema, and keeps them while the provider pools
