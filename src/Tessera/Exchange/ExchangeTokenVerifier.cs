@@ -24,8 +24,7 @@ public sealed class ExchangeTokenVerifier(
     ExchangeDirectory exchange,
     ConnectionDirectory connections,
     IServiceProvider services,
-    TesseraIssuer tessera,
-    Credentials.PresentationExchange presentations)
+    TesseraIssuer tessera)
 {
     /// <param name="actor">Whether the token is the actor token (policies may name other sources for actors).</param>
     public async Task<ExchangeTokenOutcome> VerifyAsync(string token, string tokenType, string clientId, bool actor, CancellationToken cancellationToken)
@@ -92,6 +91,8 @@ public sealed class ExchangeTokenVerifier(
             return ExchangeTokenOutcome.Refused("issuer_not_allowed", "This client may not exchange presentations.");
         }
 
+        // Resolved here, not injected: only presentations need it (and its verifier, keys and database context).
+        var presentations = services.GetRequiredService<Credentials.PresentationExchange>();
         var (presentation, refusal) = await presentations.VerifyAsync(token, clientId, exchangeable, cancellationToken);
         return presentation is null
             ? ExchangeTokenOutcome.Refused(refusal!.Reason, $"The subject token was refused: {refusal.Description}")

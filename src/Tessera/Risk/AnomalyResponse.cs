@@ -73,7 +73,10 @@ public sealed class AnomalyResponse(
     }
 
     /// <summary>Whether any rule looks at the requests of <paramref name="organizationId"/>'s users (no work at all otherwise).</summary>
-    public bool Applies(string? organizationId)
+    public bool Applies(string? organizationId) => Applies(configuration, organizationId);
+
+    /// <summary>The same, without a request's anomaly services: a caller that finds no rule applying needs none of them.</summary>
+    public static bool Applies(TesseraConfiguration configuration, string? organizationId)
     {
         var model = configuration.Current;
         return RulesFor((organizationId is null ? null : model.FindOrganization(organizationId)?.Options.Anomaly) ?? new OrganizationAnomalyOptions(), model.Anomaly).Count > 0;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Tessera.Exchange;
+using Tessera.Hosting;
 using Tessera.Risk;
 using Tessera.Storage;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -16,7 +17,7 @@ namespace Tessera.Protocol.Handlers;
 /// stop is refused with <c>invalid_grant</c> and a reference that finds the audit row; a revocation or a disabled
 /// account takes effect within the request. Nothing runs when no rule applies to the user's organization.
 /// </summary>
-public sealed class RefuseAnomalousTokenRequests(AnomalyResponse anomalies, TesseraDbContext db) : IOpenIddictServerHandler<HandleTokenRequestContext>
+public sealed class RefuseAnomalousTokenRequests(TesseraConfiguration configuration, IServiceProvider services) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
         .UseScopedHandler<RefuseAnomalousTokenRequests>()
@@ -30,14 +31,17 @@ public sealed class RefuseAnomalousTokenRequests(AnomalyResponse anomalies, Tess
             : context.Request.IsTokenExchangeGrantType() ? AnomalyResponse.Exchange
             : null;
         if (kind is null || context.IsRejected || context.Principal is not { } principal
-            || !anomalies.Applies(principal.GetClaim(TesseraClaims.Organization))
+            || !AnomalyResponse.Applies(configuration, principal.GetClaim(TesseraClaims.Organization))
             || !Guid.TryParse(principal.GetClaim(Claims.Subject), out var userId)
             || context.Transaction.GetHttpRequest()?.HttpContext is not { } http)
         {
             return;
         }
 
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, context.CancellationToken);
+        // Resolved only here: the anomaly services (revocation, signals, the token managers) cost every refresh and
+        // exchange their construction otherwise.
+        var anomalies = services.GetRequiredService<AnomalyResponse>();
+        var user = await services.GetRequiredService<TesseraDbContext>().Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, context.CancellationToken);
         if (user is null)
         {
             return;
