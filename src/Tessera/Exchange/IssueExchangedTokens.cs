@@ -72,6 +72,13 @@ public sealed class IssueExchangedTokens(
         context.Principal = principal;
     }
 
+    /// <summary>
+    /// The principal to issue for a request whose verified subject <paramref name="record"/> names, or null when the
+    /// exchange is refused (the lean path leaves a refusal to the pipeline, which decides again here and answers it).
+    /// </summary>
+    public async Task<ClaimsPrincipal?> DecideAsync(OpenIddictRequest request, ClientOptions client, ExchangeRecord record, CancellationToken cancellationToken) =>
+        (await ExchangeAsync(request, client, record, cancellationToken)).Principal;
+
     private async Task<(ClaimsPrincipal? Principal, Refusal? Refusal)> ExchangeAsync(OpenIddictRequest request, ClientOptions client, ExchangeRecord record, CancellationToken cancellationToken)
     {
         var (subject, actor) = (record.Subject!, record.Actor);

@@ -84,7 +84,7 @@ public sealed class VerifyForeignExchangeTokens(ExchangeTokenVerifier verifier, 
     }
 
     /// <summary>Which sources were verified and, for a refusal, the rule; Tessera's own tokens are OpenIddict's to verify after this.</summary>
-    private static void Describe(System.Diagnostics.Activity? span, ExchangeRecord record)
+    internal static void Describe(System.Diagnostics.Activity? span, ExchangeRecord record)
     {
         if (span is null)
         {

@@ -186,7 +186,7 @@ public static class TesseraApp
         app.Use(SecurityHeaders);
         app.UseLockedOutAddresses(); // before any work is done for a request from a locked-out address
         app.UseMiddleware<BoundedForms>();
-        app.UseMiddleware<ClientCredentialsFastPath>(); // answers only what would succeed; everything else goes on to OpenIddict
+        app.UseMiddleware<LeanTokenPath>(); // answers only what would succeed; everything else goes on to OpenIddict
         app.UseAdminStatusProblems();
         app.UseRouting();
         app.UseAuthentication();

@@ -24,6 +24,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<AudienceSelector>();
         services.AddSingleton<ParameterLimits>();
         services.AddScoped<ExchangeTokenVerifier>();
+        services.AddScoped<LeanTokenExchange>();
         services.AddScoped<TokenRequestTransaction>();
 
         var issuer = options.Issuer.Uri;

@@ -103,6 +103,10 @@ public sealed class TesseraTelemetry
     /// <summary>A span of Tessera's, or null when nobody samples it (then nothing else here does any work for it).</summary>
     public static Activity? Start(string name, ActivityKind kind = ActivityKind.Internal) => Source.StartActivity(name, kind);
 
+    /// <summary>A span of work that began at <paramref name="startTime"/>, begun only once it is known to be reported.</summary>
+    public static Activity? Start(string name, DateTimeOffset startTime) =>
+        Source.StartActivity(name, ActivityKind.Internal, parentContext: default, tags: null, links: null, startTime);
+
     /// <summary>The span of Tessera's named <paramref name="name"/> that is current, if that is what is current.</summary>
     public static Activity? Current(string name) =>
         Activity.Current is { } current && ReferenceEquals(current.Source, Source) && current.OperationName == name ? current : null;

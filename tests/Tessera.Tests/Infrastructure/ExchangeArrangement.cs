@@ -35,7 +35,7 @@ public sealed class ExchangeArrangement : IAsyncDisposable
     public ForeignIssuer Portal { get; }
     public ForeignIssuer Other { get; }
 
-    public static async Task<ExchangeArrangement> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null)
+    public static async Task<ExchangeArrangement> StartAsync(Action<TesseraOptions>? configure = null, TimeProvider? time = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var portal = await ForeignIssuer.StartAsync("portal-1");
         var other = await ForeignIssuer.StartAsync("other-1");
@@ -43,7 +43,7 @@ public sealed class ExchangeArrangement : IAsyncDisposable
         {
             Configure(options, portal, other);
             configure?.Invoke(options);
-        }, time);
+        }, time, services);
         return new ExchangeArrangement(tessera, portal, other);
     }
 

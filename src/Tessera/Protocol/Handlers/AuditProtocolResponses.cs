@@ -56,15 +56,26 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
         });
     }
 
-    /// <summary>RFC 8693: who was exchanged, by whom, from which issuer, into which audience and scopes, and what refused it.</summary>
     private ValueTask AuditExchange(ApplyTokenResponseContext context, OpenIddictRequest request, bool failed)
     {
-        var record = ExchangeRecord.Find(context.Transaction);
-        return audit.RecordAsync(Describe(context, failed ? AuditEvents.TokenExchangeRefused : AuditEvents.TokenExchanged, failed, request.ClientId) with
+        var row = Describe(context, failed ? AuditEvents.TokenExchangeRefused : AuditEvents.TokenExchanged, failed, request.ClientId);
+        var refusal = failed ? (context.Response.Error!, context.Response.ErrorDescription) : ((string, string?)?)null;
+        return audit.RecordAsync(Exchange(row, request, ExchangeRecord.Find(context.Transaction), refusal));
+    }
+
+    /// <summary>
+    /// RFC 8693: who was exchanged, by whom, from which issuer, into which audience and scopes, and what refused it
+    /// (<paramref name="refusal"/>, null for an exchange that succeeded), on the row <paramref name="row"/> begun.
+    /// </summary>
+    public static AuditEvent Exchange(AuditEvent row, OpenIddictRequest request, ExchangeRecord? record, (string Error, string? Description)? refusal)
+    {
+        var failed = refusal is not null;
+        var error = refusal?.Error;
+        return row with
         {
             UserId = record?.UserId?.ToString(),
             OrganizationId = record?.OrganizationId,
-            Reason = failed ? Bounded($"{record?.Rule ?? context.Response.Error}: {context.Response.ErrorDescription}") : null,
+            Reason = failed ? Bounded($"{record?.Rule ?? error}: {refusal?.Description}") : null,
             Detail = WithoutEmpty(new Dictionary<string, string?>
             {
                 ["grant_type"] = "token_exchange",
@@ -77,9 +88,9 @@ public sealed class AuditProtocolResponses(AuditLog audit) :
                 ["subject_token_type"] = Bounded(request.SubjectTokenType),
                 ["requested_token_type"] = Bounded(request.RequestedTokenType),
                 ["rule"] = Bounded(record?.Rule),
-                ["error"] = Bounded(context.Response.Error),
+                ["error"] = Bounded(error),
             }),
-        });
+        };
     }
 
     /// <summary>Only what applies to this exchange (no actor, no rule on success), so rows stay small.</summary>
