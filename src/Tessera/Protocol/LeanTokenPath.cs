@@ -40,6 +40,7 @@ public sealed class LeanTokenPath(
     TesseraIssuer issuer,
     TimeProvider time)
 {
+    private const string FormContentType = "application/x-www-form-urlencoded";
     private static readonly PathString TokenPath = "/" + ProtocolEndpoints.Token;
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
     private static readonly HashSet<string> UserScopes = IssueClientCredentialsTokens.UserScopes;
@@ -49,7 +50,7 @@ public sealed class LeanTokenPath(
         // The token endpoint under the issuer's path exactly as discovery names it; any other spelling is the pipeline's to judge.
         if (!HttpMethods.IsPost(http.Request.Method) || !http.Request.Path.Equals(TokenPath, StringComparison.Ordinal)
             || !string.Equals(http.Request.PathBase.Value ?? "", issuer.PathBase, StringComparison.Ordinal)
-            || !string.Equals(http.Request.ContentType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+            || !IsUtf8Form(http.Request.ContentType)
             || !http.Request.IsHttps && server.CurrentValue.Issuer?.Scheme == Uri.UriSchemeHttps
             || !keys.IsLoaded || http.Request.Headers.ContainsKey("DPoP"))
         {
@@ -64,6 +65,17 @@ public sealed class LeanTokenPath(
             await next(http); // the form stays read; OpenIddict takes it from the request
         }
     }
+
+    /// <summary>
+    /// A form as the lean path reads it: <c>application/x-www-form-urlencoded</c>, bare or with <c>charset=UTF-8</c> (as
+    /// openid-client sends it), which BoundedForms read as UTF-8 either way. Any other parameter or charset is the
+    /// pipeline's to judge.
+    /// </summary>
+    private static bool IsUtf8Form(string? contentType) =>
+        string.Equals(contentType, FormContentType, StringComparison.OrdinalIgnoreCase)
+        || Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && type.MediaType.Equals(FormContentType, StringComparison.OrdinalIgnoreCase)
+        && type.Parameters.All(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase) && Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(type.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     private async Task<bool> TryIssueAsync(HttpContext http, IFormCollection form)
     {

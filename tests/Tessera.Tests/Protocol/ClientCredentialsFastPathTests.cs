@@ -87,6 +87,23 @@ public sealed class ClientCredentialsFastPathTests
         Assert.Equal("false", (await Oauth.IntrospectAsync(http, clientId, secret, leanToken.EncodedToken))["active"]);
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded;charset=UTF-8")] // as openid-client sends it
+    [InlineData("application/x-www-form-urlencoded; charset=\"utf-8\"")]
+    [InlineData("Application/X-WWW-Form-UrlEncoded")]
+    public async Task A_form_in_UTF_8_with_or_without_its_charset_takes_the_lean_path(string contentType)
+    {
+        var telemetry = new TelemetryCapture();
+        await using var server = await TesseraTestServer.StartAsync(services: telemetry.Compose);
+        telemetry.From(server);
+        using var http = server.CreateClient();
+
+        var answer = await SendAsync(http, Grant("write:orders"), Basic(), contentType);
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+    }
+
     [Fact]
     public async Task Under_an_issuer_with_a_path_the_lean_path_answers_only_at_the_token_endpoint_discovery_names()
     {
@@ -121,6 +138,8 @@ public sealed class ClientCredentialsFastPathTests
         { "Basic and client_secret at once", Grant(null, (TestConfiguration.ServiceClient, TestConfiguration.ServiceSecret)), Basic(), "application/x-www-form-urlencoded", 400, "invalid_request" },
         { "a client that may not use the grant", Grant(null), $"{TestConfiguration.WebClient}:{TestConfiguration.WebSecret}", "application/x-www-form-urlencoded", 400, "unauthorized_client" },
         { "a JSON body", Grant(null), Basic(), "application/json", 400, "invalid_request" },
+        { "a form in another charset", Grant(null), Basic(), "application/x-www-form-urlencoded; charset=ISO-8859-1", 200, null },
+        { "a form with another parameter", Grant(null), Basic(), "application/x-www-form-urlencoded; charset=utf-8; q=1", 200, null },
     };
 
     [Theory]
