@@ -75,7 +75,7 @@ public sealed class LeanTokenPath(
         string.Equals(contentType, FormContentType, StringComparison.OrdinalIgnoreCase)
         || Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
         && type.MediaType.Equals(FormContentType, StringComparison.OrdinalIgnoreCase)
-        && type.Parameters.All(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase) && Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(type.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+        && type.Parameters.All(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase) && Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(p.Value).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     private async Task<bool> TryIssueAsync(HttpContext http, IFormCollection form)
     {

@@ -72,10 +72,10 @@ public sealed class AnomalyResponse(
         return assessment.Verdict == AnomalyVerdict.Challenge ? assessment with { Verdict = AnomalyVerdict.Block } : assessment;
     }
 
-    /// <summary>Whether any rule looks at the requests of <paramref name="organizationId"/>'s users (no work at all otherwise).</summary>
-    public bool Applies(string? organizationId) => Applies(configuration, organizationId);
-
-    /// <summary>The same, without a request's anomaly services: a caller that finds no rule applying needs none of them.</summary>
+    /// <summary>
+    /// Whether any rule looks at the requests of <paramref name="organizationId"/>'s users (no work at all otherwise). Read
+    /// from the configuration alone, so a caller that finds no rule applying needs none of a request's anomaly services.
+    /// </summary>
     public static bool Applies(TesseraConfiguration configuration, string? organizationId)
     {
         var model = configuration.Current;
