@@ -2,8 +2,8 @@
 // to measure (HTTP 200, an RFC 9068 at+jwt signed ES256 with a key the server publishes, right audience and scope).
 // With a file of subject tokens (exchange.sh): an RFC 8693 token exchange of its first token instead, asked twice
 // (the first creates the user, the second finds the link): both must name the same user, a UUID in sub, and the
-// response must say issued_token_type access_token. With BENCH_FORWARDED_FOR, the token request carries
-// X-Forwarded-For as wrk.lua's do.
+// response must say issued_token_type access_token; BENCH_EXCHANGE_PARAMS is appended to it as wrk.lua appends it.
+// With BENCH_FORWARDED_FOR, the token request carries X-Forwarded-For as wrk.lua's do.
 //
 //   BENCH_SECRET=... [BENCH_FORWARDED_FOR=81.2.69.142] node check-token.mjs http://127.0.0.1:5090 [subject-tokens-file]
 import { readFileSync } from 'node:fs';
@@ -22,7 +22,8 @@ let body = 'grant_type=client_credentials&scope=write:orders';
 if (subjectTokens) {
   const token = readFileSync(subjectTokens, 'utf8').split('\n')[0];
   body = `grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=${token}`
-    + '&subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=write:orders';
+    + '&subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=write:orders'
+    + (process.env.BENCH_EXCHANGE_PARAMS ?? '');
 }
 
 const discovery = await (await fetch(`${base}/.well-known/openid-configuration`)).json();

@@ -13,6 +13,8 @@
 #   MIN_RATIO=0.5   exit 3 when the median ratio exchange/client_credentials is below it (empty: no minimum)
 #   JWKS_PORT=5092  where the foreign issuer serves its key set
 #   SUBJECTS=100    how many subject tokens (each for another partner user) wrk cycles through
+#   EXCHANGE_PARAMS=""  appended to every exchange request, form-encoded: "&audience=https%3A%2F%2Forders.internal"
+#                   or "&resource=https%3A%2F%2Forders.internal" names the policy's audience as RFC 8693 clients do
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MIN_RATIO=${MIN_RATIO-0.5}
@@ -40,6 +42,7 @@ start_tessera
 # --- runs -----------------------------------------------------------------------------------------------------
 check=$(node "$HERE/check-token.mjs" "${URL[tessera]}" 2>&1) || die "client_credentials check failed: $check"
 say "$check"
+export BENCH_EXCHANGE_PARAMS=${EXCHANGE_PARAMS:-}
 check=$(node "$HERE/check-token.mjs" "${URL[tessera]}" "$TOKENS" 2>&1) || die "token exchange check failed: $check"
 say "$check"
 
@@ -58,7 +61,7 @@ JWKS_REQUESTS=$(jwks_requests) || JWKS_REQUESTS=unknown
 stop_servers
 
 # --- report ---------------------------------------------------------------------------------------------------
-report "Tessera $REVISION, token exchange (RS256 JWT subject token in, ES256 at+jwt out; $SUBJECTS subjects) vs client_credentials (ES256 at+jwt); wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per request type, ${DURATION}s per measured run" \
+report "Tessera $REVISION, token exchange (RS256 JWT subject token in, ES256 at+jwt out; $SUBJECTS subjects${EXCHANGE_PARAMS:+; $EXCHANGE_PARAMS}) vs client_credentials (ES256 at+jwt); wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up per request type, ${DURATION}s per measured run" \
   request exchange exchange client_credentials client_credentials
 echo "the partner issuer's key set (JWKS) was fetched $JWKS_REQUESTS time(s) in the whole run" | tee -a "$OUT/report.md"
 verdict

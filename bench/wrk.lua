@@ -1,7 +1,8 @@
 -- wrk script shared by every run, so both servers get the same requests from the same generator.
 -- BENCH_AUTH set: POST a client_credentials token request with that Authorization header (client_secret_basic).
 -- BENCH_AUTH and BENCH_SUBJECT_TOKENS set: POST RFC 8693 token exchange requests instead, one per subject token
---   in that file (one JWT a line), taken in turn (each wrk thread goes round the list on its own).
+--   in that file (one JWT a line), taken in turn (each wrk thread goes round the list on its own); BENCH_EXCHANGE_PARAMS
+--   (form-encoded, e.g. "&audience=https%3A%2F%2Forders.internal") is appended to each.
 -- BENCH_AUTH unset: plain GET of the URL (used to profile /healthz).
 -- BENCH_FORWARDED_FOR set: every request also carries X-Forwarded-For with that address, as one that came through
 --   a proxy or load balancer does (anomalies.sh; a Tessera that trusts 127.0.0.1 as a proxy takes it as the client's).
@@ -28,7 +29,8 @@ if auth and auth ~= "" then
           -- The same body check-token.mjs sends.
           requests[#requests + 1] = wrk.format(nil, nil, nil,
             "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=" .. token
-            .. "&subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=write:orders")
+            .. "&subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=write:orders"
+            .. (os.getenv("BENCH_EXCHANGE_PARAMS") or ""))
         end
       end
       assert(#requests > 0, "no subject tokens in " .. subject_tokens)

@@ -22,6 +22,7 @@ public sealed class LeanTokenExchange(ExchangeDirectory exchange, ExchangeTokenV
     private static readonly HashSet<string> Shape = new(StringComparer.Ordinal)
     {
         Parameters.GrantType, Parameters.SubjectToken, Parameters.SubjectTokenType, Parameters.Scope, Parameters.RequestedTokenType,
+        Parameters.Audience, Parameters.Resource,
     };
 
     private static readonly HashSet<string> JwtSubjects = new(StringComparer.Ordinal)
@@ -37,14 +38,20 @@ public sealed class LeanTokenExchange(ExchangeDirectory exchange, ExchangeTokenV
     };
 
     /// <summary>
-    /// A request the lean path may answer: a subject token that is a JWT, no actor, no audience or resource (the policy's
-    /// one audience), an access token asked for or nothing asked for.
+    /// A request the lean path may answer: a subject token that is a JWT, no actor, an access token asked for or nothing
+    /// asked for, and at most an audience and a resource (which the policy decides on, as in the pipeline); a resource
+    /// only as an http or https URI with no fragment, the form OpenIddict's resource check certainly lets through.
     /// </summary>
     public static bool Answers(IFormCollection form) =>
         form.All(p => Shape.Contains(p.Key))
         && form[Parameters.SubjectToken].ToString().Length > 0
         && JwtSubjects.Contains(form[Parameters.SubjectTokenType].ToString())
-        && (!form.TryGetValue(Parameters.RequestedTokenType, out var requested) || requested == ExchangeTokenTypes.AccessToken);
+        && (!form.TryGetValue(Parameters.RequestedTokenType, out var requested) || requested == ExchangeTokenTypes.AccessToken)
+        && (!form.TryGetValue(Parameters.Resource, out var resource) || IsPlainWebUri(resource.ToString()));
+
+    private static bool IsPlainWebUri(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && uri.Fragment.Length == 0 && !value.Contains('#', StringComparison.Ordinal);
 
     /// <summary>The verified subject and the decision, or null when the pipeline is to answer.</summary>
     public async Task<LeanExchange?> ExchangeAsync(OpenIddictRequest request, ClientOptions client, CancellationToken cancellationToken)

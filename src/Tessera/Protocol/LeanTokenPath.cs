@@ -120,13 +120,16 @@ public sealed class LeanTokenPath(
     }
 
     /// <summary>
-    /// A token exchange whose subject is a foreign JWT and whose answer is an access token for the policy's one audience;
-    /// an actor, an audience or resource named, another token type asked for, or any refusal is the pipeline's.
+    /// A token exchange whose subject is a foreign JWT and whose answer is an access token, for the audience or resource
+    /// named or the policy's one audience; an actor, another token type asked for, or any refusal is the pipeline's. A
+    /// resource is checked as the pipeline checks it: one of the client's audiences (RFC 8707 §2,
+    /// <see cref="RestrictResourcesToClientAudiences"/>) and in its permissions (OpenIddict's resource permission).
     /// </summary>
     private async Task<bool> TryExchangeAsync(HttpContext http, IFormCollection form, OpenIddictRequest request, ClientOptions client, string secret)
     {
-        if (!LeanTokenExchange.Answers(form) || RequestedScopes(form, client) is not { } requested
-            || !await AuthenticateAsync(http, client, secret, Permissions.GrantTypes.TokenExchange, requested))
+        IReadOnlyList<string> resources = request.GetResources();
+        if (!LeanTokenExchange.Answers(form) || RequestedScopes(form, client) is not { } requested || !audiences.AllAllowed(client, resources)
+            || !await AuthenticateAsync(http, client, secret, Permissions.GrantTypes.TokenExchange, requested, resources))
         {
             return false;
         }
@@ -150,7 +153,7 @@ public sealed class LeanTokenPath(
     }
 
     /// <summary>The client's authentication and permissions in the application store, as OpenIddict's validation checks them.</summary>
-    private static async Task<bool> AuthenticateAsync(HttpContext http, ClientOptions client, string secret, string grantPermission, IReadOnlyList<string> requestedScopes)
+    private static async Task<bool> AuthenticateAsync(HttpContext http, ClientOptions client, string secret, string grantPermission, IReadOnlyList<string> requestedScopes, IReadOnlyList<string>? resources = null)
     {
         var applications = http.RequestServices.GetRequiredService<IOpenIddictApplicationManager>();
         var cancellationToken = http.RequestAborted;
@@ -158,7 +161,8 @@ public sealed class LeanTokenPath(
             && await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken)
             && await applications.HasPermissionAsync(application, Permissions.Endpoints.Token, cancellationToken)
             && await applications.HasPermissionAsync(application, grantPermission, cancellationToken)
-            && await AllScopesPermittedAsync(applications, application, requestedScopes, cancellationToken)
+            && await AllPermittedAsync(applications, application, Permissions.Prefixes.Scope, requestedScopes, cancellationToken)
+            && await AllPermittedAsync(applications, application, Permissions.Prefixes.Resource, resources ?? [], cancellationToken)
             && await applications.ValidateClientSecretAsync(application, secret, cancellationToken);
     }
 
@@ -189,12 +193,15 @@ public sealed class LeanTokenPath(
             : requested;
     }
 
-    /// <summary>OpenIddict's permission for each requested scope (scopes granted by default are not requested, and not checked).</summary>
-    private static async ValueTask<bool> AllScopesPermittedAsync(IOpenIddictApplicationManager applications, object application, IReadOnlyList<string> requested, CancellationToken cancellationToken)
+    /// <summary>
+    /// OpenIddict's permission for each value requested, by its prefix: a scope (scopes granted by default are not
+    /// requested, and not checked), or a resource.
+    /// </summary>
+    private static async ValueTask<bool> AllPermittedAsync(IOpenIddictApplicationManager applications, object application, string prefix, IReadOnlyList<string> requested, CancellationToken cancellationToken)
     {
         foreach (var name in requested)
         {
-            if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + name, cancellationToken))
+            if (!await applications.HasPermissionAsync(application, prefix + name, cancellationToken))
             {
                 return false;
             }

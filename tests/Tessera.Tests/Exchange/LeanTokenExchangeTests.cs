@@ -42,18 +42,24 @@ public sealed class LeanTokenExchangeTests
 
     private static string Basic(string client = Gateway) => $"{client}:{Secret}";
 
-    public static TheoryData<string, string, string?, string?, bool> Exchanges => new()
+    public static TheoryData<string, string, string?, string?, string?, bool> Exchanges => new()
     {
-        // subject token type, the partner user, scope, requested token type, whether the lean path goes first (and makes the user)
-        { JwtType, "ext-lean-1", null, null, true },
-        { JwtType, "ext-lean-2", "write:orders", null, false },
-        { AccessTokenType, "ext-lean-3", "read:orders write:orders", null, true },
-        { JwtType, "ext-lean-4", "read:orders", AccessTokenType, false },
+        // subject token type, the partner user, scope, requested token type, the audience or resource named, whether the
+        // lean path goes first (and makes the user)
+        { JwtType, "ext-lean-1", null, null, null, true },
+        { JwtType, "ext-lean-2", "write:orders", null, null, false },
+        { AccessTokenType, "ext-lean-3", "read:orders write:orders", null, null, true },
+        { JwtType, "ext-lean-4", "read:orders", AccessTokenType, null, false },
+        { JwtType, "ext-lean-5", "write:orders", null, $"audience={TestConfiguration.OrdersAudience}", true },
+        { JwtType, "ext-lean-6", "read:orders", null, $"resource={TestConfiguration.OrdersAudience}", false },
+        // The client's other policy, chosen by its audience; its scope comes from the subject's role.
+        { AccessTokenType, "ext-lean-7", "doctor_access", null, $"audience={TestConfiguration.ReportsAudience}", true },
+        { JwtType, "ext-lean-8", null, null, $"resource={TestConfiguration.ReportsAudience}", false },
     };
 
     [Theory]
     [MemberData(nameof(Exchanges))]
-    public async Task The_lean_path_exchanges_exactly_as_the_pipeline_does(string subjectTokenType, string user, string? scope, string? requested, bool leanFirst)
+    public async Task The_lean_path_exchanges_exactly_as_the_pipeline_does(string subjectTokenType, string user, string? scope, string? requested, string? target, bool leanFirst)
     {
         var telemetry = new TelemetryCapture();
         await using var x = await ExchangeArrangement.StartAsync(services: telemetry.Compose);
@@ -69,8 +75,17 @@ public sealed class LeanTokenExchangeTests
             extra["requested_token_type"] = requested;
         }
 
+        if (target?.Split('=', 2) is [var parameter, var audience])
+        {
+            extra[parameter] = audience;
+        }
+
         // A mapped claim (department becomes dept) travels into both tokens.
-        var subject = x.PortalToken(user, c => c["department"] = "cardiology");
+        var subject = x.PortalToken(user, c =>
+        {
+            c["department"] = "cardiology";
+            c["role"] = "doctor";
+        });
         Answer lean, pipeline;
         if (leanFirst)
         {
@@ -85,6 +100,7 @@ public sealed class LeanTokenExchangeTests
 
         AssertSameSuccess(pipeline, lean);
         Assert.Equal("cardiology", lean.AccessToken.GetPayloadValue<string>("dept"));
+        Assert.Equal([target?.Split('=')[1] ?? TestConfiguration.OrdersAudience], lean.AccessToken.Audiences);
         Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
         Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "pipeline")));
         Assert.Equal(2, telemetry.Counter("tessera.exchanges", (Tags.Outcome, Success), (Tags.Issuer, "partner-portal")));
@@ -132,8 +148,12 @@ public sealed class LeanTokenExchangeTests
     public static TheoryData<string, Func<ExchangeArrangement, Task<(IEnumerable<KeyValuePair<string, string>> Form, string Basic)>>, int, string?> Edges => new()
     {
         { "an actor token (delegation)", async x => (Exchange(x.PortalToken(), extra: new() { ["actor_token"] = await x.ServiceTokenAsync(), ["actor_token_type"] = AccessTokenType }), Basic()), 200, null },
-        { "an audience named", x => Ready(Exchange(x.PortalToken(), extra: new() { ["audience"] = TestConfiguration.OrdersAudience })), 200, null },
-        { "a resource named", x => Ready(Exchange(x.PortalToken(), extra: new() { ["resource"] = TestConfiguration.OrdersAudience })), 200, null },
+        { "an audience no policy names", x => Ready(Exchange(x.PortalToken(), extra: new() { ["audience"] = "https://elsewhere.example" })), 400, "invalid_target" },
+        { "an audience and a resource no one policy names", x => Ready(Exchange(x.PortalToken(), extra: new() { ["audience"] = TestConfiguration.OrdersAudience, ["resource"] = TestConfiguration.ReportsAudience })), 400, "invalid_target" },
+        { "a resource that is not an absolute URI", x => Ready(Exchange(x.PortalToken(), extra: new() { ["resource"] = "orders" })), 400, "invalid_request" },
+        { "a resource with a fragment", x => Ready(Exchange(x.PortalToken(), extra: new() { ["resource"] = TestConfiguration.OrdersAudience + "#x" })), 400, "invalid_request" },
+        { "a resource the client is not registered for", x => Ready(Exchange(x.PortalToken(), extra: new() { ["resource"] = "https://elsewhere.example" })), 400, "invalid_target" },
+        { "a resource that is not a web URI", x => Ready(Exchange(x.PortalToken(), extra: new() { ["resource"] = "urn:example:orders" })), 400, "invalid_target" },
         { "a plain JWT asked for", x => Ready(Exchange(x.PortalToken(), extra: new() { ["requested_token_type"] = JwtType })), 200, null },
         { "an ID token asked for", x => Ready(Exchange(x.PortalToken(), extra: new() { ["requested_token_type"] = "urn:ietf:params:oauth:token-type:id_token" })), 200, null },
         { "Tessera's own access token", async x => (Exchange(await x.ServiceTokenAsync(), AccessTokenType), Basic()), 400, "invalid_grant" },
@@ -215,6 +235,39 @@ public sealed class LeanTokenExchangeTests
         Assert.Equal(0, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
         Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "pipeline")));
         Assert.Equal(1, await x.Server.WithDbAsync(db => db.Users.CountAsync(u => u.Id == Guid.Parse(answer.AccessToken.Subject))));
+    }
+
+    [Fact]
+    public async Task An_audience_that_is_no_URI_is_exchanged_on_the_lean_path_and_as_a_resource_refused_by_the_pipeline()
+    {
+        // A client audience may be any identifier; OpenIddict takes it as an RFC 8693 audience, but a resource must be an
+        // absolute URI (RFC 8707 §2), so the lean path leaves a resource that is not a web URI to the pipeline.
+        var telemetry = new TelemetryCapture();
+        await using var x = await ExchangeArrangement.StartAsync(options =>
+        {
+            options.Clients.Single(c => c.ClientId == Gateway).Audiences.Add("orders-api");
+            options.ExchangePolicies.Add(new ExchangePolicyOptions
+            {
+                ClientId = Gateway,
+                SubjectIssuers = ["partner-portal"],
+                Audiences = ["orders-api"],
+                Scopes = ["write:orders"],
+                Impersonation = true,
+                JustInTimeUsers = true,
+            });
+        }, services: telemetry.Compose);
+        telemetry.From(x.Server);
+        var subject = x.PortalToken("ext-orders-api");
+
+        var pipeline = await SendAsync(x.Http, Exchange(subject, extra: new() { ["audience"] = "orders-api" }, post: true));
+        var lean = await SendAsync(x.Http, Exchange(subject, extra: new() { ["audience"] = "orders-api" }), Basic());
+        var resource = await SendAsync(x.Http, Exchange(subject, extra: new() { ["resource"] = "orders-api" }), Basic());
+
+        AssertSameSuccess(pipeline, lean);
+        Assert.Equal(["orders-api"], lean.AccessToken.Audiences);
+        Assert.Equal((400, "invalid_request"), (resource.Status, resource.Json.GetProperty("error").GetString()));
+        Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+        Assert.Equal(1, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "pipeline")));
     }
 
     private static List<(string, object?)> SpanTags(System.Diagnostics.Activity span) =>
