@@ -51,7 +51,7 @@ public sealed class LeanTokenExchange(ExchangeDirectory exchange, ExchangeTokenV
 
     private static bool IsPlainWebUri(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-        && uri.Fragment.Length == 0 && !value.Contains('#', StringComparison.Ordinal);
+        && !value.Contains('#', StringComparison.Ordinal);
 
     /// <summary>The verified subject and the decision, or null when the pipeline is to answer.</summary>
     public async Task<LeanExchange?> ExchangeAsync(OpenIddictRequest request, ClientOptions client, CancellationToken cancellationToken)
