@@ -41,7 +41,8 @@ window_shares() { # run offset (seconds from process start to the load)
   for k in $(seq 1 $((CURVE / 3))); do
     f="$OUT/window-$1-$k.data"
     [[ -f $f ]] || continue
-    perf script -i "$f" 2>/dev/null | awk -v from="$(awk -v o="$2" -v k="$k" 'BEGIN { printf "%.0f", o + 3 * (k - 1) }')" '
+    perf script -i "$f" 2>/dev/null | awk -v offset="$2" -v k="$k" '
+      BEGIN { from = int(offset + 3 * (k - 1) + 0.5) }
       { n++ } /libclrjit\.so/ { j++ } /libcoreclr\.so/ { r++ } /\[Instrumented/ { i++ }
       END { if (n) printf "  seconds %d-%d: %d samples, JIT compiler %.0f %%, runtime %.0f %%, instrumented code %.0f %%\n", from, from + 2, n, 100 * j / n, 100 * r / n, 100 * i / n }'
   done
