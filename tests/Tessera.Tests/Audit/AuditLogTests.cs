@@ -108,4 +108,41 @@ public sealed class AuditLogTests
 
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Canonical))), AuditChain.Compute(row));
     }
+
+    [Fact]
+    public void The_hash_is_of_the_array_as_JsonSerializer_writes_it_whatever_the_strings_hold()
+    {
+        // Compute writes the array itself; what it hashes must be byte for byte what JsonSerializer writes for the
+        // same array, for any content: ASCII controls, HTML-sensitive characters, non-ASCII, surrogate pairs, and a
+        // detail large enough that the writer's buffer is not kept, followed by a small row on the same thread.
+        var random = new Random(20261207);
+        const string Pool = "aZ09 \"\\/\n\r\t\b\f\u0000\u0001\u001f\u007f<>&'+`\u00e9\u00df\u4e2d\u2028\u2029\ud83d\ude00\ufeff";
+        string? Text(int length) => random.Next(5) == 0 ? null
+            : string.Concat(Enumerable.Range(0, random.Next(length)).Select(_ => Pool[random.Next(Pool.Length)]));
+        for (var i = 0; i < 300; i++)
+        {
+            var row = new AuditRecord
+            {
+                OccurredAt = new DateTime(2026, 12, 7, 0, 0, 0, DateTimeKind.Utc).AddTicks(random.NextInt64(TimeSpan.TicksPerDay * 400)),
+                Event = Text(30) ?? "token.issued",
+                Outcome = Text(10) ?? "success",
+                OrganizationId = Text(20),
+                UserId = Text(40),
+                ClientId = Text(20),
+                ConnectionId = Text(20),
+                IpAddress = Text(20),
+                UserAgent = Text(100),
+                Reason = Text(60),
+                Detail = i == 150 ? new string('x', 200_000) + "\u00e9" : Text(80),
+                PreviousHash = i == 0 ? AuditChain.Genesis : Convert.ToHexStringLower(BitConverter.GetBytes(random.NextInt64())),
+            };
+            var canonical = System.Text.Json.JsonSerializer.Serialize(new object?[]
+            {
+                row.PreviousHash, AuditChain.Timestamp(row.OccurredAt), row.Event, row.Outcome, row.OrganizationId, row.UserId,
+                row.ClientId, row.ConnectionId, row.IpAddress, row.UserAgent, row.Reason, row.Detail,
+            });
+
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical))), AuditChain.Compute(row));
+        }
+    }
 }
