@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -268,28 +269,28 @@ public sealed class LeanTokenPath(
         response.Headers.CacheControl = "no-store";
         response.Headers.Pragma = "no-cache";
         response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(token.Length + 192);
-        using (var json = new Utf8JsonWriter(buffer))
+        await audit.RecordAsync(row);
+
+        // Written into the thread's scratch buffer and copied into the response with no await in between.
+        var json = ScratchJson.Start();
+        json.WriteStartObject();
+        json.WriteString(Parameters.AccessToken, token);
+        if (issuedTokenType is not null)
         {
-            json.WriteStartObject();
-            json.WriteString(Parameters.AccessToken, token);
-            if (issuedTokenType is not null)
-            {
-                json.WriteString(Parameters.IssuedTokenType, issuedTokenType);
-            }
-
-            json.WriteString(Parameters.TokenType, TokenTypes.Bearer);
-            json.WriteNumber(Parameters.ExpiresIn, (long)Math.Floor((expires - time.GetUtcNow()).TotalSeconds));
-            if (scope is not null)
-            {
-                json.WriteString(Parameters.Scope, scope);
-            }
-
-            json.WriteEndObject();
+            json.WriteString(Parameters.IssuedTokenType, issuedTokenType);
         }
 
-        response.ContentLength = buffer.WrittenCount;
-        await audit.RecordAsync(row);
-        await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+        json.WriteString(Parameters.TokenType, TokenTypes.Bearer);
+        json.WriteNumber(Parameters.ExpiresIn, (long)Math.Floor((expires - time.GetUtcNow()).TotalSeconds));
+        if (scope is not null)
+        {
+            json.WriteString(Parameters.Scope, scope);
+        }
+
+        json.WriteEndObject();
+        var body = ScratchJson.Written(json);
+        response.ContentLength = body.Length;
+        response.BodyWriter.Write(body);
+        await response.BodyWriter.FlushAsync(http.RequestAborted);
     }
 }
