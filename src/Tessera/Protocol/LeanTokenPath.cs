@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 using Tessera.Audit;
 using Tessera.Exchange;
@@ -38,6 +40,7 @@ public sealed class LeanTokenPath(
     AuditLog audit,
     TesseraTelemetry telemetry,
     IOptionsMonitor<OpenIddictServerOptions> server,
+    ApplicationCache applicationCache,
     TesseraIssuer issuer,
     TimeProvider time)
 {
@@ -153,18 +156,67 @@ public sealed class LeanTokenPath(
         return true;
     }
 
-    /// <summary>The client's authentication and permissions in the application store, as OpenIddict's validation checks them.</summary>
-    private static async Task<bool> AuthenticateAsync(HttpContext http, ClientOptions client, string secret, string grantPermission, IReadOnlyList<string> requestedScopes, IReadOnlyList<string>? resources = null)
+    /// <summary>
+    /// The client's authentication and permissions in the application store, as OpenIddict's validation checks them:
+    /// its type, its permissions for the endpoint, the grant, each scope requested (scopes granted by default are not
+    /// requested, and not checked) and each resource, and its secret.
+    /// </summary>
+    private async Task<bool> AuthenticateAsync(HttpContext http, ClientOptions client, string secret, string grantPermission, IReadOnlyList<string> requestedScopes, IReadOnlyList<string>? resources = null)
     {
+        string[] permissions =
+        [
+            Permissions.Endpoints.Token, grantPermission,
+            .. requestedScopes.Select(s => Permissions.Prefixes.Scope + s),
+            .. (resources ?? []).Select(r => Permissions.Prefixes.Resource + r),
+        ];
+        if (applicationCache.TryGetByClientId(client.ClientId, out var cached) && cached is not null
+            && Admitted.TryGetValue(cached, out var admitted) && admitted.Admits(secret, permissions))
+        {
+            return true;
+        }
+
         var applications = http.RequestServices.GetRequiredService<IOpenIddictApplicationManager>();
         var cancellationToken = http.RequestAborted;
-        return await applications.FindByClientIdAsync(client.ClientId, cancellationToken) is { } application
-            && await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken)
-            && await applications.HasPermissionAsync(application, Permissions.Endpoints.Token, cancellationToken)
-            && await applications.HasPermissionAsync(application, grantPermission, cancellationToken)
-            && await AllPermittedAsync(applications, application, Permissions.Prefixes.Scope, requestedScopes, cancellationToken)
-            && await AllPermittedAsync(applications, application, Permissions.Prefixes.Resource, resources ?? [], cancellationToken)
-            && await applications.ValidateClientSecretAsync(application, secret, cancellationToken);
+        if (await applications.FindByClientIdAsync(client.ClientId, cancellationToken) is not { } application
+            || !await applications.HasClientTypeAsync(application, ClientTypes.Confidential, cancellationToken))
+        {
+            return false;
+        }
+
+        foreach (var permission in permissions)
+        {
+            if (!await applications.HasPermissionAsync(application, permission, cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        if (!await applications.ValidateClientSecretAsync(application, secret, cancellationToken))
+        {
+            return false;
+        }
+
+        if (application is OpenIddictEntityFrameworkCoreApplication { ClientSecret: { } hash } entity && ClientSecretHasher.IsFastHash(hash))
+        {
+            Admitted.AddOrUpdate(entity, new AdmittedClient(hash, [.. await applications.GetPermissionsAsync(application, cancellationToken)]));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// What the application manager answered for a confidential client it admitted, kept with the very application instance
+    /// it answered for, when the secret is kept as a fast hash: later requests with the same secret and permissions are
+    /// admitted without a scope, a store and a database context of their own. Any change to a registration clears
+    /// <see cref="ApplicationCache"/>, which then hands out a new instance (and the old one's entry goes with it). Anything
+    /// else (another secret, a previous one in its overlap, a permission not held) is asked of the manager again.
+    /// </summary>
+    private static readonly ConditionalWeakTable<OpenIddictEntityFrameworkCoreApplication, AdmittedClient> Admitted = new();
+
+    private sealed class AdmittedClient(string secretHash, HashSet<string> permissions)
+    {
+        public bool Admits(string secret, string[] requested) =>
+            requested.All(permissions.Contains) && ClientSecretHasher.VerifyFastHash(secret, secretHash);
     }
 
     /// <summary>
@@ -192,23 +244,6 @@ public sealed class LeanTokenPath(
             || requested.Distinct(StringComparer.Ordinal).Count() != requested.Length
             ? null
             : requested;
-    }
-
-    /// <summary>
-    /// OpenIddict's permission for each value requested, by its prefix: a scope (scopes granted by default are not
-    /// requested, and not checked), or a resource.
-    /// </summary>
-    private static async ValueTask<bool> AllPermittedAsync(IOpenIddictApplicationManager applications, object application, string prefix, IReadOnlyList<string> requested, CancellationToken cancellationToken)
-    {
-        foreach (var name in requested)
-        {
-            if (!await applications.HasPermissionAsync(application, prefix + name, cancellationToken))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>The RFC 9068 access token, response, audit row and metric that OpenIddict's pipeline and Tessera's handlers write for this grant.</summary>

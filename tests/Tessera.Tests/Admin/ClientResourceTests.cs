@@ -66,6 +66,7 @@ public sealed class ClientResourceTests
         await using var env = await BrokeredSignIn.StartAsync(AdminApi.AddClients);
         using var admin = await AdminApi.PlatformAsync(env.Server);
         var old = (await AdminApi.PostAsync(admin, "clients", Client())).Body["client_secret"]!.GetValue<string>();
+        Assert.Equal(200, (await Oauth.ClientCredentialsAsync(env.Http, "warehouse", old)).Status); // admitted, and remembered
 
         var rotated = await AdminApi.PostAsync(admin, "clients/warehouse/secrets?overlap=00:00:00");
 

@@ -167,5 +167,29 @@ public sealed class ClientCredentialsFastPathTests
         }
     }
 
+    [Fact]
+    public async Task A_client_admitted_on_the_lean_path_is_admitted_again_only_with_its_secret_and_its_permissions()
+    {
+        // The lean path remembers what the application manager answered for an admitted client; what it remembers must
+        // admit nothing the manager would refuse.
+        var telemetry = new TelemetryCapture();
+        await using var server = await TesseraTestServer.StartAsync(configure: Configure, services: telemetry.Compose);
+        telemetry.From(server);
+        using var http = server.CreateClient();
+
+        Assert.Equal(200, (await SendAsync(http, Grant("read:orders"), $"{RsService}:{RsSecret}")).Status);
+        Assert.Equal(200, (await SendAsync(http, Grant("read:orders"), $"{RsService}:{RsSecret}")).Status);
+        Assert.Equal(2, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+
+        var wrong = await SendAsync(http, Grant("read:orders"), $"{RsService}:{RsSecret[..^2]}xy");
+        Assert.Equal(401, wrong.Status);
+        Assert.Equal("invalid_client", wrong.Json.GetProperty("error").GetString());
+        var another = await SendAsync(http, Grant("read:orders"), $"{RsService}:{TestConfiguration.ServiceSecret}");
+        Assert.Equal(401, another.Status);
+        var unknownScope = await SendAsync(http, Grant("admin:orders"), $"{RsService}:{RsSecret}");
+        Assert.Equal("invalid_scope", unknownScope.Json.GetProperty("error").GetString());
+        Assert.Equal(2, telemetry.Counter("tessera.tokens.issued", (Tags.TokenPath, "lean")));
+    }
+
     private static string Basic() => $"{TestConfiguration.ServiceClient}:{TestConfiguration.ServiceSecret}";
 }
