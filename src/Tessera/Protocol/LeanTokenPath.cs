@@ -170,7 +170,7 @@ public sealed class LeanTokenPath(
             .. (resources ?? []).Select(r => Permissions.Prefixes.Resource + r),
         ];
         if (applicationCache.TryGetByClientId(client.ClientId, out var cached) && cached is not null
-            && Admitted.TryGetValue(cached, out var admitted) && admitted.Admits(secret, permissions))
+            && _admitted.TryGetValue(cached, out var admitted) && admitted.Admits(secret, permissions))
         {
             return true;
         }
@@ -198,7 +198,7 @@ public sealed class LeanTokenPath(
 
         if (application is OpenIddictEntityFrameworkCoreApplication { ClientSecret: { } hash } entity && ClientSecretHasher.IsFastHash(hash))
         {
-            Admitted.AddOrUpdate(entity, new AdmittedClient(hash, [.. await applications.GetPermissionsAsync(application, cancellationToken)]));
+            _admitted.AddOrUpdate(entity, new AdmittedClient(hash, [.. await applications.GetPermissionsAsync(application, cancellationToken)]));
         }
 
         return true;
@@ -211,7 +211,7 @@ public sealed class LeanTokenPath(
     /// <see cref="ApplicationCache"/>, which then hands out a new instance (and the old one's entry goes with it). Anything
     /// else (another secret, a previous one in its overlap, a permission not held) is asked of the manager again.
     /// </summary>
-    private static readonly ConditionalWeakTable<OpenIddictEntityFrameworkCoreApplication, AdmittedClient> Admitted = new();
+    private readonly ConditionalWeakTable<OpenIddictEntityFrameworkCoreApplication, AdmittedClient> _admitted = new();
 
     private sealed class AdmittedClient(string secretHash, HashSet<string> permissions)
     {
