@@ -36,7 +36,7 @@ internal static class ScratchJson
         var buffer = t_buffer!;
         if (buffer.Capacity > KeptCapacity)
         {
-            t_buffer = null;
+            (t_buffer, t_writer) = (null, null); // the writer holds the buffer too
         }
 
         return buffer.WrittenSpan;
