@@ -37,7 +37,11 @@ public static class AuditChain
     }
 
     /// <summary>The time as the hash covers it: ISO 8601 round-trip form in UTC (<c>2026-12-06T03:37:47.1234560Z</c>).</summary>
-    public static string Timestamp(DateTime occurredAt) => occurredAt.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Timestamp(DateTime occurredAt)
+    {
+        Span<char> text = stackalloc char[40];
+        return new string(text[..Timestamp(occurredAt, text)]);
+    }
 
     private static int Timestamp(DateTime occurredAt, Span<char> destination) =>
         occurredAt.ToUniversalTime().TryFormat(destination, out var written, "O", System.Globalization.CultureInfo.InvariantCulture) ? written
