@@ -14,22 +14,53 @@ namespace Tessera.Keys;
 public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfiguration configuration, TimeProvider time, ILogger<KeyRing> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile IReadOnlyList<ManagedKey>? _keys;
+    private volatile LoadedKeys? _loaded;
 
-    public IReadOnlyList<ManagedKey> Keys => _keys ?? throw new InvalidOperationException("The key ring has not been loaded yet.");
+    public IReadOnlyList<ManagedKey> Keys => (_loaded ?? throw new InvalidOperationException("The key ring has not been loaded yet.")).Keys;
 
-    public bool IsLoaded => _keys is not null;
+    public bool IsLoaded => _loaded is not null;
 
-    /// <summary>The key that signs now for the given algorithm: the most recently activated active key.</summary>
+    /// <summary>
+    /// The key that signs now for the given algorithm: the most recently activated active key or, when none is active,
+    /// the most recently activated one not yet expired. Chosen on every call, since time moves keys through their
+    /// states; the credentials object of each key is made once per load, since every token signed needs one.
+    /// </summary>
     public SigningCredentials SigningCredentials(string algorithm)
     {
         var now = time.GetUtcNow();
-        var key = Keys.Where(k => k.Use == ManagedKey.Signing && k.Algorithm == algorithm && k.IsActiveAt(now))
-                      .OrderByDescending(k => k.ActivatesAt).FirstOrDefault()
-                  ?? Keys.Where(k => k.Use == ManagedKey.Signing && k.Algorithm == algorithm && k.ActivatesAt <= now && k.IsUsableAt(now))
-                      .OrderByDescending(k => k.ActivatesAt).FirstOrDefault()
-                  ?? throw new InvalidOperationException($"No usable {algorithm} signing key.");
-        return new SigningCredentials(key.Key, algorithm);
+        var loaded = _loaded ?? throw new InvalidOperationException("The key ring has not been loaded yet.");
+        var chosen = loaded.Latest(algorithm, now, active: true) ?? loaded.Latest(algorithm, now, active: false)
+            ?? throw new InvalidOperationException($"No usable {algorithm} signing key.");
+        return loaded.Credentials[chosen];
+    }
+
+    /// <summary>One load of the key ring: its keys, and a signing credentials object for each.</summary>
+    private sealed class LoadedKeys(IReadOnlyList<ManagedKey> keys)
+    {
+        public IReadOnlyList<ManagedKey> Keys { get; } = keys;
+
+        public SigningCredentials[] Credentials { get; } = [.. keys.Select(k => new SigningCredentials(k.Key, k.Algorithm))];
+
+        /// <summary>
+        /// The index of the signing key for <paramref name="algorithm"/> activated last (the first such in the ring's order
+        /// on a tie) among those active at <paramref name="now"/> or, with <paramref name="active"/> false, among those
+        /// activated by then and not yet expired.
+        /// </summary>
+        public int? Latest(string algorithm, DateTimeOffset now, bool active)
+        {
+            int? latest = null;
+            for (var i = 0; i < Keys.Count; i++)
+            {
+                var key = Keys[i];
+                if (key.Use == ManagedKey.Signing && key.Algorithm == algorithm && (active ? key.IsActiveAt(now) : key.ActivatesAt <= now && key.IsUsableAt(now))
+                    && (latest is not { } best || key.ActivatesAt > Keys[best].ActivatesAt))
+                {
+                    latest = i;
+                }
+            }
+
+            return latest;
+        }
     }
 
     public EncryptingCredentials EncryptingCredentials()
@@ -75,7 +106,7 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
 
     public void EnsureLoaded()
     {
-        if (_keys is null)
+        if (_loaded is null)
         {
             LoadAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
@@ -90,7 +121,7 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
             await CreateDueKeysAsync(db, RotationMode.IfDue, cancellationToken);
-            _keys = await ReadAsync(db, cancellationToken);
+            _loaded = new LoadedKeys(await ReadAsync(db, cancellationToken));
         }
         finally
         {
@@ -105,7 +136,7 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            _keys = await ReadAsync(scope.ServiceProvider.GetRequiredService<TesseraDbContext>(), cancellationToken);
+            _loaded = new LoadedKeys(await ReadAsync(scope.ServiceProvider.GetRequiredService<TesseraDbContext>(), cancellationToken));
         }
         finally
         {
@@ -125,7 +156,7 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
         var live = db.Keys.Where(k => k.ExpiresAt > nowUtc);
         var count = await live.CountAsync(cancellationToken);
         var newest = await live.MaxAsync(k => (DateTime?)k.CreatedAt, cancellationToken);
-        var loaded = (_keys ?? []).Where(k => k.ExpiresAt.UtcDateTime > nowUtc).ToList();
+        var loaded = (_loaded?.Keys ?? []).Where(k => k.ExpiresAt.UtcDateTime > nowUtc).ToList();
         return count != loaded.Count
             || (newest is { } at ? Utc(at) : (DateTimeOffset?)null) != (loaded.Count == 0 ? null : loaded.Max(k => k.CreatedAt));
     }
@@ -142,7 +173,7 @@ public sealed partial class KeyRing(IServiceScopeFactory scopes, TesseraConfigur
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TesseraDbContext>();
             var created = await CreateDueKeysAsync(db, immediate ? RotationMode.Immediate : RotationMode.Planned, cancellationToken);
-            _keys = await ReadAsync(db, cancellationToken);
+            _loaded = new LoadedKeys(await ReadAsync(db, cancellationToken));
             return created;
         }
         finally
