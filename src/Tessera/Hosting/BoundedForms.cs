@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 using Tessera.Audit;
 using Tessera.Protocol;
 
@@ -49,13 +48,7 @@ public sealed class BoundedForms(RequestDelegate next, RequestLimitOptions limit
         try
         {
             // RFC 6749 Appendix B: form bodies are UTF-8; bytes that are not become U+FFFD, never an exception.
-            using var reader = new FormReader(new MemoryStream(body, writable: false))
-            {
-                ValueCountLimit = limits.MaxParameters,
-                KeyLengthLimit = MaxKeyLength,
-                ValueLengthLimit = endpoint.Limit,
-            };
-            fields = await reader.ReadFormAsync(context.RequestAborted);
+            fields = UrlEncodedForm.Parse(body, limits.MaxParameters, MaxKeyLength, endpoint.Limit);
         }
         catch (InvalidDataException)
         {

@@ -8,7 +8,7 @@ public static class BoundedRequestBody
     private const int ChunkSize = 16 * 1024;
 
     /// <summary>The body, or null when it is (or declares itself) longer than <paramref name="limit"/> bytes, or the server's own ceiling stopped it.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit)
+    public static async ValueTask<byte[]?> ReadAsync(HttpRequest request, int limit)
     {
         if (request.ContentLength > limit)
         {
@@ -28,7 +28,7 @@ public static class BoundedRequestBody
     }
 
     /// <summary>A body whose length is declared (and within the limit): read into an array of that size, nothing more.</summary>
-    private static async Task<byte[]?> ReadDeclaredAsync(HttpRequest request, int length)
+    private static async ValueTask<byte[]?> ReadDeclaredAsync(HttpRequest request, int length)
     {
         var body = new byte[length];
         var filled = 0;
@@ -46,7 +46,7 @@ public static class BoundedRequestBody
         return body;
     }
 
-    private static async Task<byte[]?> ReadChunkedAsync(HttpRequest request, int limit)
+    private static async ValueTask<byte[]?> ReadChunkedAsync(HttpRequest request, int limit)
     {
         using var buffer = new MemoryStream();
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
