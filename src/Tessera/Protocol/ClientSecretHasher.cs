@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
@@ -32,10 +33,20 @@ public static class ClientSecretHasher
 
     public static string FastHash(string secret) => HashPrefix + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
+    /// <summary>
+    /// Whether <paramref name="comparand"/> is <see cref="FastHash"/> of <paramref name="secret"/>, compared in constant
+    /// time. The hash is written on the stack, since this runs on every token request of a client.
+    /// </summary>
     public static bool VerifyFastHash(string secret, string comparand)
     {
-        var expected = Encoding.ASCII.GetBytes(comparand);
-        var actual = Encoding.ASCII.GetBytes(FastHash(secret));
-        return CryptographicOperations.FixedTimeEquals(expected, actual);
+        const int OnStack = 256;
+        var length = Encoding.UTF8.GetByteCount(secret);
+        Span<byte> utf8 = length <= OnStack ? stackalloc byte[OnStack] : new byte[length];
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(secret, utf8)], digest);
+        Span<char> actual = stackalloc char[HashPrefix.Length + 44];
+        HashPrefix.CopyTo(actual);
+        Convert.TryToBase64Chars(digest, actual[HashPrefix.Length..], out _);
+        return CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(comparand.AsSpan()), MemoryMarshal.AsBytes<char>(actual));
     }
 }
