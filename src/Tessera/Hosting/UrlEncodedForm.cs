@@ -28,19 +28,19 @@ public static class UrlEncodedForm
             return reader.ReadForm();
         }
 
-        var text = Encoding.UTF8.GetString(body);
+        // Each word is decoded on its own: '=' and '&' are ASCII, which no UTF-8 sequence contains and before which the
+        // decoder ends any sequence it had begun, so the words are those of the body decoded whole.
         var fields = new KeyValueAccumulator();
         var position = 0;
-        while (position < text.Length)
+        while (position < body.Length)
         {
-            var key = Word(text, ref position, '=', keyLengthLimit, out var separated);
+            var key = Word(body, ref position, (byte)'=', keyLengthLimit, out var separated);
             if (!separated)
             {
                 break; // a body that ends inside a key: the reader drops that key
             }
 
-            fields.Append(key, Word(text, ref position, '&', valueLengthLimit, out _));
-
+            fields.Append(key, Word(body, ref position, (byte)'&', valueLengthLimit, out _));
             if (fields.ValueCount > valueCountLimit)
             {
                 throw new InvalidDataException($"Form value count limit {valueCountLimit} exceeded.");
@@ -54,18 +54,18 @@ public static class UrlEncodedForm
     /// The unescaped text from <paramref name="position"/> to the next <paramref name="separator"/> (then
     /// <paramref name="separated"/>) or the end, leaving <paramref name="position"/> after the separator.
     /// </summary>
-    private static string Word(string text, ref int position, char separator, int limit, out bool separated)
+    private static string Word(byte[] body, ref int position, byte separator, int limit, out bool separated)
     {
-        var end = text.IndexOf(separator, position);
+        var rest = body.AsSpan(position);
+        var end = rest.IndexOf(separator);
         separated = end >= 0;
-        var length = (end < 0 ? text.Length : end) - position;
-        if (length > limit)
+        var word = Encoding.UTF8.GetString(separated ? rest[..end] : rest);
+        if (word.Length > limit)
         {
             throw new InvalidDataException($"Form key or value length limit {limit} exceeded.");
         }
 
-        var word = text.Substring(position, length);
-        position = end < 0 ? text.Length : end + 1;
+        position += separated ? end + 1 : rest.Length;
         return Uri.UnescapeDataString(word.Replace('+', ' '));
     }
 }
