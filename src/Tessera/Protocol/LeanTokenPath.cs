@@ -87,7 +87,7 @@ public sealed class LeanTokenPath(
         var grant = form[Parameters.GrantType].ToString();
         if (form.Any(p => p.Value.Count != 1) || grant is not (GrantTypes.ClientCredentials or GrantTypes.TokenExchange)
             || BasicClientCredentials.Read(http.Request) is not { WellFormed: true, Plain: true, ClientId: { } clientId, Secret: { } secret }
-            || clients.Find(clientId) is not { Type: ClientTypes.Confidential } client || !client.GrantTypes.Contains(grant, StringComparer.Ordinal)
+            || clients.Find(clientId) is not { Type: ClientTypes.Confidential } client || !client.GrantTypes.Contains(grant)
             || bursts.IsClientLockedOut(clientId, out _))
         {
             return false; // anything to decode, or any oddity, is OpenIddict's to judge
@@ -163,17 +163,19 @@ public sealed class LeanTokenPath(
     /// </summary>
     private async Task<bool> AuthenticateAsync(HttpContext http, ClientOptions client, string secret, string grantPermission, IReadOnlyList<string> requestedScopes, IReadOnlyList<string>? resources = null)
     {
+        resources ??= [];
+        if (applicationCache.TryGetByClientId(client.ClientId, out var cached) && cached is not null
+            && _admitted.TryGetValue(cached, out var admitted) && admitted.Admits(secret, grantPermission, requestedScopes, resources))
+        {
+            return true;
+        }
+
         string[] permissions =
         [
             Permissions.Endpoints.Token, grantPermission,
             .. requestedScopes.Select(s => Permissions.Prefixes.Scope + s),
-            .. (resources ?? []).Select(r => Permissions.Prefixes.Resource + r),
+            .. resources.Select(r => Permissions.Prefixes.Resource + r),
         ];
-        if (applicationCache.TryGetByClientId(client.ClientId, out var cached) && cached is not null
-            && _admitted.TryGetValue(cached, out var admitted) && admitted.Admits(secret, permissions))
-        {
-            return true;
-        }
 
         var applications = http.RequestServices.GetRequiredService<IOpenIddictApplicationManager>();
         var cancellationToken = http.RequestAborted;
@@ -198,7 +200,7 @@ public sealed class LeanTokenPath(
 
         if (application is OpenIddictEntityFrameworkCoreApplication { ClientSecret: { } hash } entity && ClientSecretHasher.IsFastHash(hash))
         {
-            _admitted.AddOrUpdate(entity, new AdmittedClient(hash, [.. await applications.GetPermissionsAsync(application, cancellationToken)]));
+            _admitted.AddOrUpdate(entity, new AdmittedClient(hash, await applications.GetPermissionsAsync(application, cancellationToken)));
         }
 
         return true;
@@ -213,10 +215,34 @@ public sealed class LeanTokenPath(
     /// </summary>
     private readonly ConditionalWeakTable<OpenIddictEntityFrameworkCoreApplication, AdmittedClient> _admitted = new();
 
-    private sealed class AdmittedClient(string secretHash, HashSet<string> permissions)
+    private sealed class AdmittedClient(string secretHash, IReadOnlyCollection<string> permissions)
     {
-        public bool Admits(string secret, string[] requested) =>
-            requested.All(permissions.Contains) && ClientSecretHasher.VerifyFastHash(secret, secretHash);
+        private readonly HashSet<string> _permissions = [.. permissions];
+
+        // The scopes and resources the scope and resource permissions name, so that a request's are looked up as sent.
+        private readonly HashSet<string> _scopes = Named(permissions, Permissions.Prefixes.Scope);
+        private readonly HashSet<string> _resources = Named(permissions, Permissions.Prefixes.Resource);
+
+        /// <summary>Whether the manager's answer covers the token endpoint, the grant, each scope and resource, and the secret.</summary>
+        public bool Admits(string secret, string grantPermission, IReadOnlyList<string> scopes, IReadOnlyList<string> resources) =>
+            _permissions.Contains(Permissions.Endpoints.Token) && _permissions.Contains(grantPermission)
+            && AllIn(scopes, _scopes) && AllIn(resources, _resources) && ClientSecretHasher.VerifyFastHash(secret, secretHash);
+
+        private static HashSet<string> Named(IEnumerable<string> permissions, string prefix) =>
+            [.. permissions.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).Select(p => p[prefix.Length..])];
+
+        private static bool AllIn(IReadOnlyList<string> values, HashSet<string> set)
+        {
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (!set.Contains(values[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     /// <summary>
@@ -240,10 +266,17 @@ public sealed class LeanTokenPath(
         }
 
         var requested = value.ToString().Split(' ');
-        return requested.Any(s => s.Length == 0 || UserScopes.Contains(s) || !client.Scopes.Contains(s, StringComparer.Ordinal))
-            || requested.Distinct(StringComparer.Ordinal).Count() != requested.Length
-            ? null
-            : requested;
+        for (var i = 0; i < requested.Length; i++)
+        {
+            // List<string>.Contains and Array.IndexOf compare strings ordinally.
+            var scope = requested[i];
+            if (scope.Length == 0 || UserScopes.Contains(scope) || !client.Scopes.Contains(scope) || Array.IndexOf(requested, scope, 0, i) >= 0)
+            {
+                return null;
+            }
+        }
+
+        return requested;
     }
 
     /// <summary>The RFC 9068 access token, response, audit row and metric that OpenIddict's pipeline and Tessera's handlers write for this grant.</summary>
