@@ -90,6 +90,40 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task Rows_are_stored_with_every_character_and_read_back_as_they_were_hashed()
+    {
+        // The writer binds values on SQLite's own handle: what it stores must read back through EF Core as recorded, so
+        // that every row's hash still verifies. Non-ASCII, controls, quotes, nulls, and details larger than its buffer.
+        await using var server = await TesseraTestServer.StartAsync();
+        var audit = server.Service<AuditLog>();
+        string[] texts = ["caf\u00e9 \u4e2d\ud83d\ude00", "quote \" back\\slash\nline\u0001\t", new string('\u00df', 3000), "", "plain"];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            audit.Record(new AuditEvent("probe.stored", AuditEvent.Success)
+            {
+                OrganizationId = i % 2 == 0 ? texts[i][..Math.Min(texts[i].Length, 50)] : null,
+                UserAgent = texts[i][..Math.Min(texts[i].Length, 512)],
+                Reason = texts[(i + 1) % texts.Length][..Math.Min(texts[(i + 1) % texts.Length].Length, 500)],
+                Detail = new Dictionary<string, string?> { ["text"] = texts[i] + new string('\u20ac', 2000 * i), ["none"] = null },
+            });
+        }
+
+        var rows = await server.AuditAsync();
+        var stored = rows.Where(r => r.Event == "probe.stored").ToList();
+        Assert.Equal(texts.Length, stored.Count);
+        Assert.Null(AuditChain.FindFirstBreak(rows));
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(texts[i][..Math.Min(texts[i].Length, 512)], stored[i].UserAgent);
+            Assert.Equal(i % 2 == 0 ? texts[i][..Math.Min(texts[i].Length, 50)] : null, stored[i].OrganizationId);
+            Assert.Null(stored[i].UserId);
+            var detail = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string?>>(stored[i].Detail!)!;
+            Assert.Equal(texts[i] + new string('\u20ac', 2000 * i), detail["text"]);
+            Assert.Equal(AuditChain.Compute(stored[i]), stored[i].Hash);
+        }
+    }
+
+    [Fact]
     public void The_hash_covers_the_canonical_array_that_docs_audit_md_describes()
     {
         // Outside parties recompute hashes from an export with these rules; this pins them.
