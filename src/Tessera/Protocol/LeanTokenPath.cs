@@ -309,17 +309,25 @@ public sealed class LeanTokenPath(
         telemetry.TokenIssued(GrantTypes.ClientCredentials, lean: true);
     }
 
-    /// <summary>An RFC 9068 access token from Tessera, signed with the key ring's current key for the client's algorithm.</summary>
-    private string CreateToken(ClientOptions client, Dictionary<string, object> claims, DateTimeOffset now, DateTimeOffset expires) =>
-        Handler.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = server.CurrentValue.Issuer!.AbsoluteUri,
-            IssuedAt = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            TokenType = JsonWebTokenTypes.AccessToken,
-            Claims = claims,
-            SigningCredentials = keys.SigningCredentials(client.SigningAlgorithm ?? SecurityAlgorithms.EcdsaSha256),
-        });
+    /// <summary>
+    /// An RFC 9068 access token from Tessera, signed with the key ring's current key for the client's algorithm: written
+    /// by <see cref="CompactJws"/>, or by the handler it matches byte for byte when the key is not one it writes for.
+    /// </summary>
+    private string CreateToken(ClientOptions client, Dictionary<string, object> claims, DateTimeOffset now, DateTimeOffset expires)
+    {
+        var issuer = server.CurrentValue.Issuer!.AbsoluteUri;
+        var credentials = keys.SigningCredentials(client.SigningAlgorithm ?? SecurityAlgorithms.EcdsaSha256);
+        return CompactJws.TryCreate(credentials, JsonWebTokenTypes.AccessToken, issuer, now.UtcDateTime, expires.UtcDateTime, claims)
+            ?? Handler.CreateToken(new SecurityTokenDescriptor
+            {
+                Issuer = issuer,
+                IssuedAt = now.UtcDateTime,
+                Expires = expires.UtcDateTime,
+                TokenType = JsonWebTokenTypes.AccessToken,
+                Claims = claims,
+                SigningCredentials = credentials,
+            });
+    }
 
     private static AuditEvent Row(HttpContext http, string name, ClientOptions client) => new(name, AuditEvent.Success)
     {
