@@ -251,9 +251,9 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit af
             return; // nothing was staged after all
         }
 
-        // Multi-row INSERTs over the context's own connection and transaction: an append-only table needs none of
-        // the change tracker's work, and the audit writer is on the path of every token issued.
-        await AuditInsert.ExecuteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.IsSqlite(), records, cancellationToken);
+        // Rows written over the context's own connection, in its transaction: an append-only table needs none of the
+        // change tracker's work, and the audit writer is on the path of every token issued.
+        await AuditInsert.ExecuteAsync(db.Database.GetDbConnection(), db.Database.IsSqlite(), records, cancellationToken);
         if (staged.Count > 0)
         {
             var ids = staged.Select(p => p.Id).ToList();
