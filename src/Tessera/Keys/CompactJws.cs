@@ -2,10 +2,9 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Tessera.Hosting;
 
 namespace Tessera.Keys;
 
@@ -21,18 +20,6 @@ namespace Tessera.Keys;
 /// </summary>
 public static class CompactJws
 {
-    /// <summary>The escaping the handler's writer uses (<see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>).</summary>
-    private static readonly JsonWriterOptions HandlerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>A buffer grown past this is not kept.</summary>
-    private const int KeptCapacity = 16 * 1024;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_json;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
     /// <summary>The token, or null when the credentials or a claim are not ones this writes.</summary>
     public static string? TryCreate(SigningCredentials credentials, string tokenType, string issuer, DateTime issuedAt, DateTime expires, Dictionary<string, object> claims)
     {
@@ -51,10 +38,8 @@ public static class CompactJws
             }
         }
 
-        var json = t_json ??= new ArrayBufferWriter<byte>(1024);
-        json.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(json, HandlerOptions);
-        writer.Reset(json);
+        // The handler's escaping, in the thread's scratch buffer: the header, then the payload after it.
+        var writer = ScratchJson.StartRelaxed();
         writer.WriteStartObject();
         writer.WriteString(JwtHeaderParameterNames.Alg, credentials.Algorithm);
         if (credentials.Key.KeyId is { } kid)
@@ -64,10 +49,9 @@ public static class CompactJws
 
         writer.WriteString(JwtHeaderParameterNames.Typ, tokenType);
         writer.WriteEndObject();
-        writer.Flush();
-        var headerLength = json.WrittenCount;
+        var headerLength = ScratchJson.Written(writer).Length;
 
-        writer.Reset(json);
+        writer.Reset();
         writer.WriteStartObject();
         writer.WriteString(JwtRegisteredClaimNames.Iss, issuer);
         writer.WriteNumber(JwtRegisteredClaimNames.Exp, EpochTime.GetIntDate(expires));
@@ -90,9 +74,9 @@ public static class CompactJws
         }
 
         writer.WriteEndObject();
-        writer.Flush();
-        var header = json.WrittenSpan[..headerLength];
-        var payload = json.WrittenSpan[headerLength..];
+        var written = ScratchJson.Written(writer);
+        var header = written[..headerLength];
+        var payload = written[headerLength..];
 
         // header '.' payload, base64url: the signing input; then '.' and the signature.
         Span<byte> signature = stackalloc byte[512];
@@ -100,21 +84,17 @@ public static class CompactJws
         var token = ArrayPool<byte>.Shared.Rent(signingLength + 1 + Base64Url.GetEncodedLength(signature.Length));
         try
         {
-            var written = Base64Url.EncodeToUtf8(header, token);
-            token[written++] = (byte)'.';
-            written += Base64Url.EncodeToUtf8(payload, token.AsSpan(written));
-            var signed = SignInto(credentials, token.AsSpan(0, written), signature);
-            token[written++] = (byte)'.';
-            written += Base64Url.EncodeToUtf8(signature[..signed], token.AsSpan(written));
-            return Encoding.ASCII.GetString(token, 0, written);
+            var length = Base64Url.EncodeToUtf8(header, token);
+            token[length++] = (byte)'.';
+            length += Base64Url.EncodeToUtf8(payload, token.AsSpan(length));
+            var signed = SignInto(credentials, token.AsSpan(0, length), signature);
+            token[length++] = (byte)'.';
+            length += Base64Url.EncodeToUtf8(signature[..signed], token.AsSpan(length));
+            return Encoding.ASCII.GetString(token, 0, length);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(token);
-            if (json.Capacity > KeptCapacity)
-            {
-                (t_json, t_writer) = (null, null); // the writer holds the buffer too
-            }
         }
     }
 
