@@ -4,13 +4,17 @@
 #
 #   BASELINE_REF=<git rev> bash bench/revisions.sh        # the baseline against the working tree
 #   BASELINE_REF=<rev> TESSERA_REF=<rev> bash bench/revisions.sh
+#   STORAGE=postgres BASELINE_REF=<rev> bash bench/revisions.sh   # both on a PostgreSQL of this run's own
 #
-# Other settings as in run.sh (RUNS WARMUP DURATION CONNECTIONS THREADS TESSERA_PORT BENCH_NICE); the baseline
-# listens on BASELINE_PORT (default 5092).
+# Other settings as in run.sh (RUNS WARMUP DURATION CONNECTIONS THREADS TESSERA_PORT BENCH_NICE STORAGE PG_PORT); the
+# baseline listens on BASELINE_PORT (default 5092). On PostgreSQL each build has a database of its own in the one
+# cluster (durable settings), so the idle one's background work shares the machine as it does on SQLite.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${BASELINE_REF:?set BASELINE_REF to the revision to compare against}"
 BASELINE_PORT=${BASELINE_PORT:-5092}
+STORAGE=${STORAGE:-sqlite}
+PG_PORT=${PG_PORT:-56532}
 
 prerequisites "$TESSERA_PORT" "$BASELINE_PORT"
 publish_tessera
@@ -19,8 +23,20 @@ mv "$PUB" "$TMP/current"
 (TESSERA_REF=$BASELINE_REF; rm -rf "$TMP/src"; publish_tessera; mv "$PUB" "$TMP/baseline")
 BASELINE=$(git -C "$ROOT" rev-parse --short "$BASELINE_REF")
 PUB="$TMP/current"
-configure_tessera "$HERE/tessera.template.json"
-sed -e "s|$TESSERA_PORT|$BASELINE_PORT|g" -e "s|bench.db|baseline.db|" "$TMP/tessera.json" >"$TMP/baseline.json"
+case $STORAGE in
+  sqlite)
+    configure_tessera "$HERE/tessera.template.json"
+    sed -e "s|$TESSERA_PORT|$BASELINE_PORT|g" -e "s|bench.db|baseline.db|" "$TMP/tessera.json" >"$TMP/baseline.json"
+    ;;
+  postgres)
+    start_postgres "$PG_PORT"
+    for db in current baseline; do psql "$PSQL" -qc "CREATE DATABASE $db" >/dev/null || die "CREATE DATABASE $db failed"; done
+    configure_tessera "$HERE/tessera-postgres.template.json"
+    sed -e "s|$TESSERA_PORT|$BASELINE_PORT|g" -e "s|Database=postgres|Database=baseline|" "$TMP/tessera.json" >"$TMP/baseline.json"
+    sed -i -e "s|Database=postgres|Database=current|" "$TMP/tessera.json"
+    ;;
+  *) die "STORAGE is sqlite or postgres, not $STORAGE" ;;
+esac
 
 start() { # name build config port
   URL[$1]="http://127.0.0.1:$4"
@@ -44,6 +60,6 @@ for run in $(seq 1 "$RUNS"); do
 done
 stop_servers
 
-report "Tessera $CURRENT vs $BASELINE, client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up each, ${DURATION}s per measured run" \
+report "Tessera $CURRENT vs $BASELINE ($STORAGE), client_credentials, ES256 at+jwt; wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up each, ${DURATION}s per measured run" \
   revision "$CURRENT" current "$BASELINE" baseline
 verdict
