@@ -34,7 +34,7 @@ public sealed partial class AuditLog(IServiceScopeFactory scopes, AfterCommit af
     /// behind catches up faster in larger ones: on PostgreSQL 2,000 issued 7 % more tokens a second than 500, with
     /// PostgreSQL taking less of the machine (docs/performance.md). A fifth of <see cref="QueueCapacity"/>.
     /// </summary>
-    private const int BatchSize = 2000;
+    internal const int BatchSize = 2000;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan LongestOutagePause = TimeSpan.FromSeconds(2);
 

@@ -121,7 +121,7 @@ public sealed class StorageOutageTests
         await using var server = await TesseraTestServer.StartAsync(database: database);
         var audit = server.Services.GetRequiredService<AuditLog>();
         var recorded = new List<Task>();
-        const int events = AuditLog.QueueCapacity + 2_000; // more than the queue and the writer's batch in hand hold
+        const int events = AuditLog.QueueCapacity + AuditLog.BatchSize + 2_000; // more than the queue and the writer's batch in hand hold
 
         await using (await database.MakeUnreachableAsync())
         {
