@@ -20,7 +20,8 @@ namespace Tessera.Audit;
 /// events in batches. What a <c>kill -9</c> loses is what was queued and not yet committed: while the writer keeps
 /// up, the events of the last gather delay and one write (tens of milliseconds). When requests come faster than the
 /// database takes rows, the queue fills to <see cref="QueueCapacity"/> and requests wait for room: the rate is then
-/// the writer's, and the queue bounds both the memory it holds and what a <c>kill -9</c> can lose.</item>
+/// the writer's, and the queue with the batch in hand (<see cref="BatchSize"/>) bound both the memory held and what a
+/// <c>kill -9</c> can lose.</item>
 /// </list>
 /// While the database is out (restarting, failing over) the writer keeps its batch and tries again until it is
 /// stored: an outage delays audit rows, it does not drop them.
