@@ -49,7 +49,8 @@ public static class CompactJws
 
         writer.WriteString(JwtHeaderParameterNames.Typ, tokenType);
         writer.WriteEndObject();
-        var headerLength = ScratchJson.Written(writer).Length;
+        writer.Flush();
+        var headerLength = (int)writer.BytesCommitted; // Written is taken once, at the end: it may let go of a grown buffer
 
         writer.Reset();
         writer.WriteStartObject();
