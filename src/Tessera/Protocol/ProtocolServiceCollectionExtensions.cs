@@ -33,6 +33,7 @@ public static class ProtocolServiceCollectionExtensions
             {
                 core.UseEntityFrameworkCore().UseDbContext<TesseraDbContext>();
                 core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, TesseraApplicationManager>();
+                core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken, TesseraTokenStore>();
             })
             .AddServer(server =>
             {

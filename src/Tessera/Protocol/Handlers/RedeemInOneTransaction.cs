@@ -80,6 +80,9 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
     private TesseraDbContext? _db;
     private TesseraDbContext? _opened;
 
+    /// <summary>True when something was added to the context to be saved with the commit (see <see cref="TesseraTokenStore"/>).</summary>
+    private bool _saveBeforeCommit;
+
     /// <summary>Keeps the context's connection open until the request ends.</summary>
     public async Task OpenAsync(TesseraDbContext db, CancellationToken cancellationToken)
     {
@@ -91,6 +94,9 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
     }
 
     public IDbContextTransaction? Current { get; private set; }
+
+    /// <summary>Asks the commit to save the context first: what was added to it since its last save goes in with the transaction.</summary>
+    public void SaveBeforeCommit() => _saveBeforeCommit = true;
 
     public async Task BeginAsync(TesseraDbContext db, CancellationToken cancellationToken)
     {
@@ -107,6 +113,12 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
     {
         if (Current is { } current)
         {
+            if (_saveBeforeCommit)
+            {
+                _saveBeforeCommit = false;
+                await _db!.SaveChangesAsync(cancellationToken);
+            }
+
             Current = null;
             await current.CommitAsync(cancellationToken);
             await current.DisposeAsync();
@@ -153,6 +165,7 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
 
     private void Lend()
     {
+        _saveBeforeCommit = false;
         if (_db is not null)
         {
             _db.Database.AutoSavepointsEnabled = true;
