@@ -42,19 +42,37 @@ public static class StorageServiceCollectionExtensions
     public const int DefaultMaxAutoPrepare = 64;
 
     /// <summary>
-    /// Npgsql prepares the statements a connection runs often (<c>Max Auto Prepare</c>), unless the connection string
-    /// says otherwise: PostgreSQL then neither parses nor plans Tessera's few dozen statements again on every request.
+    /// Two settings Tessera gives Npgsql unless the connection string names them itself:
+    /// <list type="bullet">
+    /// <item><c>Max Auto Prepare</c>: a connection prepares the statements it runs often, so PostgreSQL neither parses nor
+    /// plans Tessera's few dozen statements again on every request.</item>
+    /// <item><c>No Reset On Close</c>: a connection back from the pool does not first send PostgreSQL five statements
+    /// (<c>CLOSE ALL</c>, <c>UNLISTEN *</c>, <c>pg_advisory_unlock_all()</c>, <c>DISCARD SEQUENCES</c>,
+    /// <c>DISCARD TEMP</c>) to clear session state, once per request that uses the database. Tessera leaves none
+    /// behind on a pooled connection: it makes no temporary tables or cursors and sets no session settings, it listens
+    /// only on a connection of its own outside the pool, and the one session lock it takes (the migration lock) it lets
+    /// go before the connection goes back.</item>
+    /// </list>
     /// </summary>
     public static string PostgresConnectionString(string connectionString)
     {
         // Npgsql's builder knows every keyword it has, so ask the string as written (either spelling of the keyword).
         var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (written.Keys.Cast<string>().Any(key => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), "MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        bool Names(string keyword) =>
+            written.Keys.Cast<string>().Any(key => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), keyword, StringComparison.OrdinalIgnoreCase));
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!Names("MaxAutoPrepare"))
         {
-            return connectionString;
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
         }
 
-        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = DefaultMaxAutoPrepare }.ConnectionString;
+        if (!Names("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>Relative SQLite paths are taken from the working directory, and their folder is created.</summary>

@@ -24,6 +24,24 @@ public sealed class PostgresConnectionStringTests
         Assert.Equal("db", result.Host);
     }
 
+    public static TheoryData<string, string, bool> Resets => new()
+    {
+        { "no word on resetting: Tessera's default, no reset", "Host=db;Username=tessera;Password=secret", true },
+        { "the operator's reset kept", "Host=db;No Reset On Close=false", false },
+        { "the keyword without spaces, in other case", "Host=db;noresetonclose=False", false },
+        { "written as Tessera would", "Host=db;No Reset On Close=true", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Resets))]
+    public void Pooled_connections_are_not_reset_unless_the_connection_string_says_otherwise(string why, string written, bool noReset)
+    {
+        var result = new NpgsqlConnectionStringBuilder(StorageServiceCollectionExtensions.PostgresConnectionString(written));
+
+        Assert.True(noReset == result.NoResetOnClose, why);
+        Assert.Equal(StorageServiceCollectionExtensions.DefaultMaxAutoPrepare, result.MaxAutoPrepare);
+    }
+
     [Fact]
     public void Everything_else_in_the_string_is_kept()
     {
