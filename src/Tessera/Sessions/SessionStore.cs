@@ -76,6 +76,23 @@ public sealed class SessionStore(TesseraDbContext db, TesseraConfiguration confi
         return await TouchIfActiveAsync(session, cancellationToken);
     }
 
+    /// <summary>
+    /// The live session <paramref name="sessionId"/> names (as <see cref="FindActiveByIdAsync"/> finds it) and whether its
+    /// user is disabled, read in one query: a code or refresh token is redeemed only when both hold.
+    /// </summary>
+    public async Task<(SessionRecord? Session, bool UserDisabled)> FindActiveWithUserStateAsync(string? sessionId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(sessionId))
+        {
+            return (null, false);
+        }
+
+        var found = await db.Sessions.Where(s => s.Id == sessionId)
+            .Select(s => new { Session = s, DisabledAt = db.Users.Where(u => u.Id == s.UserId).Select(u => u.DisabledAt).FirstOrDefault() })
+            .FirstOrDefaultAsync(cancellationToken);
+        return (await TouchIfActiveAsync(found?.Session, cancellationToken), found?.DisabledAt is not null);
+    }
+
     public bool IsActive(SessionRecord session)
     {
         var now = time.GetUtcNow().UtcDateTime;

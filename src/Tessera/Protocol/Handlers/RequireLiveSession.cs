@@ -1,8 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Tessera.Sessions;
-using Tessera.Storage;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -13,7 +11,7 @@ namespace Tessera.Protocol.Handlers;
 /// A code or refresh token is honoured only while the SSO session it came from is alive and the user is enabled:
 /// refresh tokens die with their session.
 /// </summary>
-public sealed class RequireLiveSession(SessionStore sessions, TesseraDbContext db) : IOpenIddictServerHandler<HandleTokenRequestContext>
+public sealed class RequireLiveSession(SessionStore sessions) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
         .UseScopedHandler<RequireLiveSession>()
@@ -28,16 +26,14 @@ public sealed class RequireLiveSession(SessionStore sessions, TesseraDbContext d
             return;
         }
 
-        var sessionId = context.Principal?.GetClaim(TesseraClaims.SessionId);
-        var session = await sessions.FindActiveByIdAsync(sessionId, context.CancellationToken);
+        var (session, userDisabled) = await sessions.FindActiveWithUserStateAsync(context.Principal?.GetClaim(TesseraClaims.SessionId), context.CancellationToken);
         if (session is null)
         {
             context.Reject(Errors.InvalidGrant, "The sign-in session behind this grant has ended.");
             return;
         }
 
-        var disabled = await db.Users.Where(u => u.Id == session.UserId).Select(u => u.DisabledAt).FirstOrDefaultAsync(context.CancellationToken);
-        if (disabled is not null)
+        if (userDisabled)
         {
             context.Reject(Errors.InvalidGrant, "The user is disabled.");
         }
