@@ -131,6 +131,12 @@ export default () => describe('19. Faults under load (three nodes on PostgreSQL 
       answered503: unavailable.length,
       p50LatencyMs503: percentile(unavailable.map((r) => r.end - r.start), 50),
       maxLatencyMs503: percentile(unavailable.map((r) => r.end - r.start), 100),
+      // The slowest 503s, each with when it began against the stop (negative: it was in flight before PostgreSQL began
+      // to stop) and how long the stop itself took, to tell a request caught by the shutdown from a slow refusal.
+      stopMs: Math.round(outage.stoppedAt - outage.stoppingAt),
+      slowest503: [...unavailable].sort((a, b) => (b.end - b.start) - (a.end - a.start)).slice(0, 3).map((r) => ({
+        operation: r.operation, node: r.node, ms: Math.round(r.end - r.start), startedMsAfterStop: Math.round(r.start - outage.stoppingAt),
+      })),
       maxLatencyMsAll: percentile(load.results.map((r) => r.end - r.start), 100),
       maxHealthzMs: percentile(probes.map((p) => p.ms), 100),
       recoveryMsAfterStart: recovered,
