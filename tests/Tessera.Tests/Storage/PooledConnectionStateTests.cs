@@ -23,7 +23,7 @@ public sealed class PooledConnectionStateTests
         {
             await connection.OpenAsync();
             var transaction = await connection.BeginTransactionAsync();
-            await ExecuteAsync(connection, transaction, """INSERT INTO failure_counts ("Key", "WindowStart", "Count") VALUES (@key, @at, 1)""", key);
+            await ScalarAsync(connection, """INSERT INTO failure_counts ("Key", "WindowStart", "Count") VALUES (@key, CURRENT_TIMESTAMP, 1)""", key, transaction);
             // Neither committed nor disposed: the connection goes back to the pool with its transaction open.
         }
 
@@ -45,33 +45,15 @@ public sealed class PooledConnectionStateTests
         ? new NpgsqlConnection(new NpgsqlConnectionStringBuilder(StorageServiceCollectionExtensions.PostgresConnectionString(server.Options.Storage.ConnectionString)) { MaxPoolSize = 1 }.ConnectionString)
         : new SqliteConnection(server.Options.Storage.ConnectionString);
 
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, string key)
+    private static async Task<object?> ScalarAsync(DbConnection connection, string sql, string key, DbTransaction? transaction = null)
     {
-        await using var command = Command(connection, sql, key);
-        command.Transaction = transaction;
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<object?> ScalarAsync(DbConnection connection, string sql, string key)
-    {
-        await using var command = Command(connection, sql, key);
-        return await command.ExecuteScalarAsync();
-    }
-
-    private static DbCommand Command(DbConnection connection, string sql, string key)
-    {
-        var command = connection.CreateCommand();
+        await using var command = connection.CreateCommand();
         command.CommandText = sql;
-        Add(command, "key", key);
-        Add(command, "at", DateTime.UtcNow);
-        return command;
-    }
-
-    private static void Add(DbCommand command, string name, object value)
-    {
+        command.Transaction = transaction;
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
+        parameter.ParameterName = "key";
+        parameter.Value = key;
         command.Parameters.Add(parameter);
+        return await command.ExecuteScalarAsync();
     }
 }
