@@ -108,7 +108,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(ApplyCurrentGrantsOnRefresh.Descriptor);
                 server.AddEventHandler(RevokeFamilyOnReplay.Descriptor);
                 server.AddEventHandler(RedeemInOneTransaction.OpenDescriptor);
-                server.AddEventHandler(RedeemInOneTransaction.BeginDescriptor);
+                server.AddEventHandler(RedeemInOneTransaction.CollectDescriptor);
                 server.AddEventHandler(RedeemInOneTransaction.CommitDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.TokenDescriptor);

@@ -8,12 +8,13 @@ using Tessera.Protocol.Handlers;
 namespace Tessera.Protocol;
 
 /// <summary>
-/// OpenIddict's token store, except for the token entries a redeeming token request makes inside its own transaction
-/// (<see cref="RedeemInOneTransaction"/>): those are written when that transaction commits, all in one save, instead
-/// of in one save each. A refresh makes three entries (the new refresh token, the access token and the ID token), and
-/// each save is a pass of the change tracker and a round trip to the database. Nothing is stored later than before:
-/// the entries were uncommitted until the same commit anyway, and a request that fails before it leaves none of them.
-/// The redemption itself is not deferred; it is the write that tells two redemptions of one token apart.
+/// OpenIddict's token store, except while a redeeming token request collects its writes
+/// (<see cref="RedeemInOneTransaction"/>): then the redemption and the new token entries (a refresh makes three: the new
+/// refresh token, the access token and the ID token) are written when that request commits, all in one save, instead of
+/// in one save each. Each save is a pass of the change tracker and a round trip to the database. Nothing is stored later
+/// than before: the writes were uncommitted until the same commit anyway, and a request that fails before it leaves none
+/// of them. The redemption still names the concurrency stamp the token had when it was read, so two redemptions of one
+/// token are still told apart, at the commit.
 /// </summary>
 public sealed class TesseraTokenStore(
     IMemoryCache cache,
@@ -23,7 +24,7 @@ public sealed class TesseraTokenStore(
 {
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
-        if (transaction.Current is null)
+        if (!transaction.Collecting)
         {
             await base.CreateAsync(token, cancellationToken);
             return;
@@ -42,6 +43,16 @@ public sealed class TesseraTokenStore(
             // Not stored yet: the change goes in with the entry itself. (Attaching an added entity would mark it as
             // stored, and the update would then miss its row.)
             token.ConcurrencyToken = Guid.NewGuid().ToString();
+            return;
+        }
+
+        if (transaction.Collecting)
+        {
+            // What the base store does, but saved with the commit: the update names the stamp the token was read with.
+            db.Attach(token);
+            token.ConcurrencyToken = Guid.NewGuid().ToString();
+            db.Update(token);
+            transaction.SaveBeforeCommit();
             return;
         }
 

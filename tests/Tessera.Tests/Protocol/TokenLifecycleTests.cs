@@ -245,6 +245,87 @@ public sealed class TokenLifecycleTests
         Assert.DoesNotContain(await env.Server.AuditAsync(), a => a.Event is "token.refresh_reuse_detected" or "token.code_replay_detected");
     }
 
+    [Theory]
+    [InlineData("refresh_token")]
+    [InlineData("authorization_code")]
+    public async Task Two_redemptions_of_one_token_at_once_issue_once_and_the_other_revokes_the_family(string grant)
+    {
+        // Both requests have found the token unspent before either redeems it: a replay racing the legitimate use.
+        var race = new RedemptionRace(grant);
+        await using var env = await BrokeredSignIn.StartAsync(services: services =>
+            services.AddOpenIddict().AddServer(server => server.AddEventHandler(RedemptionRace.Descriptor(race))));
+        using var browser = env.Server.CreateBrowser();
+
+        OauthResponse[] answers;
+        string? earlierAccessToken = null;
+        if (grant == "refresh_token")
+        {
+            var (_, tokens) = await env.SignInAsync(browser);
+            earlierAccessToken = tokens["access_token"];
+            race.Armed = true;
+            answers = await Task.WhenAll(
+                Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!),
+                Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!));
+        }
+        else
+        {
+            var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access",
+                new Dictionary<string, string?> { ["login_hint"] = env.Idp.Person.Email });
+            race.Armed = true;
+            answers = await Task.WhenAll(
+                Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome),
+                Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome));
+        }
+
+        Assert.True(race.Met, "the two redemptions did not meet");
+        Assert.Single(answers, a => a.Status == 200);
+        var refused = Assert.Single(answers, a => a.Status != 200);
+        Assert.Equal(400, refused.Status);
+        Assert.Equal("invalid_grant", refused.Error);
+
+        // The one that was issued belongs to a family that a replay reached: none of it works any more.
+        var issued = answers.Single(a => a.Status == 200);
+        Assert.False(Active(await IntrospectAsync(env, issued["access_token"]!)));
+        Assert.Equal("invalid_grant", (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, issued["refresh_token"]!)).Error);
+        if (earlierAccessToken is not null)
+        {
+            Assert.False(Active(await IntrospectAsync(env, earlierAccessToken)));
+        }
+
+        Assert.Contains(await env.Server.AuditAsync(), a => a.Event is "token.refresh_reuse_detected" or "token.code_replay_detected");
+    }
+
+    /// <summary>Holds the first redemption of a token until a second has also been validated, then lets both go on.</summary>
+    private sealed class RedemptionRace(string grant) : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
+    {
+        private readonly TaskCompletionSource _both = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public bool Armed { get; set; }
+
+        public bool Met => _both.Task.IsCompletedSuccessfully;
+
+        public static OpenIddict.Server.OpenIddictServerHandlerDescriptor Descriptor(RedemptionRace instance) =>
+            OpenIddict.Server.OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>()
+                .UseSingletonHandler(instance)
+                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 10)
+                .SetType(OpenIddict.Server.OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext context)
+        {
+            if (Armed && context.Request.GrantType == grant)
+            {
+                if (Interlocked.Increment(ref _arrived) == 2)
+                {
+                    _both.TrySetResult();
+                }
+
+                await _both.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+    }
+
     /// <summary>Throws what a lost database connection throws, once, right after the old token was redeemed.</summary>
     private sealed class OutageAfterRedemption(string grant) : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
     {

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using OpenIddict.EntityFrameworkCore.Models;
 using Tessera.Hosting;
 using Tessera.Protocol.Handlers;
 using Tessera.Storage;
@@ -34,10 +35,10 @@ public sealed class TokenRequestTransactionTests : IAsyncLifetime
         await transaction.OpenAsync(_db, CancellationToken.None);
         Assert.Equal(0, await _db.RiskObservations.CountAsync());
         Assert.Equal(ConnectionState.Open, _db.Database.GetDbConnection().State); // the read did not give it back
-        await transaction.BeginAsync(_db, CancellationToken.None);
+        transaction.Collect(_db);
+        await SaveOneAsync(); // a save while writes are collected begins the transaction
         await SaveOneAsync();
-        await SaveOneAsync();
-        await transaction.CommitAsync(CancellationToken.None);
+        Assert.True(await transaction.CommitAsync(CancellationToken.None));
 
         Assert.Equal(0, _savepoints.Created);
         Assert.True(_db.Database.AutoSavepointsEnabled);
@@ -60,7 +61,7 @@ public sealed class TokenRequestTransactionTests : IAsyncLifetime
         await using (var transaction = new TokenRequestTransaction())
         {
             await transaction.OpenAsync(_db, CancellationToken.None);
-            await transaction.BeginAsync(_db, CancellationToken.None);
+            transaction.Collect(_db);
             await SaveOneAsync();
             Assert.False(_db.Database.AutoSavepointsEnabled);
         }
@@ -73,6 +74,66 @@ public sealed class TokenRequestTransactionTests : IAsyncLifetime
         _db.ChangeTracker.Clear();
         Assert.Equal(0, await _db.RiskObservations.CountAsync());
     }
+
+    [Fact]
+    public async Task Collected_writes_wait_for_the_commit_and_a_redemption_overtaken_since_its_read_writes_nothing()
+    {
+        var tokenId = await StoreTokenAsync();
+        foreach (var overtaken in new[] { false, true })
+        {
+            var stored = await CountElsewhereAsync();
+            var transaction = new TokenRequestTransaction();
+            await transaction.OpenAsync(_db, CancellationToken.None);
+            var token = await _db.Set<OpenIddictEntityFrameworkCoreToken>().SingleAsync(t => t.Id == tokenId);
+            transaction.Collect(_db);
+            token.Status = "redeemed";
+            token.ConcurrencyToken = Guid.NewGuid().ToString();
+            _db.RiskObservations.Add(new RiskObservationRecord { UserId = Guid.NewGuid(), Kind = "refresh", OrganizationId = "acme", ObservedAt = DateTime.UtcNow });
+            transaction.SaveBeforeCommit();
+
+            // Until the commit, nothing of it is stored, and nothing holds the database.
+            Assert.Null(_db.Database.CurrentTransaction);
+            Assert.Equal(stored, await CountElsewhereAsync());
+            if (overtaken)
+            {
+                await using var other = NewContext();
+                await other.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == tokenId)
+                    .ExecuteUpdateAsync(t => t.SetProperty(x => x.Status, "revoked").SetProperty(x => x.ConcurrencyToken, Guid.NewGuid().ToString()));
+            }
+
+            Assert.Equal(!overtaken, await transaction.CommitAsync(CancellationToken.None));
+            Assert.Null(_db.Database.CurrentTransaction);
+            Assert.Equal(ConnectionState.Closed, _db.Database.GetDbConnection().State);
+            Assert.Equal(overtaken ? stored : stored + 1, await CountElsewhereAsync());
+            await using var reader = NewContext();
+            Assert.Equal(overtaken ? "revoked" : "redeemed", (await reader.Set<OpenIddictEntityFrameworkCoreToken>().SingleAsync(t => t.Id == tokenId)).Status);
+            if (!overtaken)
+            {
+                await reader.Set<OpenIddictEntityFrameworkCoreToken>().Where(t => t.Id == tokenId)
+                    .ExecuteUpdateAsync(t => t.SetProperty(x => x.Status, "valid"));
+            }
+        }
+    }
+
+    private async Task<string> StoreTokenAsync()
+    {
+        await using var db = NewContext();
+        var token = new OpenIddictEntityFrameworkCoreToken { Status = "valid", Type = "refresh_token", CreationDate = DateTime.UtcNow };
+        db.Add(token);
+        await db.SaveChangesAsync();
+        return token.Id!;
+    }
+
+    private async Task<int> CountElsewhereAsync()
+    {
+        await using var db = NewContext();
+        return await db.RiskObservations.CountAsync();
+    }
+
+    private TesseraDbContext NewContext() => _database.Storage.Provider == StorageProvider.Postgres
+        ? new PostgresTesseraDbContext(new DbContextOptionsBuilder<PostgresTesseraDbContext>()
+            .UseNpgsql(StorageServiceCollectionExtensions.PostgresConnectionString(_database.Storage.ConnectionString)).Options)
+        : new SqliteTesseraDbContext(new DbContextOptionsBuilder<SqliteTesseraDbContext>().UseSqlite(_database.Storage.ConnectionString).Options);
 
     private async Task SaveOneAsync()
     {

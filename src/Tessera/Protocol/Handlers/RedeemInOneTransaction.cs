@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Tessera.Storage;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Tessera.Protocol.Handlers;
@@ -11,10 +12,16 @@ namespace Tessera.Protocol.Handlers;
 /// A code or refresh token is redeemed, and what replaces it stored, in one transaction. OpenIddict marks the old token
 /// redeemed and then stores the new ones in separate writes: a database that went away between the two (a restart, a
 /// failover, a node killed mid-request) left the old token spent with nothing issued for it, the client's retry was
-/// taken for a replay, and the whole family was revoked. Now the writes from the redemption on commit together when
-/// the response is ready (an error response too), or not at all when the request fails, and the retry redeems the
-/// token as if the first attempt had never happened. The transaction starts at the redemption, after every check has
-/// read what it needs, so SQLite's one write lock is held only while the new tokens are made.
+/// taken for a replay, and the whole family was revoked. Now the writes from the redemption on are collected and made
+/// together when the response is ready (an error response too), or not at all when the request fails, and the retry
+/// redeems the token as if the first attempt had never happened.
+/// <para>
+/// The transaction begins at that commit, so SQLite's one write lock, and PostgreSQL's lock on the token's row, are
+/// held only for the writes themselves, not while the new tokens are signed. The redemption's update names the
+/// concurrency stamp the token had when it was checked, so of two requests that found the same token unspent (a replay
+/// racing the legitimate use) only the first to commit redeems it. The other writes nothing, is answered
+/// <c>invalid_grant</c> and revokes the family, as a replay found at the check does (RFC 9700 §4.14.2).
+/// </para>
 /// </summary>
 public static class RedeemInOneTransaction
 {
@@ -24,8 +31,8 @@ public static class RedeemInOneTransaction
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public static OpenIddictServerHandlerDescriptor BeginDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
-        .UseScopedHandler<Begin>()
+    public static OpenIddictServerHandlerDescriptor CollectDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
+        .UseScopedHandler<Collect>()
         .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 1)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
@@ -55,32 +62,62 @@ public static class RedeemInOneTransaction
         }
     }
 
-    public sealed class Begin(TesseraDbContext db, TokenRequestTransaction transaction) : IOpenIddictServerHandler<ProcessSignInContext>
+    /// <summary>From the redemption on, the token store collects its writes for the commit (see <see cref="TesseraTokenStore"/>).</summary>
+    public sealed class Collect(TesseraDbContext db, TokenRequestTransaction transaction) : IOpenIddictServerHandler<ProcessSignInContext>
     {
-        public async ValueTask HandleAsync(ProcessSignInContext context)
+        public ValueTask HandleAsync(ProcessSignInContext context)
         {
             if (context.EndpointType == OpenIddictServerEndpointType.Token
                 && Redeems(context.Request)
                 && db.Database.CurrentTransaction is null)
             {
-                await transaction.BeginAsync(db, context.CancellationToken);
+                transaction.Collect(db);
             }
+
+            return ValueTask.CompletedTask;
         }
     }
 
-    public sealed class Commit(TokenRequestTransaction transaction) : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    public sealed class Commit(TokenRequestTransaction transaction, RevokeFamilyOnReplay replay) : IOpenIddictServerHandler<ApplyTokenResponseContext>
     {
-        public async ValueTask HandleAsync(ApplyTokenResponseContext context) => await transaction.CommitAsync(context.CancellationToken);
+        public async ValueTask HandleAsync(ApplyTokenResponseContext context)
+        {
+            if (await transaction.CommitAsync(context.CancellationToken))
+            {
+                return;
+            }
+
+            // Another request redeemed the token after this one checked it: this one is the replay, and nothing it made is stored.
+            var authentication = context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!);
+            var principal = context.Request?.IsRefreshTokenGrantType() == true
+                ? authentication?.RefreshTokenPrincipal
+                : authentication?.AuthorizationCodePrincipal;
+            if (principal?.GetTokenId() is { } tokenId)
+            {
+                await replay.RevokeAsync(context.Transaction, principal, tokenId, principal.GetAuthorizationId(), context.CancellationToken);
+            }
+
+            var code = principal?.GetTokenType() == TokenTypeIdentifiers.Private.AuthorizationCode ? "ID2010" : "ID2012";
+            context.Response = new OpenIddictResponse
+            {
+                Error = Errors.InvalidGrant,
+                ErrorDescription = OpenIddictResources.GetResourceString(code),
+                ErrorUri = OpenIddictResources.FormatID8000(code),
+            };
+        }
     }
 }
 
-/// <summary>The token request's own transaction, if <see cref="RedeemInOneTransaction"/> began one (scoped: one per request).</summary>
+/// <summary>
+/// The token request's own transaction (scoped: one per request): what <see cref="RedeemInOneTransaction"/> collected
+/// from the redemption on, written at the commit.
+/// </summary>
 public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
 {
     private TesseraDbContext? _db;
     private TesseraDbContext? _opened;
 
-    /// <summary>True when something was added to the context to be saved with the commit (see <see cref="TesseraTokenStore"/>).</summary>
+    /// <summary>True when something was added to the context or changed in it to be saved with the commit.</summary>
     private bool _saveBeforeCommit;
 
     /// <summary>Keeps the context's connection open until the request ends.</summary>
@@ -93,43 +130,86 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>True from the redemption until the commit: token entries are written then, not when they are made.</summary>
+    public bool Collecting => _db is not null;
+
     public IDbContextTransaction? Current { get; private set; }
 
-    /// <summary>Asks the commit to save the context first: what was added to it since its last save goes in with the transaction.</summary>
+    /// <summary>Asks the commit to save the context first: what was added to it or changed since its last save goes in with the transaction.</summary>
     public void SaveBeforeCommit() => _saveBeforeCommit = true;
 
-    public async Task BeginAsync(TesseraDbContext db, CancellationToken cancellationToken)
+    public void Collect(TesseraDbContext db)
     {
-        Current = await db.Database.BeginTransactionAsync(cancellationToken);
-
-        // Each of the request's saves (the redemption and one per token stored, four in a refresh) would otherwise be
-        // wrapped in a savepoint of its own, two more round trips each, so that a failed save could be retried inside
-        // the transaction. Nothing here retries a save: a failed one fails the request, and the transaction with it.
-        db.Database.AutoSavepointsEnabled = false;
         _db = db;
+        db.SavingChanges += BeginAtFirstSave;
     }
 
-    public async Task CommitAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A save of something else while writes are collected (none of Tessera's handlers makes one) begins the transaction
+    /// there, so that the collected writes it carries commit with the rest, or not at all.
+    /// </summary>
+    private void BeginAtFirstSave(object? sender, SavingChangesEventArgs e)
     {
-        if (Current is { } current)
+        if (Current is null && _db is { } db)
         {
-            if (_saveBeforeCommit)
+            Begin(db, db.Database.BeginTransaction());
+        }
+    }
+
+    private void Begin(TesseraDbContext db, IDbContextTransaction transaction)
+    {
+        Current = transaction;
+
+        // The collected writes go in one save, and nothing here retries a failed one inside the transaction: a failed
+        // save fails the request, and the transaction with it. A savepoint around it would be two more round trips.
+        db.Database.AutoSavepointsEnabled = false;
+    }
+
+    /// <summary>
+    /// Writes what was collected and commits. False when the token being redeemed was changed by another request since
+    /// this one read it (redeemed or revoked): then nothing is written.
+    /// </summary>
+    public async Task<bool> CommitAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_db is { } db && _saveBeforeCommit)
             {
                 _saveBeforeCommit = false;
-                await _db!.SaveChangesAsync(cancellationToken);
+                if (Current is null)
+                {
+                    Begin(db, await db.Database.BeginTransactionAsync(cancellationToken));
+                }
+
+                try
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+                catch (DbUpdateConcurrencyException exception) when (!StorageOutage.IsUnavailable(exception))
+                {
+                    db.ChangeTracker.Clear();
+                    return false; // the dispose below rolls the transaction back
+                }
             }
 
-            Current = null;
-            await current.CommitAsync(cancellationToken);
-            await current.DisposeAsync();
-        }
+            if (Current is { } current)
+            {
+                Current = null;
+                await current.CommitAsync(cancellationToken);
+                await current.DisposeAsync();
+            }
 
-        await DisposeAsync();
+            return true;
+        }
+        finally
+        {
+            await DisposeAsync();
+        }
     }
 
     /// <summary>
     /// Gives the pooled context back as it was lent, its connection closed. A request that failed before its commit
-    /// ends its transaction here, unfinished: nothing it wrote stays.
+    /// ends its transaction here, unfinished, and what it collected is dropped: nothing it wrote stays.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -165,11 +245,18 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
 
     private void Lend()
     {
-        _saveBeforeCommit = false;
-        if (_db is not null)
+        if (_db is { } db)
         {
-            _db.Database.AutoSavepointsEnabled = true;
+            db.SavingChanges -= BeginAtFirstSave;
+            if (_saveBeforeCommit)
+            {
+                db.ChangeTracker.Clear();
+            }
+
+            db.Database.AutoSavepointsEnabled = true;
             _db = null;
         }
+
+        _saveBeforeCommit = false;
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Microsoft.AspNetCore;
@@ -39,31 +40,39 @@ public sealed class RevokeFamilyOnReplay(IOpenIddictTokenManager tokens, Revocat
             return;
         }
 
-        var request = context.Transaction.GetHttpRequest();
+        await RevokeAsync(context.Transaction, context.Principal, context.TokenId, context.AuthorizationId, context.CancellationToken);
+    }
+
+    /// <summary>Revokes the family of a spent token presented again, ends its session, and audits it; also for a replay found at the commit.</summary>
+    public async Task RevokeAsync(OpenIddictServerTransaction transaction, ClaimsPrincipal? principal, string tokenId,
+        string? authorizationId, CancellationToken cancellationToken)
+    {
+        var type = principal?.GetTokenType();
+        var request = transaction.GetHttpRequest();
         var detected = new AuditEvent(
             type == TokenTypeIdentifiers.RefreshToken ? AuditEvents.RefreshTokenReuseDetected : AuditEvents.AuthorizationCodeReplayDetected,
             AuditEvent.Failure)
         {
-            ClientId = context.Principal?.GetPresenters().FirstOrDefault(),
-            UserId = context.Principal?.GetClaim(Claims.Subject),
-            OrganizationId = context.Principal?.GetClaim(TesseraClaims.Organization),
+            ClientId = principal?.GetPresenters().FirstOrDefault(),
+            UserId = principal?.GetClaim(Claims.Subject),
+            OrganizationId = principal?.GetClaim(TesseraClaims.Organization),
             IpAddress = request?.HttpContext.Connection.RemoteIpAddress?.ToString(),
             UserAgent = request?.Headers.UserAgent.ToString(),
             Reason = "a spent token was presented again; its family was revoked",
-            Detail = new Dictionary<string, string?> { ["token_id"] = context.TokenId, ["authorization_id"] = context.AuthorizationId },
+            Detail = new Dictionary<string, string?> { ["token_id"] = tokenId, ["authorization_id"] = authorizationId },
         };
         // The revocation and its audit rows in one transaction: both are stored, or neither.
-        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(context.CancellationToken) : null;
-        if (!string.IsNullOrEmpty(context.AuthorizationId))
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (!string.IsNullOrEmpty(authorizationId))
         {
-            await revocation.EndSessionOfFamilyAsync(context.AuthorizationId, "a spent token was presented again", detected, context.CancellationToken);
+            await revocation.EndSessionOfFamilyAsync(authorizationId, "a spent token was presented again", detected, cancellationToken);
         }
 
         audit.Stage(db, detected);
-        await db.SaveChangesAsync(context.CancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
         if (own is not null)
         {
-            await own.CommitAsync(context.CancellationToken);
+            await own.CommitAsync(cancellationToken);
         }
     }
 }
