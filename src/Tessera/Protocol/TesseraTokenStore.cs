@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 using Tessera.Protocol.Handlers;
+using Tessera.Storage;
 
 namespace Tessera.Protocol;
 
@@ -22,6 +23,21 @@ public sealed class TesseraTokenStore(
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
     TokenRequestTransaction transaction) : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
+    /// <summary>The base store's query for a token by its identifier (its application and authorization included, tracked), compiled.</summary>
+    private static readonly CompiledQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> ById = new(() =>
+        EF.CompileAsyncQuery((DbContext db, string id, CancellationToken _) => db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Include(token => token.Application).Include(token => token.Authorization).AsTracking()
+            .FirstOrDefault(token => token.Id == id)));
+
+    /// <summary>As the base store: the entry this context already tracks, or else the stored one. Every token request that redeems asks it.</summary>
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        return db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken>().FirstOrDefault(entry => entry.Entity.Id == identifier)?.Entity
+            ?? await ById.For(db)(db, identifier, cancellationToken);
+    }
+
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
         if (!transaction.Collecting)

@@ -16,6 +16,14 @@ public sealed class SessionStore(TesseraDbContext db, TesseraConfiguration confi
 {
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
 
+    private sealed record SessionAndUserState(SessionRecord Session, DateTime? DisabledAt);
+
+    /// <summary>A session and its user's disabled state in one query: every code and refresh token redeemed asks it.</summary>
+    private static readonly CompiledQuery<Func<TesseraDbContext, string, CancellationToken, Task<SessionAndUserState?>>> SessionWithUserState = new(() =>
+        EF.CompileAsyncQuery((TesseraDbContext db, string sessionId, CancellationToken _) => db.Sessions.Where(s => s.Id == sessionId)
+            .Select(s => new SessionAndUserState(s, db.Users.Where(u => u.Id == s.UserId).Select(u => u.DisabledAt).FirstOrDefault()))
+            .FirstOrDefault()));
+
     public async Task<(SessionRecord Session, string CookieValue)> CreateAsync(
         UserRecord user, UpstreamIdentity identity, ConnectionOptions connection, SessionGrants grants, CancellationToken cancellationToken)
     {
@@ -87,9 +95,7 @@ public sealed class SessionStore(TesseraDbContext db, TesseraConfiguration confi
             return (null, false);
         }
 
-        var found = await db.Sessions.Where(s => s.Id == sessionId)
-            .Select(s => new { Session = s, DisabledAt = db.Users.Where(u => u.Id == s.UserId).Select(u => u.DisabledAt).FirstOrDefault() })
-            .FirstOrDefaultAsync(cancellationToken);
+        var found = await SessionWithUserState.For(db)(db, sessionId, cancellationToken);
         return (await TouchIfActiveAsync(found?.Session, cancellationToken), found?.DisabledAt is not null);
     }
 
