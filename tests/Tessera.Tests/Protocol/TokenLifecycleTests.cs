@@ -1,6 +1,9 @@
 using System.Net;
+using Microsoft.AspNetCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Protocol;
@@ -220,22 +223,10 @@ public sealed class TokenLifecycleTests
             services.AddOpenIddict().AddServer(server => server.AddEventHandler(OutageAfterRedemption.Descriptor(outage))));
         using var browser = env.Server.CreateBrowser();
 
-        OauthResponse cut, retried;
-        if (grant == "refresh_token")
-        {
-            var (_, tokens) = await env.SignInAsync(browser);
-            outage.Armed = true;
-            cut = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
-            retried = await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!);
-        }
-        else
-        {
-            var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access",
-                new Dictionary<string, string?> { ["login_hint"] = env.Idp.Person.Email });
-            outage.Armed = true;
-            cut = await Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome);
-            retried = await Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome);
-        }
+        var (redeem, _) = await TokenToRedeemAsync(env, browser, grant);
+        outage.Armed = true;
+        var cut = await redeem();
+        var retried = await redeem();
 
         Assert.True(outage.Fired);
         Assert.Equal(503, cut.Status);
@@ -256,26 +247,9 @@ public sealed class TokenLifecycleTests
             services.AddOpenIddict().AddServer(server => server.AddEventHandler(RedemptionRace.Descriptor(race))));
         using var browser = env.Server.CreateBrowser();
 
-        OauthResponse[] answers;
-        string? earlierAccessToken = null;
-        if (grant == "refresh_token")
-        {
-            var (_, tokens) = await env.SignInAsync(browser);
-            earlierAccessToken = tokens["access_token"];
-            race.Armed = true;
-            answers = await Task.WhenAll(
-                Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!),
-                Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!));
-        }
-        else
-        {
-            var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access",
-                new Dictionary<string, string?> { ["login_hint"] = env.Idp.Person.Email });
-            race.Armed = true;
-            answers = await Task.WhenAll(
-                Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome),
-                Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome));
-        }
+        var (redeem, earlierAccessToken) = await TokenToRedeemAsync(env, browser, grant);
+        race.Armed = true;
+        var answers = await Task.WhenAll(redeem(), redeem());
 
         Assert.True(race.Met, "the two redemptions did not meet");
         Assert.Single(answers, a => a.Status == 200);
@@ -293,6 +267,77 @@ public sealed class TokenLifecycleTests
         }
 
         Assert.Contains(await env.Server.AuditAsync(), a => a.Event is "token.refresh_reuse_detected" or "token.code_replay_detected");
+    }
+
+    [Fact]
+    public async Task A_family_revoked_while_its_refresh_is_under_way_refuses_it_and_stays_revoked()
+    {
+        // A sign-out or a deprovisioning revokes the family after the refresh token was checked and before the refresh commits.
+        var revoke = new BeforeRedemption(async context =>
+        {
+            await using var scope = context.Transaction.GetHttpRequest()!.HttpContext.RequestServices.CreateAsyncScope();
+            var tokens = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>();
+            Assert.True(await tokens.RevokeByAuthorizationIdAsync(context.Transaction.GetProperty<OpenIddict.Server.OpenIddictServerEvents.ProcessAuthenticationContext>(
+                typeof(OpenIddict.Server.OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)!.RefreshTokenPrincipal!.GetAuthorizationId()!) > 0);
+        });
+        await using var env = await BrokeredSignIn.StartAsync(services: services =>
+            services.AddOpenIddict().AddServer(server => server.AddEventHandler(BeforeRedemption.Descriptor(revoke))));
+        using var browser = env.Server.CreateBrowser();
+        var (redeem, _) = await TokenToRedeemAsync(env, browser, "refresh_token");
+
+        revoke.Armed = true;
+        var refused = await redeem();
+
+        Assert.True(revoke.Fired);
+        Assert.Equal(400, refused.Status);
+        Assert.Equal("invalid_grant", refused.Error);
+        var statuses = await env.Server.WithDbAsync(db => db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Type!.EndsWith("refresh_token")).Select(t => t.Status).ToListAsync());
+        Assert.Equal(["revoked"], statuses); // not marked redeemed after all, and no successor stored
+        Assert.DoesNotContain(await env.Server.AuditAsync(), a => a.Event == "token.refresh_reuse_detected"); // late, not a replay
+    }
+
+    /// <summary>
+    /// A signed-in user's refresh token, or a fresh authorization code, and a way to redeem it (again and again); for a
+    /// refresh token also the access token issued with it.
+    /// </summary>
+    private static async Task<(Func<Task<OauthResponse>> Redeem, string? AccessToken)> TokenToRedeemAsync(BrokeredSignIn env, Browser browser, string grant)
+    {
+        if (grant == "refresh_token")
+        {
+            var (_, tokens) = await env.SignInAsync(browser);
+            return (() => Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, tokens["refresh_token"]!), tokens["access_token"]);
+        }
+
+        var outcome = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access",
+            new Dictionary<string, string?> { ["login_hint"] = env.Idp.Person.Email });
+        return (() => Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, outcome), null);
+    }
+
+    /// <summary>Runs an action once, when armed, after a token request's checks and before its redemption.</summary>
+    private sealed class BeforeRedemption(Func<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext, Task> action)
+        : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
+    {
+        public bool Armed { get; set; }
+
+        public bool Fired { get; private set; }
+
+        public static OpenIddict.Server.OpenIddictServerHandlerDescriptor Descriptor(BeforeRedemption instance) =>
+            OpenIddict.Server.OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>()
+                .UseSingletonHandler(instance)
+                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 10)
+                .SetType(OpenIddict.Server.OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext context)
+        {
+            if (Armed && context.EndpointType == OpenIddict.Server.OpenIddictServerEndpointType.Token)
+            {
+                Armed = false;
+                Fired = true;
+                await action(context);
+            }
+        }
     }
 
     /// <summary>Holds the first redemption of a token until a second has also been validated, then lets both go on.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 using Tessera.Storage;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -20,7 +21,8 @@ namespace Tessera.Protocol.Handlers;
 /// held only for the writes themselves, not while the new tokens are signed. The redemption's update names the
 /// concurrency stamp the token had when it was checked, so of two requests that found the same token unspent (a replay
 /// racing the legitimate use) only the first to commit redeems it. The other writes nothing, is answered
-/// <c>invalid_grant</c> and revokes the family, as a replay found at the check does (RFC 9700 §4.14.2).
+/// <c>invalid_grant</c> and revokes the family, as a replay found at the check does (RFC 9700 §4.14.2); a token revoked
+/// in between (a sign-out, a deprovisioning) is refused the same way, with nothing more to revoke.
 /// </para>
 /// </summary>
 public static class RedeemInOneTransaction
@@ -78,7 +80,7 @@ public static class RedeemInOneTransaction
         }
     }
 
-    public sealed class Commit(TokenRequestTransaction transaction, RevokeFamilyOnReplay replay) : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    public sealed class Commit(TokenRequestTransaction transaction, TesseraDbContext db, RevokeFamilyOnReplay replay) : IOpenIddictServerHandler<ApplyTokenResponseContext>
     {
         public async ValueTask HandleAsync(ApplyTokenResponseContext context)
         {
@@ -87,17 +89,23 @@ public static class RedeemInOneTransaction
                 return;
             }
 
-            // Another request redeemed the token after this one checked it: this one is the replay, and nothing it made is stored.
+            // Another request changed the token after this one checked it, and nothing this one made is stored. If that
+            // request redeemed it, this one is a replay; if it revoked it (a sign-out, a deprovisioning), it is just late.
             var authentication = context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!);
             var principal = context.Request?.IsRefreshTokenGrantType() == true
                 ? authentication?.RefreshTokenPrincipal
                 : authentication?.AuthorizationCodePrincipal;
-            if (principal?.GetTokenId() is { } tokenId)
+            var tokenId = principal?.GetTokenId();
+            var spent = tokenId is not null && await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+                .AnyAsync(token => token.Id == tokenId && token.Status == Statuses.Redeemed, context.CancellationToken);
+            if (spent)
             {
-                await replay.RevokeAsync(context.Transaction, principal, tokenId, principal.GetAuthorizationId(), context.CancellationToken);
+                await replay.RevokeAsync(context.Transaction, principal, tokenId!, principal!.GetAuthorizationId(), context.CancellationToken);
             }
 
-            var code = principal?.GetTokenType() == TokenTypeIdentifiers.Private.AuthorizationCode ? "ID2010" : "ID2012";
+            var code = principal?.GetTokenType() == TokenTypeIdentifiers.Private.AuthorizationCode
+                ? spent ? "ID2010" : "ID2016"
+                : spent ? "ID2012" : "ID2018";
             context.Response = new OpenIddictResponse
             {
                 Error = Errors.InvalidGrant,
@@ -130,7 +138,7 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>True from the redemption until the commit: token entries are written then, not when they are made.</summary>
+    /// <summary>True from the redemption until the commit: the redemption and the new token entries are written then, not when they are made.</summary>
     public bool Collecting => _db is not null;
 
     public IDbContextTransaction? Current { get; private set; }
