@@ -3,6 +3,7 @@ using Microsoft.AspNetCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 using Tessera.Tests.Infrastructure;
 
@@ -276,9 +277,10 @@ public sealed class TokenLifecycleTests
         var revoke = new BeforeRedemption(async context =>
         {
             await using var scope = context.Transaction.GetHttpRequest()!.HttpContext.RequestServices.CreateAsyncScope();
-            var tokens = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictTokenManager>();
-            Assert.True(await tokens.RevokeByAuthorizationIdAsync(context.Transaction.GetProperty<OpenIddict.Server.OpenIddictServerEvents.ProcessAuthenticationContext>(
-                typeof(OpenIddict.Server.OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)!.RefreshTokenPrincipal!.GetAuthorizationId()!) > 0);
+            var checkedToken = context.Transaction.GetProperty<OpenIddictServerEvents.ProcessAuthenticationContext>(
+                typeof(OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)!.RefreshTokenPrincipal!;
+            var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            Assert.True(await tokens.RevokeByAuthorizationIdAsync(checkedToken.GetAuthorizationId()!) > 0);
         });
         await using var env = await BrokeredSignIn.StartAsync(services: services =>
             services.AddOpenIddict().AddServer(server => server.AddEventHandler(BeforeRedemption.Descriptor(revoke))));
@@ -291,7 +293,7 @@ public sealed class TokenLifecycleTests
         Assert.True(revoke.Fired);
         Assert.Equal(400, refused.Status);
         Assert.Equal("invalid_grant", refused.Error);
-        var statuses = await env.Server.WithDbAsync(db => db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>()
+        var statuses = await env.Server.WithDbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken>()
             .Where(t => t.Type!.EndsWith("refresh_token")).Select(t => t.Status).ToListAsync());
         Assert.Equal(["revoked"], statuses); // not marked redeemed after all, and no successor stored
         Assert.DoesNotContain(await env.Server.AuditAsync(), a => a.Event == "token.refresh_reuse_detected"); // late, not a replay

@@ -183,7 +183,6 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
         {
             if (_db is { } db && _saveBeforeCommit)
             {
-                _saveBeforeCommit = false;
                 if (Current is null)
                 {
                     Begin(db, await db.Database.BeginTransactionAsync(cancellationToken));
@@ -195,9 +194,10 @@ public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
                 }
                 catch (DbUpdateConcurrencyException exception) when (!StorageOutage.IsUnavailable(exception))
                 {
-                    db.ChangeTracker.Clear();
-                    return false; // the dispose below rolls the transaction back
+                    return false; // the dispose below rolls the transaction back and drops what was collected
                 }
+
+                _saveBeforeCommit = false;
             }
 
             if (Current is { } current)
