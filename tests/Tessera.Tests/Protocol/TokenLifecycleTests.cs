@@ -220,8 +220,7 @@ public sealed class TokenLifecycleTests
     {
         // The database goes away right after OpenIddict marked the old token redeemed and before it stored the new ones.
         var outage = new OutageAfterRedemption(grant);
-        await using var env = await BrokeredSignIn.StartAsync(services: services =>
-            services.AddOpenIddict().AddServer(server => server.AddEventHandler(OutageAfterRedemption.Descriptor(outage))));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(OutageAfterRedemption.Descriptor(outage)));
         using var browser = env.Server.CreateBrowser();
 
         var (redeem, _) = await TokenToRedeemAsync(env, browser, grant);
@@ -244,8 +243,7 @@ public sealed class TokenLifecycleTests
     {
         // Both requests have found the token unspent before either redeems it: a replay racing the legitimate use.
         var race = new RedemptionRace(grant);
-        await using var env = await BrokeredSignIn.StartAsync(services: services =>
-            services.AddOpenIddict().AddServer(server => server.AddEventHandler(RedemptionRace.Descriptor(race))));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(RedemptionRace.Descriptor(race)));
         using var browser = env.Server.CreateBrowser();
 
         var (redeem, earlierAccessToken) = await TokenToRedeemAsync(env, browser, grant);
@@ -282,8 +280,7 @@ public sealed class TokenLifecycleTests
             var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
             Assert.True(await tokens.RevokeByAuthorizationIdAsync(checkedToken.GetAuthorizationId()!) > 0);
         });
-        await using var env = await BrokeredSignIn.StartAsync(services: services =>
-            services.AddOpenIddict().AddServer(server => server.AddEventHandler(BeforeRedemption.Descriptor(revoke))));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(BeforeRedemption.Descriptor(revoke)));
         using var browser = env.Server.CreateBrowser();
         var (redeem, _) = await TokenToRedeemAsync(env, browser, "refresh_token");
 
@@ -298,6 +295,10 @@ public sealed class TokenLifecycleTests
         Assert.Equal(["revoked"], statuses); // not marked redeemed after all, and no successor stored
         Assert.DoesNotContain(await env.Server.AuditAsync(), a => a.Event == "token.refresh_reuse_detected"); // late, not a replay
     }
+
+    /// <summary>The server's services with one more OpenIddict event handler.</summary>
+    private static Action<IServiceCollection> With(OpenIddictServerHandlerDescriptor handler) =>
+        services => services.AddOpenIddict().AddServer(server => server.AddEventHandler(handler));
 
     /// <summary>
     /// A signed-in user's refresh token, or a fresh authorization code, and a way to redeem it (again and again); for a
