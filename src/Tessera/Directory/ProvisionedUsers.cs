@@ -14,13 +14,10 @@ namespace Tessera.Directory;
 public sealed class ProvisionedUsers(TesseraDbContext db, ConnectionDirectory directory, TimeProvider time)
 {
     /// <summary>Links the identity to its provisioned user if it matches one; says whether the sign-in may go on.</summary>
-    public async Task<ProvisioningCheck> PrepareAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
+    /// <param name="linked">The user the identity is linked to already, if any (the caller has read its link).</param>
+    public async Task<ProvisioningCheck> PrepareAsync(UpstreamIdentity identity, Guid? linked, CancellationToken cancellationToken)
     {
         var organization = directory.FindOrganization(identity.OrganizationId);
-        var linked = await db.ExternalIdentities.AsNoTracking()
-            .Where(l => l.OrganizationId == identity.OrganizationId && l.ConnectionId == identity.ConnectionId && l.Subject == identity.Subject)
-            .Select(l => (Guid?)l.UserId)
-            .FirstOrDefaultAsync(cancellationToken);
         if (linked is null && await MatchAsync(organization, identity, cancellationToken) is { } match)
         {
             linked = await LinkAsync(identity, match, cancellationToken);

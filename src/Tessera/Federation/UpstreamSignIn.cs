@@ -140,6 +140,19 @@ public sealed class UpstreamSignIn(
         return db.PendingLogins.AnyAsync(p => p.StateHash == stateHash, cancellationToken);
     }
 
+    /// <summary>
+    /// The pending sign-in <paramref name="stateHash"/> names, deleted as it is read: single use, whoever deletes it owns
+    /// it, and of two answers carrying the same state only one finds it. One statement (RETURNING, on SQLite and
+    /// PostgreSQL alike) where a read and then a delete were two.
+    /// </summary>
+    private async Task<PendingLoginRecord?> TakePendingAsync(string stateHash, CancellationToken cancellationToken)
+    {
+        var taken = await db.PendingLogins
+            .FromSql($"""DELETE FROM pending_logins WHERE "StateHash" = {stateHash} RETURNING *""")
+            .AsNoTracking().ToListAsync(cancellationToken);
+        return taken.Count == 1 ? taken[0] : null;
+    }
+
     private async Task<SignInOutcome> CompleteAsync(HttpContext http, Connection connection, IConnector connector, IReadOnlyDictionary<string, string> response, CancellationToken cancellationToken)
     {
         if (!response.TryGetValue("state", out var state) || string.IsNullOrEmpty(state) || state.Length > 200)
@@ -147,10 +160,8 @@ public sealed class UpstreamSignIn(
             return Fail(http, connection, null, "state_mismatch", "The answer from the identity provider does not belong to a sign-in started here.");
         }
 
-        // Single use: whoever deletes the pending record owns it.
-        var stateHash = SessionStore.Hash(state);
-        var pending = await db.PendingLogins.AsNoTracking().FirstOrDefaultAsync(p => p.StateHash == stateHash, cancellationToken);
-        if (pending is null || await db.PendingLogins.Where(p => p.StateHash == stateHash).ExecuteDeleteAsync(cancellationToken) != 1)
+        var pending = await TakePendingAsync(SessionStore.Hash(state), cancellationToken);
+        if (pending is null)
         {
             return Fail(http, connection, null, "state_mismatch", "The answer from the identity provider does not belong to a sign-in started here, or was already used.");
         }
@@ -209,13 +220,15 @@ public sealed class UpstreamSignIn(
         }
 
         var identity = result.Identity!;
-        if (await provisioning.PrepareAsync(identity, cancellationToken) == Directory.ProvisioningCheck.NotProvisioned)
+        var linked = await identities.FindLinkAsync(identity, cancellationToken);
+        if (await provisioning.PrepareAsync(identity, linked?.Link.UserId, cancellationToken) == Directory.ProvisioningCheck.NotProvisioned)
         {
             return Fail(http, connection, null, "not_provisioned",
                 "Your organization has not given you access to this service. Ask its administrator to assign it to you.");
         }
 
-        var user = await identities.ResolveAsync(identity, cancellationToken);
+        // Not linked before: provisioning may have linked the identity to a provisioned user just now.
+        var user = await identities.ResolveAsync(identity, linked ?? await identities.FindLinkAsync(identity, cancellationToken), cancellationToken);
         if (user.DisabledAt is not null)
         {
             return Fail(http, connection, null, "user_disabled", "This account is disabled.", user.Id);

@@ -75,18 +75,32 @@ public sealed class IdentityResolver(TesseraDbContext db, TesseraConfiguration c
         return user;
     }
 
-    public async Task<UserRecord> ResolveAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stored link of an upstream identity and the user it points to, in one query, both tracked for
+    /// <see cref="ResolveAsync(UpstreamIdentity, LinkedUser?, CancellationToken)"/> to update; null when there is no link.
+    /// </summary>
+    public async Task<LinkedUser?> FindLinkAsync(UpstreamIdentity identity, CancellationToken cancellationToken)
+    {
+        var found = await (
+                from link in db.ExternalIdentities
+                where link.OrganizationId == identity.OrganizationId && link.ConnectionId == identity.ConnectionId && link.Subject == identity.Subject
+                join user in db.Users on link.UserId equals user.Id into users
+                from user in users.DefaultIfEmpty()
+                select new { link, user })
+            .FirstOrDefaultAsync(cancellationToken);
+        return found is null ? null : new LinkedUser(found.link, found.user);
+    }
+
+    public async Task<UserRecord> ResolveAsync(UpstreamIdentity identity, CancellationToken cancellationToken) =>
+        await ResolveAsync(identity, await FindLinkAsync(identity, cancellationToken), cancellationToken);
+
+    /// <summary>The internal user of an upstream identity, created on its first sign-in, its attributes updated on every one.</summary>
+    /// <param name="linked">What <see cref="FindLinkAsync"/> found for <paramref name="identity"/> in this context.</param>
+    public async Task<UserRecord> ResolveAsync(UpstreamIdentity identity, LinkedUser? linked, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var link = await db.ExternalIdentities.FirstOrDefaultAsync(l =>
-            l.OrganizationId == identity.OrganizationId && l.ConnectionId == identity.ConnectionId && l.Subject == identity.Subject, cancellationToken);
-
-        UserRecord? user = null;
-        if (link is not null)
-        {
-            user = await db.Users.FirstOrDefaultAsync(u => u.Id == link.UserId, cancellationToken);
-        }
-
+        var link = linked?.Link;
+        var user = linked?.User;
         if (user is null)
         {
             user = new UserRecord { Id = Guid.NewGuid(), OrganizationId = identity.OrganizationId, CreatedAt = now };
@@ -150,3 +164,6 @@ public sealed class IdentityResolver(TesseraDbContext db, TesseraConfiguration c
         return System.Text.Json.JsonSerializer.Serialize(claims.Where(c => wanted.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal));
     }
 }
+
+/// <summary>A stored link of an upstream identity, and its user (null if the user row is gone).</summary>
+public sealed record LinkedUser(ExternalIdentityRecord Link, UserRecord? User);

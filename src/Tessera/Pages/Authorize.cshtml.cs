@@ -66,7 +66,7 @@ public sealed class AuthorizeModel(
             return ShowError(Errors.InvalidRequest, "This is not a valid sign-in request.");
         }
 
-        var session = await sessions.FindByCookieAsync(cookies.ReadSession(HttpContext), cancellationToken);
+        var (session, user) = await sessions.FindByCookieWithUserAsync(cookies.ReadSession(HttpContext), cancellationToken);
         var organizationHint = (string?)request[OrganizationParameter];
         var connectionHint = (string?)request[ConnectionParameter];
         var mustAuthenticate = session is null
@@ -77,7 +77,6 @@ public sealed class AuthorizeModel(
 
         if (!mustAuthenticate)
         {
-            var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == session!.UserId, cancellationToken);
             if (user is not null && user.DisabledAt is null)
             {
                 return await IssueAsync(request, client, user, session!, cancellationToken);

@@ -71,6 +71,29 @@ public sealed class SessionStore(TesseraDbContext db, TesseraConfiguration confi
         return await TouchIfActiveAsync(session, cancellationToken);
     }
 
+    /// <summary>
+    /// As <see cref="FindByCookieAsync"/>, with the session's user read in the same query (null if the row is gone): the
+    /// authorization endpoint needs both for every code it issues.
+    /// </summary>
+    public async Task<(SessionRecord? Session, UserRecord? User)> FindByCookieWithUserAsync(string? cookieValue, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(cookieValue) || cookieValue.Length > 100)
+        {
+            return (null, null);
+        }
+
+        var hash = Hash(cookieValue);
+        var found = await (
+                from session in db.Sessions
+                where session.SecretHash == hash
+                join user in db.Users on session.UserId equals user.Id into users
+                from user in users.DefaultIfEmpty()
+                select new { session, user })
+            .FirstOrDefaultAsync(cancellationToken);
+        var active = await TouchIfActiveAsync(found?.session, cancellationToken);
+        return (active, active is null ? null : found!.user);
+    }
+
     public async Task<SessionRecord?> FindActiveByIdAsync(string? sessionId, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(sessionId))

@@ -10,9 +10,14 @@ namespace Tessera.Storage;
 /// model, because a compiled query keeps the provider and the model it was first run with (SQLite's and PostgreSQL's
 /// differ, and contexts built with other options get models of their own).
 /// </summary>
-public sealed class CompiledQuery<TDelegate>(Func<TDelegate> compile) where TDelegate : Delegate
+public sealed class CompiledQuery<TDelegate> where TDelegate : Delegate
 {
     private readonly ConditionalWeakTable<IModel, TDelegate> _byModel = new();
+    private readonly ConditionalWeakTable<IModel, TDelegate>.CreateValueCallback _compile;
 
-    public TDelegate For(DbContext context) => _byModel.GetValue(context.Model, _ => compile());
+    /// <param name="compile">Compiles the query; called once for each model it runs with.</param>
+    public CompiledQuery(Func<TDelegate> compile) => _compile = _ => compile();
+
+    // The callback is built once: a lambda here would be a new closure on every lookup of the token path.
+    public TDelegate For(DbContext context) => _byModel.GetValue(context.Model, _compile);
 }
