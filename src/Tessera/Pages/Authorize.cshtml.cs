@@ -32,6 +32,7 @@ public sealed class AuthorizeModel(
     IOpenIddictApplicationManager applications,
     IOpenIddictAuthorizationManager authorizations,
     TesseraDbContext db,
+    RequestTransaction transaction,
     AuditLog audit,
     Hosting.TesseraIssuer issuer,
     ParameterLimits parameterLimits,
@@ -120,7 +121,9 @@ public sealed class AuthorizeModel(
         var application = await applications.FindByClientIdAsync(client.ClientId, cancellationToken)
             ?? throw new InvalidOperationException("The client is configured but not registered.");
 
-        // Every code starts a token family of its own, tied to the session so that ending one ends the other.
+        // Every code starts a token family of its own, tied to the session so that ending one ends the other. The family,
+        // the tie and the code are stored together as the response leaves (IssueCodeInOneTransaction), or not at all.
+        transaction.Collect(db);
         var authorization = await authorizations.CreateAsync(principal, user.Id.ToString(),
             (await applications.GetIdAsync(application, cancellationToken))!, AuthorizationTypes.AdHoc, principal.GetScopes(), cancellationToken);
         var authorizationId = (await authorizations.GetIdAsync(authorization, cancellationToken))!;
@@ -132,7 +135,7 @@ public sealed class AuthorizeModel(
             ClientId = client.ClientId,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         });
-        await db.SaveChangesAsync(cancellationToken);
+        transaction.SaveBeforeCommit();
 
         audit.Record(new AuditEvent(AuditEvents.AuthorizationGranted, AuditEvent.Success)
         {

@@ -25,7 +25,7 @@ public static class ProtocolServiceCollectionExtensions
         services.AddSingleton<ParameterLimits>();
         services.AddScoped<ExchangeTokenVerifier>();
         services.AddScoped<LeanTokenExchange>();
-        services.AddScoped<TokenRequestTransaction>();
+        services.AddScoped<RequestTransaction>();
 
         var issuer = options.Issuer.Uri;
         services.AddOpenIddict()
@@ -34,6 +34,7 @@ public static class ProtocolServiceCollectionExtensions
                 core.UseEntityFrameworkCore().UseDbContext<TesseraDbContext>();
                 core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, TesseraApplicationManager>();
                 core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken, TesseraTokenStore>();
+                core.ReplaceAuthorizationStore<OpenIddictEntityFrameworkCoreAuthorization, TesseraAuthorizationStore>();
             })
             .AddServer(server =>
             {
@@ -110,6 +111,7 @@ public static class ProtocolServiceCollectionExtensions
                 server.AddEventHandler(RedeemInOneTransaction.OpenDescriptor);
                 server.AddEventHandler(RedeemInOneTransaction.CollectDescriptor);
                 server.AddEventHandler(RedeemInOneTransaction.CommitDescriptor);
+                server.AddEventHandler(IssueCodeInOneTransaction.Descriptor);
                 server.AddEventHandler(RequireRegisteredScopes.AuthorizationDescriptor);
                 server.AddEventHandler(RequireRegisteredScopes.TokenDescriptor);
                 server.AddEventHandler(RestrictResourcesToClientAudiences.AuthorizationDescriptor);

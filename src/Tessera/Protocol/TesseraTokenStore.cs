@@ -10,10 +10,11 @@ using Tessera.Storage;
 namespace Tessera.Protocol;
 
 /// <summary>
-/// OpenIddict's token store, except while a redeeming token request collects its writes
-/// (<see cref="RedeemInOneTransaction"/>): then the redemption and the new token entries (a refresh makes three: the new
-/// refresh token, the access token and the ID token) are written when that request commits, all in one save, instead of
-/// in one save each. Each save is a pass of the change tracker and a round trip to the database. Nothing is stored later
+/// OpenIddict's token store, except while a request collects its writes (<see cref="RequestTransaction"/>): a redeeming
+/// token request (<see cref="RedeemInOneTransaction"/>), whose redemption and new token entries (a refresh makes three:
+/// the new refresh token, the access token and the ID token) are written when it commits, all in one save, instead of
+/// in one save each; and the authorization endpoint issuing a code (<see cref="IssueCodeInOneTransaction"/>), whose entry
+/// is inserted once, complete, instead of inserted and then updated. Each save is a pass of the change tracker and a round trip to the database. Nothing is stored later
 /// than before: the writes were uncommitted until the same commit anyway, and a request that fails before it leaves none
 /// of them. The redemption still names the concurrency stamp the token had when it was read, so two redemptions of one
 /// token are still told apart, at the commit.
@@ -22,7 +23,7 @@ public sealed class TesseraTokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options,
-    TokenRequestTransaction transaction) : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
+    RequestTransaction transaction) : OpenIddictEntityFrameworkCoreTokenStore(cache, context, options)
 {
     /// <summary>The base store's query for a token by its identifier (its application and authorization included, tracked), compiled.</summary>
     private static readonly CompiledQuery<Func<DbContext, string, CancellationToken, Task<OpenIddictEntityFrameworkCoreToken?>>> ById = new(() =>

@@ -219,8 +219,8 @@ public sealed class TokenLifecycleTests
     public async Task A_redemption_cut_off_after_the_old_token_was_spent_commits_nothing_and_the_retry_succeeds(string grant)
     {
         // The database goes away right after OpenIddict marked the old token redeemed and before it stored the new ones.
-        var outage = new OutageAfterRedemption(grant);
-        await using var env = await BrokeredSignIn.StartAsync(services: With(OutageAfterRedemption.Descriptor(outage)));
+        var outage = new OutageDuringSignIn(context => context.Request.GrantType == grant);
+        await using var env = await BrokeredSignIn.StartAsync(services: With(OutageDuringSignIn.Descriptor(outage, OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 1)));
         using var browser = env.Server.CreateBrowser();
 
         var (redeem, _) = await TokenToRedeemAsync(env, browser, grant);
@@ -235,6 +235,38 @@ public sealed class TokenLifecycleTests
         Assert.Equal(200, (await Oauth.RefreshAsync(env.Http, TestConfiguration.PublicClient, null, retried["refresh_token"]!)).Status);
         Assert.DoesNotContain(await env.Server.AuditAsync(), a => a.Event is "token.refresh_reuse_detected" or "token.code_replay_detected");
     }
+
+    [Fact]
+    public async Task A_code_cut_off_after_it_was_made_stores_nothing_of_its_family_and_the_retry_succeeds()
+    {
+        // The database goes away after the code's entry was made and before the answer: the family the code starts, the
+        // family's tie to the session and the code are stored together or not at all.
+        var outage = new OutageDuringSignIn(context => context.EndpointType == OpenIddictServerEndpointType.Authorization);
+        await using var env = await BrokeredSignIn.StartAsync(services: With(OutageDuringSignIn.Descriptor(outage, OpenIddictServerHandlers.GenerateAuthorizationCode.Descriptor.Order + 1)));
+        using var browser = env.Server.CreateBrowser();
+        await env.SignInAsync(browser);
+        var stored = await StoredAsync(env);
+
+        outage.Armed = true;
+        var cut = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access");
+
+        Assert.True(outage.Fired);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, cut.Response.StatusCode);
+        Assert.Null(cut.Code);
+        Assert.Equal(stored, await StoredAsync(env));
+
+        var retried = await Oauth.AuthorizeAsync(browser, TestConfiguration.PublicClient, TestConfiguration.PublicRedirect, "openid offline_access");
+        Assert.NotNull(retried.Code);
+        Assert.Equal((stored.Authorizations + 1, stored.Ties + 1, stored.Tokens + 1), await StoredAsync(env));
+        var redeemed = await Oauth.RedeemAsync(env.Http, TestConfiguration.PublicClient, null, TestConfiguration.PublicRedirect, retried);
+        Assert.True(redeemed.Status == 200, $"the retried code was refused: {redeemed.Json}");
+    }
+
+    /// <summary>How many authorizations (token families), ties of a family to its session, and token entries are stored.</summary>
+    private static Task<(int Authorizations, int Ties, int Tokens)> StoredAsync(BrokeredSignIn env) => env.Server.WithDbAsync(async db => (
+        await db.Set<OpenIddictEntityFrameworkCoreAuthorization>().CountAsync(),
+        await db.SessionAuthorizations.CountAsync(),
+        await db.Set<OpenIddictEntityFrameworkCoreToken>().CountAsync()));
 
     [Theory]
     [InlineData("refresh_token")]
@@ -374,23 +406,24 @@ public sealed class TokenLifecycleTests
         }
     }
 
-    /// <summary>Throws what a lost database connection throws, once, right after the old token was redeemed.</summary>
-    private sealed class OutageAfterRedemption(string grant) : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
+    /// <summary>Throws what a lost database connection throws, once, at its place in a sign-in (a token or a code being issued).</summary>
+    private sealed class OutageDuringSignIn(Func<OpenIddictServerEvents.ProcessSignInContext, bool> where) : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
     {
         public bool Armed { get; set; }
 
         public bool Fired { get; private set; }
 
-        public static OpenIddict.Server.OpenIddictServerHandlerDescriptor Descriptor(OutageAfterRedemption instance) =>
-            OpenIddict.Server.OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>()
+        /// <param name="order">Where among OpenIddict's sign-in handlers the outage strikes.</param>
+        public static OpenIddictServerHandlerDescriptor Descriptor(OutageDuringSignIn instance, int order) =>
+            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ProcessSignInContext>()
                 .UseSingletonHandler(instance)
-                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 1)
-                .SetType(OpenIddict.Server.OpenIddictServerHandlerType.Custom)
+                .SetOrder(order)
+                .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
-        public ValueTask HandleAsync(OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext context)
+        public ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
         {
-            if (Armed && context.Request.GrantType == grant)
+            if (Armed && where(context))
             {
                 Armed = false;
                 Fired = true;

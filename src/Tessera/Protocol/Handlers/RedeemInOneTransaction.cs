@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
@@ -53,7 +52,7 @@ public static class RedeemInOneTransaction
     /// each take a connection from the pool and give it back, and each return costs a reset on PostgreSQL (and, on
     /// SQLite, registering EF Core's SQL functions again at the next open).
     /// </summary>
-    public sealed class Open(TesseraDbContext db, TokenRequestTransaction transaction) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    public sealed class Open(TesseraDbContext db, RequestTransaction transaction) : IOpenIddictServerHandler<ValidateTokenRequestContext>
     {
         public async ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
@@ -65,7 +64,7 @@ public static class RedeemInOneTransaction
     }
 
     /// <summary>From the redemption on, the token store collects its writes for the commit (see <see cref="TesseraTokenStore"/>).</summary>
-    public sealed class Collect(TesseraDbContext db, TokenRequestTransaction transaction) : IOpenIddictServerHandler<ProcessSignInContext>
+    public sealed class Collect(TesseraDbContext db, RequestTransaction transaction) : IOpenIddictServerHandler<ProcessSignInContext>
     {
         public ValueTask HandleAsync(ProcessSignInContext context)
         {
@@ -80,7 +79,7 @@ public static class RedeemInOneTransaction
         }
     }
 
-    public sealed class Commit(TokenRequestTransaction transaction, TesseraDbContext db, RevokeFamilyOnReplay replay) : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    public sealed class Commit(RequestTransaction transaction, TesseraDbContext db, RevokeFamilyOnReplay replay) : IOpenIddictServerHandler<ApplyTokenResponseContext>
     {
         public async ValueTask HandleAsync(ApplyTokenResponseContext context)
         {
@@ -113,158 +112,5 @@ public static class RedeemInOneTransaction
                 ErrorUri = OpenIddictResources.FormatID8000(code),
             };
         }
-    }
-}
-
-/// <summary>
-/// The token request's own transaction (scoped: one per request): what <see cref="RedeemInOneTransaction"/> collected
-/// from the redemption on, written at the commit.
-/// </summary>
-public sealed class TokenRequestTransaction : IDisposable, IAsyncDisposable
-{
-    private TesseraDbContext? _db;
-    private TesseraDbContext? _opened;
-
-    /// <summary>True when something was added to the context or changed in it to be saved with the commit.</summary>
-    private bool _saveBeforeCommit;
-
-    /// <summary>Keeps the context's connection open until the request ends.</summary>
-    public async Task OpenAsync(TesseraDbContext db, CancellationToken cancellationToken)
-    {
-        if (_opened is null)
-        {
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            _opened = db;
-        }
-    }
-
-    /// <summary>True from the redemption until the commit: the redemption and the new token entries are written then, not when they are made.</summary>
-    public bool Collecting => _db is not null;
-
-    public IDbContextTransaction? Current { get; private set; }
-
-    /// <summary>Asks the commit to save the context first: what was added to it or changed since its last save goes in with the transaction.</summary>
-    public void SaveBeforeCommit() => _saveBeforeCommit = true;
-
-    public void Collect(TesseraDbContext db)
-    {
-        _db = db;
-        db.SavingChanges += BeginAtFirstSave;
-    }
-
-    /// <summary>
-    /// A save of something else while writes are collected (none of Tessera's handlers makes one) begins the transaction
-    /// there, so that the collected writes it carries commit with the rest, or not at all.
-    /// </summary>
-    private void BeginAtFirstSave(object? sender, SavingChangesEventArgs e)
-    {
-        if (Current is null && _db is { } db)
-        {
-            Begin(db, db.Database.BeginTransaction());
-        }
-    }
-
-    private void Begin(TesseraDbContext db, IDbContextTransaction transaction)
-    {
-        Current = transaction;
-
-        // The collected writes go in one save, and nothing here retries a failed one inside the transaction: a failed
-        // save fails the request, and the transaction with it. A savepoint around it would be two more round trips.
-        db.Database.AutoSavepointsEnabled = false;
-    }
-
-    /// <summary>
-    /// Writes what was collected and commits. False when the token being redeemed was changed by another request since
-    /// this one read it (redeemed or revoked): then nothing is written.
-    /// </summary>
-    public async Task<bool> CommitAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (_db is { } db && _saveBeforeCommit)
-            {
-                if (Current is null)
-                {
-                    Begin(db, await db.Database.BeginTransactionAsync(cancellationToken));
-                }
-
-                try
-                {
-                    await db.SaveChangesAsync(cancellationToken);
-                }
-                catch (DbUpdateConcurrencyException exception) when (!StorageOutage.IsUnavailable(exception))
-                {
-                    return false; // the dispose below rolls the transaction back and drops what was collected
-                }
-
-                _saveBeforeCommit = false;
-            }
-
-            if (Current is { } current)
-            {
-                Current = null;
-                await current.CommitAsync(cancellationToken);
-                await current.DisposeAsync();
-            }
-
-            return true;
-        }
-        finally
-        {
-            await DisposeAsync();
-        }
-    }
-
-    /// <summary>
-    /// Gives the pooled context back as it was lent, its connection closed. A request that failed before its commit
-    /// ends its transaction here, unfinished, and what it collected is dropped: nothing it wrote stays.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Current is { } open)
-        {
-            Current = null;
-            await open.DisposeAsync();
-        }
-
-        Lend();
-        if (_opened is { } db)
-        {
-            _opened = null;
-            await db.Database.CloseConnectionAsync();
-        }
-    }
-
-    public void Dispose()
-    {
-        if (Current is { } open)
-        {
-            Current = null;
-            open.Dispose();
-        }
-
-        Lend();
-        if (_opened is { } db)
-        {
-            _opened = null;
-            db.Database.CloseConnection();
-        }
-    }
-
-    private void Lend()
-    {
-        if (_db is { } db)
-        {
-            db.SavingChanges -= BeginAtFirstSave;
-            if (_saveBeforeCommit)
-            {
-                db.ChangeTracker.Clear();
-            }
-
-            db.Database.AutoSavepointsEnabled = true;
-            _db = null;
-        }
-
-        _saveBeforeCommit = false;
     }
 }

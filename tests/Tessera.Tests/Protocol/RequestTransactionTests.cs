@@ -4,14 +4,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using OpenIddict.EntityFrameworkCore.Models;
 using Tessera.Hosting;
-using Tessera.Protocol.Handlers;
+using Tessera.Protocol;
 using Tessera.Storage;
 using Tessera.Tests.Infrastructure;
 
 namespace Tessera.Tests.Protocol;
 
 /// <summary>The transaction a refresh or a code redemption runs in, on the suite's storage.</summary>
-public sealed class TokenRequestTransactionTests : IAsyncLifetime
+public sealed class RequestTransactionTests : IAsyncLifetime
 {
     private readonly Savepoints _savepoints = new();
     private TestDatabase _database = null!;
@@ -31,7 +31,7 @@ public sealed class TokenRequestTransactionTests : IAsyncLifetime
     [Fact]
     public async Task Its_saves_take_no_savepoints_and_the_context_gets_them_back_at_the_commit()
     {
-        var transaction = new TokenRequestTransaction();
+        var transaction = new RequestTransaction();
         await transaction.OpenAsync(_db, CancellationToken.None);
         Assert.Equal(0, await _db.RiskObservations.CountAsync());
         Assert.Equal(ConnectionState.Open, _db.Database.GetDbConnection().State); // the read did not give it back
@@ -58,7 +58,7 @@ public sealed class TokenRequestTransactionTests : IAsyncLifetime
     [Fact]
     public async Task A_request_that_fails_before_its_commit_stores_nothing_and_gives_the_context_back_as_it_was_lent()
     {
-        await using (var transaction = new TokenRequestTransaction())
+        await using (var transaction = new RequestTransaction())
         {
             await transaction.OpenAsync(_db, CancellationToken.None);
             transaction.Collect(_db);
@@ -82,7 +82,7 @@ public sealed class TokenRequestTransactionTests : IAsyncLifetime
         foreach (var overtaken in new[] { false, true })
         {
             var stored = await CountElsewhereAsync();
-            var transaction = new TokenRequestTransaction();
+            var transaction = new RequestTransaction();
             await transaction.OpenAsync(_db, CancellationToken.None);
             var token = await _db.Set<OpenIddictEntityFrameworkCoreToken>().SingleAsync(t => t.Id == tokenId);
             transaction.Collect(_db);
