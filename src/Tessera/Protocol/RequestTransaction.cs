@@ -37,6 +37,23 @@ public sealed class RequestTransaction : IDisposable, IAsyncDisposable
     /// <summary>Asks the commit to save the context first: what was added to it or changed since its last save goes in with the transaction.</summary>
     public void SaveBeforeCommit() => _saveBeforeCommit = true;
 
+    /// <summary>
+    /// A store's new entry: while writes are collected, added to <paramref name="db"/> to be inserted at the commit, and
+    /// true; otherwise false, and the store saves it itself. Adding gives the entry its identifier at once (OpenIddict's
+    /// entities make it when they are made), which the token or code being issued carries.
+    /// </summary>
+    public bool AddCollected(DbContext db, object entry)
+    {
+        if (!Collecting)
+        {
+            return false;
+        }
+
+        db.Add(entry);
+        SaveBeforeCommit();
+        return true;
+    }
+
     /// <summary>From now until the commit, the token and authorization stores collect their writes in <paramref name="db"/>.</summary>
     public void Collect(TesseraDbContext db)
     {

@@ -18,14 +18,9 @@ public sealed class TesseraAuthorizationStore(
 {
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreAuthorization authorization, CancellationToken cancellationToken)
     {
-        if (!transaction.Collecting)
+        if (!transaction.AddCollected(await Context.GetDbContextAsync(cancellationToken), authorization))
         {
             await base.CreateAsync(authorization, cancellationToken);
-            return;
         }
-
-        // Adding gives the authorization its identifier at once (made when the entity is), which the code carries.
-        (await Context.GetDbContextAsync(cancellationToken)).Add(authorization);
-        transaction.SaveBeforeCommit();
     }
 }

@@ -70,15 +70,10 @@ public sealed class TesseraTokenStore(
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
     {
-        if (!transaction.Collecting)
+        if (!transaction.AddCollected(await Context.GetDbContextAsync(cancellationToken), token))
         {
             await base.CreateAsync(token, cancellationToken);
-            return;
         }
-
-        // Adding gives the entry its identifier at once (the key is generated on the client), which the token carries.
-        (await Context.GetDbContextAsync(cancellationToken)).Add(token);
-        transaction.SaveBeforeCommit();
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken token, CancellationToken cancellationToken)
