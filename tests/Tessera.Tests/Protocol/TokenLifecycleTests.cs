@@ -220,7 +220,7 @@ public sealed class TokenLifecycleTests
     {
         // The database goes away right after OpenIddict marked the old token redeemed and before it stored the new ones.
         var outage = new OutageDuringSignIn(context => context.Request.GrantType == grant);
-        await using var env = await BrokeredSignIn.StartAsync(services: With(OutageDuringSignIn.Descriptor(outage, OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 1)));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(outage, OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order + 1));
         using var browser = env.Server.CreateBrowser();
 
         var (redeem, _) = await TokenToRedeemAsync(env, browser, grant);
@@ -242,7 +242,7 @@ public sealed class TokenLifecycleTests
         // The database goes away after the code's entry was made and before the answer: the family the code starts, the
         // family's tie to the session and the code are stored together or not at all.
         var outage = new OutageDuringSignIn(context => context.EndpointType == OpenIddictServerEndpointType.Authorization);
-        await using var env = await BrokeredSignIn.StartAsync(services: With(OutageDuringSignIn.Descriptor(outage, OpenIddictServerHandlers.GenerateAuthorizationCode.Descriptor.Order + 1)));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(outage, OpenIddictServerHandlers.GenerateAuthorizationCode.Descriptor.Order + 1));
         using var browser = env.Server.CreateBrowser();
         await env.SignInAsync(browser);
         var stored = await StoredAsync(env);
@@ -275,7 +275,7 @@ public sealed class TokenLifecycleTests
     {
         // Both requests have found the token unspent before either redeems it: a replay racing the legitimate use.
         var race = new RedemptionRace(grant);
-        await using var env = await BrokeredSignIn.StartAsync(services: With(RedemptionRace.Descriptor(race)));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(race, BeforeRedeeming));
         using var browser = env.Server.CreateBrowser();
 
         var (redeem, earlierAccessToken) = await TokenToRedeemAsync(env, browser, grant);
@@ -312,7 +312,7 @@ public sealed class TokenLifecycleTests
             var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
             Assert.True(await tokens.RevokeByAuthorizationIdAsync(checkedToken.GetAuthorizationId()!) > 0);
         });
-        await using var env = await BrokeredSignIn.StartAsync(services: With(BeforeRedemption.Descriptor(revoke)));
+        await using var env = await BrokeredSignIn.StartAsync(services: With(revoke, BeforeRedeeming));
         using var browser = env.Server.CreateBrowser();
         var (redeem, _) = await TokenToRedeemAsync(env, browser, "refresh_token");
 
@@ -329,8 +329,17 @@ public sealed class TokenLifecycleTests
     }
 
     /// <summary>The server's services with one more OpenIddict event handler.</summary>
-    private static Action<IServiceCollection> With(OpenIddictServerHandlerDescriptor handler) =>
-        services => services.AddOpenIddict().AddServer(server => server.AddEventHandler(handler));
+    /// <summary>The server's composition with <paramref name="handler"/> added to OpenIddict's sign-in, at <paramref name="order"/> among its handlers.</summary>
+    private static Action<IServiceCollection> With(IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext> handler, int order) =>
+        services => services.AddOpenIddict().AddServer(server => server.AddEventHandler(
+            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ProcessSignInContext>()
+                .UseSingletonHandler(handler)
+                .SetOrder(order)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build()));
+
+    /// <summary>Where the redemption tests' handlers run: after a token request's checks, before its redemption.</summary>
+    private static int BeforeRedeeming => OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 10;
 
     /// <summary>
     /// A signed-in user's refresh token, or a fresh authorization code, and a way to redeem it (again and again); for a
@@ -350,23 +359,16 @@ public sealed class TokenLifecycleTests
     }
 
     /// <summary>Runs an action once, when armed, after a token request's checks and before its redemption.</summary>
-    private sealed class BeforeRedemption(Func<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext, Task> action)
-        : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
+    private sealed class BeforeRedemption(Func<OpenIddictServerEvents.ProcessSignInContext, Task> action)
+        : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
     {
         public bool Armed { get; set; }
 
         public bool Fired { get; private set; }
 
-        public static OpenIddict.Server.OpenIddictServerHandlerDescriptor Descriptor(BeforeRedemption instance) =>
-            OpenIddict.Server.OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>()
-                .UseSingletonHandler(instance)
-                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 10)
-                .SetType(OpenIddict.Server.OpenIddictServerHandlerType.Custom)
-                .Build();
-
-        public async ValueTask HandleAsync(OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext context)
+        public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
         {
-            if (Armed && context.EndpointType == OpenIddict.Server.OpenIddictServerEndpointType.Token)
+            if (Armed && context.EndpointType == OpenIddictServerEndpointType.Token)
             {
                 Armed = false;
                 Fired = true;
@@ -376,7 +378,7 @@ public sealed class TokenLifecycleTests
     }
 
     /// <summary>Holds the first redemption of a token until a second has also been validated, then lets both go on.</summary>
-    private sealed class RedemptionRace(string grant) : OpenIddict.Server.IOpenIddictServerHandler<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>
+    private sealed class RedemptionRace(string grant) : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
     {
         private readonly TaskCompletionSource _both = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _arrived;
@@ -385,14 +387,7 @@ public sealed class TokenLifecycleTests
 
         public bool Met => _both.Task.IsCompletedSuccessfully;
 
-        public static OpenIddict.Server.OpenIddictServerHandlerDescriptor Descriptor(RedemptionRace instance) =>
-            OpenIddict.Server.OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext>()
-                .UseSingletonHandler(instance)
-                .SetOrder(OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 10)
-                .SetType(OpenIddict.Server.OpenIddictServerHandlerType.Custom)
-                .Build();
-
-        public async ValueTask HandleAsync(OpenIddict.Server.OpenIddictServerEvents.ProcessSignInContext context)
+        public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
         {
             if (Armed && context.Request.GrantType == grant)
             {
@@ -412,14 +407,6 @@ public sealed class TokenLifecycleTests
         public bool Armed { get; set; }
 
         public bool Fired { get; private set; }
-
-        /// <param name="order">Where among OpenIddict's sign-in handlers the outage strikes.</param>
-        public static OpenIddictServerHandlerDescriptor Descriptor(OutageDuringSignIn instance, int order) =>
-            OpenIddictServerHandlerDescriptor.CreateBuilder<OpenIddictServerEvents.ProcessSignInContext>()
-                .UseSingletonHandler(instance)
-                .SetOrder(order)
-                .SetType(OpenIddictServerHandlerType.Custom)
-                .Build();
 
         public ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
         {
